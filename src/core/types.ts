@@ -1,0 +1,46 @@
+/** Nouns shared by every layer. */
+
+export const ROLES = ['control', 'broker', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SERVICES = [
+  'node_exporter',
+  'prometheus',
+  'pushgateway',
+  'scaphandre',
+  'kafka',
+  'redpanda',
+  'k3s',
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export type PlatformKind = 'local' | 'static' | 'g5k';
+
+/** One machine the experiment runs on, as Ansible reaches it. */
+export interface Host {
+  /** Inventory name (unique in the experiment), e.g. `gr3f-1`. */
+  name: string;
+  /** Address Ansible and services use to reach it. */
+  address: string;
+  /** SSH port (default 22). */
+  port: number;
+  /** SSH user. */
+  user: string;
+  /** Private key file, if not the user's default. */
+  keyFile?: string;
+  /** Roles this host plays. */
+  roles: Role[];
+  /** Extra per-host inventory variables (ansible_ssh_common_args, jump host, ...). */
+  vars?: Record<string, string | number | boolean>;
+}
+
+/** Hosts grouped by role. */
+export interface Cluster {
+  hosts: Host[];
+}
+
+export function hostsInRole(cluster: Cluster, role: Role): Host[] {
+  return cluster.hosts.filter((h) => h.roles.includes(role));
+}
+
+export type RoleSizes = Record<Role, number>;

@@ -1,0 +1,68 @@
+import type { Experiment } from '../config/schema/experiment.js';
+import type { Host, PlatformKind, RoleSizes } from '../core/types.js';
+
+/** What `setup` asks a platform for. */
+export interface ReserveRequest {
+  experiment: Experiment;
+  /** Hosts wanted per role (the experiment's roles after `--workers`). */
+  roles: RoleSizes;
+  /** `.greenrace/<exp>/`: the platform keeps its files (keys, per-host dirs, logs) under it. */
+  stateDir: string;
+  /** Shows progress on long work (waiting for a job, for SSH). */
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * What a platform hands back, saved in the state file and given back to `status` and `release`.
+ * Everything in it is JSON.
+ */
+export interface PlatformHandle {
+  kind: PlatformKind;
+  /** Platform-specific data: job ids, namespace names, subnet, ... (no secrets). */
+  data: Record<string, unknown>;
+  hosts: Host[];
+  /**
+   * The address of this machine as the hosts see it, where they can reach services run here
+   * (local platform: the bridge address). Undefined when hosts cannot reach the controller.
+   */
+  controllerAddress?: string;
+  /**
+   * Per-host directory for files services write, as an inventory variable (`gr_data_dir`);
+   * on the local platform it is keyed by host because the filesystem is shared.
+   */
+  dataDirs: Record<string, string>;
+  /** True when hosts share this machine's filesystem (install packages once, not per host). */
+  sharedFilesystem: boolean;
+}
+
+export interface HostStatus {
+  host: string;
+  address: string;
+  roles: string[];
+  reachable: boolean;
+  detail?: string;
+}
+
+export interface PlatformPlan {
+  /** Human-readable lines for `setup --dry-run`. */
+  lines: string[];
+  /** The hosts that would be handed out (addresses may be predicted). */
+  hosts: Host[];
+}
+
+export interface Platform {
+  readonly kind: PlatformKind;
+  /** What reserve would do, touching nothing (`setup --dry-run`). */
+  plan(req: ReserveRequest): Promise<PlatformPlan>;
+  /**
+   * Get the hosts. With `previous` (a handle from an earlier `setup`), reattach and converge:
+   * never a second set of hosts. Must leave enough on disk (before creating anything) that
+   * `release` can clean up after a crash halfway.
+   */
+  reserve(req: ReserveRequest, previous?: PlatformHandle): Promise<PlatformHandle>;
+  /** Per-host reachability. */
+  status(handle: PlatformHandle): Promise<HostStatus[]>;
+  /** Give everything back. Idempotent; works from a partial handle or none (then from what is on disk). */
+  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void): Promise<void>;
+}

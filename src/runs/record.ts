@@ -1,0 +1,84 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../core/files.js';
+import { resultsDir } from '../core/paths.js';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
+
+/** The measurement window, epoch seconds; queries select exactly [start, end]. */
+export interface RunWindow {
+  start: number;
+  end: number;
+  /** Warm-up before `start`, excluded from measurement. */
+  warmupStart?: number;
+}
+
+/** Energy for the window, with its source and coverage per host (filled by src/metrics/energy). */
+export interface EnergyFigure {
+  totalJoules: number | null;
+  dynamicJoules?: number | null;
+  perHost: Array<{ host: string; joules: number | null; source: string; samples?: number; gaps?: number; note?: string }>;
+  sources: string[];
+}
+
+/**
+ * One run's record: results/<exp>/<run-id>/run.json. The shape is documented in the README;
+ * fields are added, never renamed.
+ */
+export interface RunRecord {
+  schema: 'greenrace.run/1';
+  id: string;
+  experiment: string;
+  workload: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  parameters: Record<string, unknown>;
+  window?: RunWindow;
+  results?: Record<string, unknown>;
+  energy?: EnergyFigure;
+  hosts?: Array<Record<string, unknown>>;
+  versions?: Record<string, string>;
+  error?: { code: string; message: string };
+  files?: string[];
+}
+
+export const runDir = (exp: string, id: string): string => join(resultsDir(exp), id);
+
+/** Write (or rewrite) run.json atomically; call it early and again as the run progresses. */
+export function saveRunRecord(rec: RunRecord): string {
+  const dir = runDir(rec.experiment, rec.id);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'run.json');
+  writeJsonAtomic(path, rec);
+  return path;
+}
+
+export function loadRunRecord(exp: string, id: string): RunRecord {
+  return JSON.parse(readFileSync(join(runDir(exp, id), 'run.json'), 'utf8')) as RunRecord;
+}
+
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(8).replace(/\.?0+$/, '')) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Append one line to results/<exp>/runs.csv. The header is written with the first line; a line
+ * whose columns differ from the existing header goes to runs-<workload>.csv instead of corrupting it.
+ */
+export function appendRunCsv(exp: string, workload: string, row: Record<string, unknown>): string {
+  const dir = resultsDir(exp);
+  mkdirSync(dir, { recursive: true });
+  const cols = Object.keys(row);
+  const header = cols.join(',');
+  let path = join(dir, 'runs.csv');
+  if (existsSync(path)) {
+    const first = readFileSync(path, 'utf8').split('\n', 1)[0];
+    if (first !== header) path = join(dir, `runs-${workload}.csv`);
+  }
+  if (!existsSync(path) || readFileSync(path, 'utf8').length === 0) appendFileSync(path, header + '\n');
+  appendFileSync(path, cols.map((c) => csvCell(row[c])).join(',') + '\n');
+  return path;
+}
