@@ -4,7 +4,7 @@ import type { Experiment } from './schema/experiment.js';
 /** Checks that span several keys. `where(path)` names the file or flag a key came from. */
 export function crossChecks(e: Experiment, where: (path: string) => string): void {
   const fail = (path: string, msg: string): never => {
-    throw new ConfigError('config.invalid', `${where(path)}: ${path}: ${msg}`, { path });
+    throw new ConfigError('config.invalid', `${where(path)}: ${msg}`, { path });
   };
   const r = e.roles;
   const s = new Set(e.services);

@@ -182,14 +182,17 @@ export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExper
   }
   for (const o of opts.overrides ?? []) {
     setPath(doc, o.path, o.value);
-    origins.set(o.path, o.flag);
+    origins.set(o.path, `${o.flag} (${o.path})`);
   }
   const input = { ...doc, name };
   const parsed = experimentSchema.safeParse(input);
-  const whereOf = (path: string): string => {
+  const fileLabel = displayPath(file) + (files.length > 1 ? ` (with ${files.slice(1).map(displayPath).join(', ')})` : '');
+  const flagOf = (path: string): string | undefined => {
     for (const [p, flag] of origins) if (path === p || path.startsWith(p + '.') || path.startsWith(p + '[')) return flag;
-    return displayPath(file) + (files.length > 1 ? ` (with ${files.slice(1).map(displayPath).join(', ')})` : '');
+    return undefined;
   };
+  /** `file: key.path` for keys from files, `--flag (key.path)` for keys from the command line. */
+  const whereOf = (path: string): string => flagOf(path) ?? `${fileLabel}: ${path}`;
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const { path, message } = formatIssue(issue, input);
@@ -198,11 +201,10 @@ export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExper
         const allowed = allowedKeysAt(experimentSchema, issue.path);
         if (allowed.length) extra = `; allowed: ${allowed.filter((k) => k !== 'name').join(', ')}`;
       }
-      return { where: whereOf(path), line: `${path}: ${message}${extra}`, path };
+      return { line: `${whereOf(path)}: ${message}${extra}`, path };
     });
     const first = lines[0]!;
-    const more = lines.slice(1).map((l) => `${l.where}: ${l.line}`);
-    throw new ConfigError('config.invalid', `${first.where}: ${first.line}`, { file, path: first.path, details: more });
+    throw new ConfigError('config.invalid', first.line, { file, path: first.path, details: lines.slice(1).map((l) => l.line) });
   }
   const experiment = parsed.data;
   crossChecks(experiment, (path) => whereOf(path));

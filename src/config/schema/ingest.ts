@@ -13,7 +13,7 @@ export const ingestSchema = z
     replication_factor: count(1, 16).optional(),
     duration: duration({ min: 1, max: 7 * 86400 }).default(30),
     warmup: duration({ min: 0, max: 86400 }).default(5),
-    acks: z.enum(['0', '1', 'all']).default('all'),
+    acks: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.enum(['0', '1', 'all'])).default('all'),
     topic: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/).default('greenrace-ingest'),
     linger_ms: count(0, 60000).default(5),
     batch_size: count(0, 64 * 1024 * 1024).default(65536),
