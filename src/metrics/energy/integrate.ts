@@ -104,3 +104,59 @@ export function extrapolateToWindow(inc: CounterIncrease, firstT: number, lastT:
   const after = Math.min(Math.max(0, window.end - lastT), maxExtrapolate);
   return inc.increase * ((inc.span + before + after) / inc.span);
 }
+
+/**
+ * Counter increase over exactly [window.start, window.end]: the counter is first made monotonic
+ * (wraps add `maxRange`, resets add the new value, as Prometheus does), then its value at each edge
+ * is interpolated between the samples around the edge. With no sample beyond an edge, the rate of
+ * the nearest interval is extrapolated for at most `maxExtrapolate` seconds.
+ */
+export function counterDeltaOverWindow(
+  samples: readonly Sample[],
+  window: EnergyWindow,
+  opts: { maxRange?: number; maxExtrapolate: number },
+): { delta: number; resets: number; wraps: number } | null {
+  const s = [...samples].sort((a, b) => a[0] - b[0]);
+  if (s.length < 2) return null;
+  // Unwrap into a monotonic series.
+  const u: Sample[] = [[s[0]![0], s[0]![1]]];
+  let offset = 0;
+  let resets = 0;
+  let wraps = 0;
+  for (let i = 1; i < s.length; i++) {
+    const prev = s[i - 1]![1];
+    const cur = s[i]![1];
+    if (cur < prev) {
+      if (opts.maxRange !== undefined && opts.maxRange > 0 && prev <= opts.maxRange) {
+        wraps++;
+        offset += opts.maxRange;
+      } else {
+        resets++;
+        offset += prev;
+      }
+    }
+    u.push([s[i]![0], cur + offset]);
+  }
+  const valueAt = (t: number): number => {
+    const first = u[0]!;
+    const last = u[u.length - 1]!;
+    if (t <= first[0]) {
+      const second = u[1]!;
+      const rate = (second[1] - first[1]) / Math.max(1e-9, second[0] - first[0]);
+      return first[1] - rate * Math.min(first[0] - t, opts.maxExtrapolate);
+    }
+    if (t >= last[0]) {
+      const before = u[u.length - 2]!;
+      const rate = (last[1] - before[1]) / Math.max(1e-9, last[0] - before[0]);
+      return last[1] + rate * Math.min(t - last[0], opts.maxExtrapolate);
+    }
+    for (let i = 1; i < u.length; i++) {
+      const [t1, v1] = u[i]!;
+      const [t0, v0] = u[i - 1]!;
+      if (t <= t1) return t1 === t0 ? v1 : v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+    }
+    return last[1];
+  };
+  const delta = valueAt(window.end) - valueAt(window.start);
+  return { delta: Math.max(0, delta), resets, wraps };
+}
