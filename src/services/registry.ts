@@ -1,0 +1,223 @@
+import type { Experiment } from '../config/schema/experiment.js';
+import { SERVICES, hostsInRole, type Host, type Role, type ServiceName } from '../core/types.js';
+
+/** Where a service runs: every host, or the hosts of one role. */
+export type ServiceGroup = 'all' | Role;
+
+/** One Prometheus scrape job, as the prometheus role renders it into prometheus.yml. */
+export interface ScrapeJob {
+  job_name: string;
+  /** `address:port` of each target. */
+  targets: string[];
+  metrics_path: string;
+  honor_labels: boolean;
+  /** Inventory name of each target's host, by target (for a `host` label). */
+  target_hosts: Record<string, string>;
+}
+
+export interface ServiceContext {
+  experiment: Experiment;
+  hosts: Host[];
+}
+
+export interface ServiceDef {
+  name: ServiceName;
+  /** The Ansible role under ansible/roles/ (same name as the service). */
+  role: string;
+  /** The inventory group whose hosts run it. */
+  group: ServiceGroup;
+  /** `each`: on every host of the group; `first`: on the group's first host only. */
+  placement: 'each' | 'first';
+  /** Position in setup (destroy runs the reverse). */
+  order: number;
+  summary: string;
+  /** Named ports it listens on (the first is the main one). */
+  ports(e: Experiment): Record<string, number>;
+  /** Extra-vars for its role, besides `<role>_action` and the shared gr_* variables. */
+  vars(e: Experiment): Record<string, unknown>;
+  /** Scrape jobs it contributes to Prometheus. */
+  scrapeJobs(ctx: ServiceContext, hosts: Host[]): ScrapeJob[];
+  /** Endpoints it publishes once deployed (URLs, bootstrap servers). */
+  endpoints(ctx: ServiceContext, hosts: Host[]): Record<string, string>;
+}
+
+const hostPort = (h: Host, port: number): string => `${h.address.includes(':') ? `[${h.address}]` : h.address}:${port}`;
+
+function job(name: string, hosts: Host[], port: number, opts: { path?: string; honorLabels?: boolean } = {}): ScrapeJob {
+  const targets = hosts.map((h) => hostPort(h, port));
+  return {
+    job_name: name,
+    targets,
+    metrics_path: opts.path ?? '/metrics',
+    honor_labels: opts.honorLabels ?? false,
+    target_hosts: Object.fromEntries(hosts.map((h, i) => [targets[i]!, h.name])),
+  };
+}
+
+const none = (): Record<string, string> => ({});
+
+export const PORTS = {
+  node_exporter: 9100,
+  prometheus: 9090,
+  pushgateway: 9091,
+  scaphandre: 8080,
+  k3s_api: 6443,
+} as const;
+
+/** The services `setup` can deploy, in deploy order. */
+export const REGISTRY: readonly ServiceDef[] = [
+  {
+    name: 'k3s',
+    role: 'k3s',
+    group: 'all',
+    placement: 'each',
+    order: 10,
+    summary: 'k3s server on the first control host, agents on the others (runtime: k3s)',
+    ports: () => ({ api: PORTS.k3s_api }),
+    vars: () => ({ k3s_api_port: PORTS.k3s_api }),
+    scrapeJobs: () => [],
+    endpoints: (ctx) => {
+      const server = hostsInRole({ hosts: ctx.hosts }, 'control')[0] ?? ctx.hosts[0];
+      return server ? { k3s_api_url: `https://${hostPort(server, PORTS.k3s_api)}` } : none();
+    },
+  },
+  {
+    name: 'node_exporter',
+    role: 'node_exporter',
+    group: 'all',
+    placement: 'each',
+    order: 20,
+    summary: 'Prometheus node exporter on every host',
+    ports: () => ({ metrics: PORTS.node_exporter }),
+    vars: () => ({ node_exporter_port: PORTS.node_exporter }),
+    scrapeJobs: (_ctx, hosts) => [job('node', hosts, PORTS.node_exporter)],
+    endpoints: none,
+  },
+  {
+    name: 'scaphandre',
+    role: 'scaphandre',
+    group: 'all',
+    placement: 'each',
+    order: 30,
+    summary: 'Scaphandre power exporter on every host',
+    ports: () => ({ metrics: PORTS.scaphandre }),
+    vars: () => ({ scaphandre_port: PORTS.scaphandre }),
+    scrapeJobs: (_ctx, hosts) => [job('scaphandre', hosts, PORTS.scaphandre)],
+    endpoints: none,
+  },
+  {
+    name: 'pushgateway',
+    role: 'pushgateway',
+    group: 'control',
+    placement: 'first',
+    order: 40,
+    summary: 'Prometheus Pushgateway on the first control host',
+    ports: () => ({ http: PORTS.pushgateway }),
+    vars: () => ({ pushgateway_port: PORTS.pushgateway }),
+    // Pushed series carry their own job/instance labels: keep them.
+    scrapeJobs: (_ctx, hosts) => [job('pushgateway', hosts, PORTS.pushgateway, { honorLabels: true })],
+    endpoints: (_ctx, hosts) => (hosts[0] ? { pushgateway_url: `http://${hostPort(hosts[0], PORTS.pushgateway)}` } : none()),
+  },
+  {
+    name: 'kafka',
+    role: 'kafka',
+    group: 'broker',
+    placement: 'each',
+    order: 50,
+    summary: 'Apache Kafka (KRaft, combined broker+controller) on every broker host',
+    ports: (e) => ({ client: e.kafka.port, controller: e.kafka.controller_port, jmx_exporter: e.kafka.jmx_exporter_port }),
+    vars: (e) => ({ kafka_port: e.kafka.port, kafka_controller_port: e.kafka.controller_port, kafka_jmx_exporter_port: e.kafka.jmx_exporter_port }),
+    scrapeJobs: (ctx, hosts) => [job('kafka', hosts, ctx.experiment.kafka.jmx_exporter_port)],
+    endpoints: (ctx, hosts) =>
+      hosts.length ? { kafka_bootstrap_servers: hosts.map((h) => hostPort(h, ctx.experiment.kafka.port)).join(',') } : none(),
+  },
+  {
+    name: 'redpanda',
+    role: 'redpanda',
+    group: 'broker',
+    placement: 'each',
+    order: 60,
+    summary: 'Redpanda (production mode) on every broker host',
+    ports: (e) => ({ kafka: e.redpanda.port, admin: e.redpanda.admin_port, rpc: e.redpanda.rpc_port }),
+    vars: (e) => ({ redpanda_port: e.redpanda.port, redpanda_admin_port: e.redpanda.admin_port, redpanda_rpc_port: e.redpanda.rpc_port }),
+    scrapeJobs: (ctx, hosts) => [job('redpanda', hosts, ctx.experiment.redpanda.admin_port, { path: '/public_metrics' })],
+    endpoints: (ctx, hosts) =>
+      hosts.length
+        ? {
+            redpanda_bootstrap_servers: hosts.map((h) => hostPort(h, ctx.experiment.redpanda.port)).join(','),
+            redpanda_admin_url: `http://${hostPort(hosts[0]!, ctx.experiment.redpanda.admin_port)}`,
+          }
+        : none(),
+  },
+  {
+    name: 'prometheus',
+    role: 'prometheus',
+    group: 'control',
+    placement: 'first',
+    order: 70,
+    summary: 'Prometheus on the first control host, scraping every exporter above (deployed last)',
+    ports: () => ({ http: PORTS.prometheus }),
+    vars: () => ({ prometheus_port: PORTS.prometheus }),
+    scrapeJobs: (_ctx, hosts) => [job('prometheus', hosts, PORTS.prometheus)],
+    endpoints: (_ctx, hosts) => (hosts[0] ? { prometheus_url: `http://${hostPort(hosts[0], PORTS.prometheus)}` } : none()),
+  },
+];
+
+const BY_NAME = new Map(REGISTRY.map((s) => [s.name, s]));
+
+export function serviceDef(name: ServiceName): ServiceDef {
+  const d = BY_NAME.get(name);
+  if (!d) throw new Error(`service ${name} is not in the registry`);
+  return d;
+}
+
+/** The experiment's services in deploy order (the order of the experiment file does not matter). */
+export function orderedServices(names: readonly ServiceName[]): ServiceDef[] {
+  return [...new Set(names)].map(serviceDef).sort((a, b) => a.order - b.order);
+}
+
+/** The Ansible host pattern of a service: `all`, `broker`, `control[0]`. */
+export function hostPattern(d: ServiceDef): string {
+  return d.placement === 'first' ? `${d.group}[0]` : d.group;
+}
+
+/** The hosts a service runs on, in inventory order. */
+export function serviceHosts(d: ServiceDef, hosts: Host[]): Host[] {
+  const inGroup = d.group === 'all' ? hosts : hostsInRole({ hosts }, d.group);
+  return d.placement === 'first' ? inGroup.slice(0, 1) : inGroup;
+}
+
+export interface ServicePlan {
+  services: ServiceName[];
+  /** service → host pattern, for the plays of setup.yml / destroy.yml. */
+  hostPatterns: Record<string, string>;
+  /** service → host names. */
+  hosts: Record<string, string[]>;
+  ports: Record<string, Record<string, number>>;
+  scrapeJobs: ScrapeJob[];
+  endpoints: Record<string, string>;
+  /** Extra-vars from the registry for the roles (e.g. `node_exporter_port`). */
+  roleVars: Record<string, unknown>;
+}
+
+/** Everything the registry says about an experiment's services on a set of hosts. */
+export function planServices(experiment: Experiment, hosts: Host[]): ServicePlan {
+  const ctx: ServiceContext = { experiment, hosts };
+  const defs = orderedServices(experiment.services);
+  const plan: ServicePlan = { services: [], hostPatterns: {}, hosts: {}, ports: {}, scrapeJobs: [], endpoints: {}, roleVars: {} };
+  for (const d of defs) {
+    const on = serviceHosts(d, hosts);
+    plan.services.push(d.name);
+    plan.hostPatterns[d.name] = hostPattern(d);
+    plan.hosts[d.name] = on.map((h) => h.name);
+    plan.ports[d.name] = d.ports(experiment);
+    Object.assign(plan.roleVars, d.vars(experiment));
+    // Only Prometheus reads scrape jobs, but every deployed exporter contributes them.
+    plan.scrapeJobs.push(...d.scrapeJobs(ctx, on).filter((j) => j.targets.length > 0));
+    Object.assign(plan.endpoints, d.endpoints(ctx, on));
+  }
+  return plan;
+}
+
+/** Every known service, for help texts and checks. */
+export const ALL_SERVICES: readonly ServiceName[] = SERVICES;
