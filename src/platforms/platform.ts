@@ -11,6 +11,13 @@ export interface ReserveRequest {
   /** Shows progress on long work (waiting for a job, for SSH). */
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * The experiment file (first of `LoadedExperiment.files`): relative paths in it, such as
+   * `platform.static.inventory`, are resolved against its folder first, then the working directory.
+   */
+  experimentFile?: string;
+  /** `--inventory FILE` (static platform): overrides `platform.static.inventory`; relative to the working directory. */
+  inventoryFile?: string;
 }
 
 /**
