@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * Start the Grid'5000 API double by hand:
+ *   node dist/src/platforms/g5k/double/main.js [--port 8085] [--speed 1] [--user alice --password-env G5K_DOUBLE_PASSWORD]
+ *        [--anonymous-user alice] [--job-wait 20] [--deploy-seconds 20]
+ *        [--map-cluster paravance --map 10.84.0.11,10.84.0.12,...]
+ * It prints the API URL and, with --map, the `platform.g5k` snippet (api_url, address_map) that points
+ * an experiment at it. Stops on Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { G5kDouble } from './server.js';
+import { DEFAULT_CLUSTERS } from './fixtures.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8085' },
+    host: { type: 'string', default: '127.0.0.1' },
+    speed: { type: 'string', default: '1' },
+    user: { type: 'string' },
+    'password-env': { type: 'string', default: 'G5K_DOUBLE_PASSWORD' },
+    'anonymous-user': { type: 'string' },
+    'job-wait': { type: 'string', default: '20' },
+    'deploy-seconds': { type: 'string', default: '20' },
+    'map-cluster': { type: 'string', default: 'paravance' },
+    map: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: main.js [--port N] [--speed X] [--user U] [--password-env VAR] [--anonymous-user U] [--job-wait S] [--deploy-seconds S] [--map-cluster C --map IP,IP,...]\n',
+  );
+  process.exit(0);
+}
+
+const clusters = DEFAULT_CLUSTERS.map((c) => ({ ...c }));
+const mapped = values.map ? values.map.split(',').filter(Boolean) : [];
+const mapCluster = clusters.find((c) => c.uid === values['map-cluster']);
+if (mapped.length) {
+  if (!mapCluster) {
+    process.stderr.write(`no cluster ${values['map-cluster']} in the double (known: ${clusters.map((c) => c.uid).join(', ')})\n`);
+    process.exit(2);
+  }
+  // The cluster has exactly the mapped hosts, so every node handed out has a local address.
+  mapCluster.nodes = mapped.length;
+}
+const users: Record<string, string> = {};
+if (values.user) {
+  const pw = process.env[values['password-env']!];
+  if (!pw) {
+    process.stderr.write(`--user needs the password in the environment variable ${values['password-env']}\n`);
+    process.exit(2);
+  }
+  users[values.user] = pw;
+}
+const double = new G5kDouble({
+  port: Number(values.port),
+  host: values.host!,
+  speed: Number(values.speed),
+  clusters,
+  jobWaitSeconds: Number(values['job-wait']),
+  deployProcessSeconds: Number(values['deploy-seconds']),
+  ...(values.user ? { users } : {}),
+  ...(values['anonymous-user'] ? { anonymousUser: values['anonymous-user'] } : {}),
+});
+const url = await double.start();
+process.stdout.write(`Grid'5000 API double listening at ${url} (clock speed ${values.speed})\n`);
+process.stdout.write(`control: ${url.replace(/\/stable$/, '')}/__double/{stats,advance,speed,faults,jobs,energy}\n`);
+if (mapped.length && mapCluster) {
+  process.stdout.write(`\n# experiment snippet\nplatform:\n  kind: g5k\n  g5k:\n    cluster: ${mapCluster.uid}\n    api_url: ${url}\n    jump: never\n    shared_filesystem: true\n    address_map:\n`);
+  double.nodeFqdns(mapCluster).forEach((fq, i) => process.stdout.write(`      ${fq}: ${mapped[i]}\n`));
+}
+const stop = async (): Promise<void> => {
+  await double.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import type { Experiment } from '../../../../src/config/schema/experiment.js';
+import { G5kApi } from '../../../../src/platforms/g5k/api.js';
+import { Secret } from '../../../../src/platforms/g5k/credentials.js';
+import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
+import type { G5kDouble } from '../../../support/g5k-double/index.js';
+import { steppedClock } from '../../../support/g5k-double/index.js';
+
+export const USER = 'alice';
+export const PASSWORD = 'pw-Zq8!never-print-me';
+
+export function experiment(g5k: Record<string, unknown>, roles = { control: 1, broker: 3, worker: 2 }, name = 'kafka3'): Experiment {
+  return experimentSchema.parse({ name, roles, platform: { kind: 'g5k', g5k } });
+}
+
+export function tmp(prefix = 'g5k-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function pubKey(dir: string): string {
+  const p = join(dir, 'id_test.pub');
+  writeFileSync(p, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheDouble test@greenrace\n');
+  return p;
+}
+
+export function api(d: G5kDouble, log?: (l: string) => void, timeoutMs = 2000): G5kApi {
+  return new G5kApi({
+    baseUrl: d.url,
+    credentials: { username: USER, password: new Secret(PASSWORD), origin: 'test' },
+    timeoutMs,
+    retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+    ...(log ? { log } : {}),
+  });
+}
+
+/** A platform wired to the double: stepped clock, no SSH (deployed probe and SSH check injected). */
+export function platform(d: G5kDouble, log: string[], opts: { deployed?: Set<string> } = {}): G5kPlatform {
+  return new G5kPlatform({
+    api: () => api(d, (l) => log.push(l)),
+    clock: steppedClock(d),
+    inside: false,
+    isDeployed: async (t) => opts.deployed?.has(t.address) ?? false,
+    sshCheck: async () => true,
+  });
+}
