@@ -103,17 +103,18 @@ export function targetFromHost(host: Host, defaults: TargetDefaults = {}): SshTa
   if (key) t.keyFile = key;
   const opts = sshOptions(splitArgs(str(vars.ansible_ssh_common_args) ?? ''));
   const khf = opts.get('userknownhostsfile');
-  const known = khf && khf !== '/dev/null' ? khf.split(/\s+/)[0] : defaults.knownHostsFile;
+  const grKnown = str(vars.gr_known_hosts);
+  const known = khf && khf !== '/dev/null' ? khf.split(/\s+/)[0] : (grKnown ?? defaults.knownHostsFile);
+  if (!khf && grKnown) t.strictHostKeyChecking = true;
   if (khf === '/dev/null') t.strictHostKeyChecking = false;
   else if (known) t.knownHostsFile = known;
   const strict = opts.get('stricthostkeychecking')?.toLowerCase();
   if (strict === 'no' || strict === 'off' || strict === 'accept-new') t.strictHostKeyChecking = false;
   else if (strict === 'yes') t.strictHostKeyChecking = true;
-  const jump = opts.get('proxyjump') ?? str(vars.gr_jump_host);
+  const jump = opts.get('proxyjump') ?? str(vars.gr_jump);
   if (jump && jump.toLowerCase() !== 'none') {
-    const j = parseJumpSpec(jump, { user: str(vars.gr_jump_user) ?? process.env.USER ?? 'root' });
-    const jk = str(vars.gr_jump_key_file);
-    if (jk) j.keyFile = jk;
+    const j = parseJumpSpec(jump, { user: process.env.USER ?? 'root' });
+    // The jump host is checked against the user's ~/.ssh/known_hosts when it is listed there.
     j.strictHostKeyChecking = false;
     t.jump = j;
   }

@@ -23,6 +23,11 @@ describe('SSH targets from inventory hosts', () => {
     expect(t2.jump).toMatchObject({ address: 'gw.example', user: 'bob', port: 2222 });
   });
 
+  it('honours the inventory helper variables gr_known_hosts and gr_jump', () => {
+    const t = targetFromHost(host({ gr_known_hosts: '/st/kh', gr_jump: 'jdoe@access.grid5000.fr:22' }));
+    expect(t).toMatchObject({ knownHostsFile: '/st/kh', strictHostKeyChecking: true, jump: { address: 'access.grid5000.fr', user: 'jdoe' } });
+  });
+
   it('parses quoted argument strings and jump specs', () => {
     expect(splitArgs(`-o "ProxyCommand=ssh -W %h:%p gw" -oBatchMode=yes`)).toEqual(['-o', 'ProxyCommand=ssh -W %h:%p gw', '-oBatchMode=yes']);
     expect(sshOptions(['-oBatchMode=yes']).get('batchmode')).toBe('yes');

@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { resultsDir } from '../../core/paths.js';
+import { GreenraceError } from '../../core/errors.js';
+import type { Host } from '../../core/types.js';
+import type { ExecResult } from '../../remote/exec.js';
+import type { FetchResult } from '../../remote/fetch.js';
+import { argError, type Session } from '../session.js';
+import { describe } from '../overrides.js';
+import { selectHosts, requireState } from '../cluster.js';
+import { table, withView, indent } from '../display.js';
+import type { HelperDef } from './types.js';
+
+export const hosts: HelperDef = {
+  name: 'hosts',
+  kind: 'function',
+  signature: 'hosts(role?)',
+  summary: 'the hosts of the cluster, or of one role / host name',
+  details: [
+    'role: control, broker, worker, all (default) or a host name.',
+    'Returns an array of {name, address, port, user, roles}.',
+  ],
+  examples: ["hosts('worker')", 'hosts().map(h => h.address)'],
+  make: (s: Session) =>
+    function hosts(role: unknown = 'all') {
+      const hs = selectHosts(s.exp, role, 'hosts(role?)').map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user, roles: [...h.roles] }));
+      return withView(hs, () => table(hs.map((h) => [h.name, h.address, h.roles.join(',')]), ['host', 'address', 'roles']));
+    },
+};
+
+function renderExec(rs: ExecResult[]): string {
+  return rs
+    .map((r) => {
+      const status = r.error
+        ? `error [${r.error.code}] ${r.error.message}`
+        : r.cancelled
+          ? 'cancelled (remote processes killed)'
+          : r.signal
+            ? `killed by ${r.signal}`
+            : `exit ${r.code}`;
+      const out = [`── ${r.host} (${r.address}): ${status}, ${(r.durationMs / 1000).toFixed(2)} s`];
+      if (r.stdout) out.push(indent(r.stdout.replace(/\n$/, '')));
+      if (r.stderr) out.push(r.stderr.replace(/\n$/, '').split('\n').map((l) => `  ! ${l}`).join('\n'));
+      if (r.truncated) out.push('  (output truncated)');
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
+async function targetsFor(s: Session, hs: Host[]) {
+  const { targetFromHost } = await import('../../remote/target.js');
+  const st = requireState(s.exp);
+  const kh = typeof st.platform.data.knownHosts === 'string' ? st.platform.data.knownHosts : undefined;
+  return hs.map((h) => targetFromHost(h, kh ? { knownHostsFile: kh } : {}));
+}
+
+export const sh: HelperDef = {
+  name: 'sh',
+  kind: 'function',
+  signature: 'sh(role, command, opts?)',
+  summary: 'run a shell command on hosts in parallel over SSH; per-host stdout, stderr, exit code',
+  details: [
+    'role: control, broker, worker, all, a host name, or a list of those.',
+    'opts: { timeout: seconds, stream: true (print output live, prefixed by host) }.',
+    'Returns an array of {host, address, stdout, stderr, code, signal?, error?, durationMs}.',
+    'A non-zero exit is data, not an error. Ctrl-C kills the command (its whole process group) on',
+    'every host before the prompt comes back.',
+  ],
+  examples: ["sh('worker', 'hostname')", "sh('all', 'uptime').map(r => r.stdout)", "sh('broker', 'tail -f /var/log/syslog', { stream: true })"],
+  make: (s: Session) =>
+    function sh(role: unknown, command: unknown, opts: unknown = {}) {
+      const sig = 'sh(role, command, opts?)';
+      if (typeof command !== 'string' || command.trim() === '') throw argError(sig, `command must be a non-empty string (got ${describe(command)})`);
+      if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw argError(sig, `opts must be an object like { timeout: 30 } (got ${describe(opts)})`);
+      const o = opts as { timeout?: unknown; stream?: unknown };
+      const unknown = Object.keys(o).filter((k) => !['timeout', 'stream'].includes(k));
+      if (unknown.length) throw argError(sig, `unknown option ${unknown.join(', ')} (allowed: timeout, stream)`);
+      if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout > 0))) throw argError(sig, `opts.timeout must be a number of seconds > 0 (got ${describe(o.timeout)})`);
+      const hs = selectHosts(s.exp, role, sig);
+      return s.task(async (signal) => {
+        const [{ execMany }, targets, pool] = await Promise.all([import('../../remote/exec.js'), targetsFor(s, hs), s.pool()]);
+        const rs = await execMany(targets, command, {
+          signal,
+          source: pool,
+          ...(typeof o.timeout === 'number' ? { timeoutMs: o.timeout * 1000 } : {}),
+          ...(o.stream
+            ? {
+                onData: (host: string, stream: 'stdout' | 'stderr', chunk: string) =>
+                  s.out.write(chunk.replace(/\n$/, '').replace(/^/gm, `${host}${stream === 'stderr' ? '!' : ''}| `) + '\n'),
+              }
+            : {}),
+        });
+        return withView(rs, () => renderExec(rs));
+      });
+    },
+};
+
+export const fetch: HelperDef = {
+  name: 'fetch',
+  kind: 'function',
+  signature: 'fetch(role, path)',
+  summary: 'copy a file from hosts (SFTP) into results/<exp>/fetched/<time>/<host>/',
+  details: [
+    'role: control, broker, worker, all, a host name, or a list of those. path: a file on the hosts.',
+    'Returns an array of {host, remotePath, localPath?, bytes?, error?}. A missing file is reported per host.',
+    '(This shadows the global fetch() of Node.js inside the shell.)',
+  ],
+  examples: ["fetch('broker', '/etc/hostname')"],
+  make: (s: Session) =>
+    function fetch(role: unknown, path: unknown) {
+      const sig = 'fetch(role, path)';
+      if (typeof path !== 'string' || path === '') throw argError(sig, `path must be a file path on the hosts (got ${describe(path)})`);
+      const hs = selectHosts(s.exp, role, sig);
+      return s.task(async (signal) => {
+        const [{ fetchMany }, targets, pool] = await Promise.all([import('../../remote/fetch.js'), targetsFor(s, hs), s.pool()]);
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        const dest = join(resultsDir(s.exp), 'fetched', stamp);
+        const rs: FetchResult[] = await fetchMany(targets, path, dest, { signal, source: pool });
+        if (rs.every((r) => r.error)) {
+          throw new GreenraceError('repl.fetch_failed', `fetch: no host gave ${path}`, { details: rs.map((r) => r.error!.message) });
+        }
+        return withView(rs, () =>
+          table(
+            rs.map((r) => [r.host, r.error ? `error: ${r.error.message}` : `${r.bytes} bytes → ${r.localPath}`]),
+            ['host', 'result'],
+          ),
+        );
+      });
+    },
+};
