@@ -14,6 +14,8 @@ export async function platformFor(kind: PlatformKind): Promise<Platform> {
       return new (await import('./local/platform.js')).LocalPlatform();
     case 'static':
       return new (await import('./static/platform.js')).StaticPlatform();
+    case 'g5k':
+      return new (await import('./g5k/platform.js')).G5kPlatform();
     default:
       throw new PlatformError('platform.unknown', `platform "${String(kind)}" is not available in this build`);
   }

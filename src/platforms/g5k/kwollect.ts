@@ -12,7 +12,7 @@ export interface KwollectHost {
   fqdn: string;
 }
 
-export interface HostEnergy {
+export interface KwollectHostEnergy {
   host: string;
   joules: number;
   /** e.g. `kwollect:wattmetre_power_watt`. */
@@ -20,6 +20,8 @@ export interface HostEnergy {
   /** Share of the window covered by samples (0..1). */
   coverage: number;
   samples: number;
+  gaps: number;
+  coveredSeconds: number;
   meanWatts: number;
 }
 
@@ -47,10 +49,14 @@ export function parseKwollectTime(ts: string): number {
  * gap is small (at most 2 sampling periods). Coverage counts the window time that has samples no
  * further apart than 3 periods.
  */
-export function integrate(samples: { t: number; w: number }[], start: number, end: number): { joules: number; coverage: number } {
+export function integrate(
+  samples: { t: number; w: number }[],
+  start: number,
+  end: number,
+): { joules: number; coverage: number; gaps: number; coveredSeconds: number } {
   const s = [...samples].filter((x) => Number.isFinite(x.t) && Number.isFinite(x.w)).sort((a, b) => a.t - b.t);
   const window = end - start;
-  if (s.length === 0 || window <= 0) return { joules: 0, coverage: 0 };
+  if (s.length === 0 || window <= 0) return { joules: 0, coverage: 0, gaps: 0, coveredSeconds: 0 };
   const gaps = s.slice(1).map((x, i) => x.t - s[i]!.t).filter((g) => g > 0).sort((a, b) => a - b);
   const period = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : window;
   const at = (t: number): number => {
@@ -71,6 +77,7 @@ export function integrate(samples: { t: number; w: number }[], start: number, en
   const pts = [{ t: start, w: at(start) }, ...s.filter((x) => x.t > start && x.t < end), { t: end, w: at(end) }];
   let joules = 0;
   let uncovered = 0;
+  let gapCount = 0;
   const first = s[0]!.t;
   const last = s[s.length - 1]!.t;
   for (let i = 1; i < pts.length; i++) {
@@ -85,9 +92,13 @@ export function integrate(samples: { t: number; w: number }[], start: number, en
   const inner = s.filter((x) => x.t >= start && x.t <= end);
   for (let i = 1; i < inner.length; i++) {
     const g = inner[i]!.t - inner[i - 1]!.t;
-    if (g > 3 * period) uncovered += g;
+    if (g > 3 * period) {
+      uncovered += g;
+      gapCount++;
+    }
   }
-  return { joules, coverage: Math.max(0, Math.min(1, 1 - uncovered / window)) };
+  const coverage = Math.max(0, Math.min(1, 1 - uncovered / window));
+  return { joules, coverage, gaps: gapCount, coveredSeconds: coverage * window };
 }
 
 async function fetchSeries(
@@ -135,14 +146,14 @@ export async function defaultHasWattmetre(api: G5kApi, site: string, cluster: st
  * has wattmetres (and the node has samples), else bmc_node_power_watt; one request per site, node group
  * and time chunk; trapezoid rule; source and coverage per host.
  */
-export async function kwollectEnergy(api: G5kApi, hosts: KwollectHost[], start: number, end: number, o: KwollectOptions = {}): Promise<HostEnergy[]> {
+export async function kwollectEnergy(api: G5kApi, hosts: KwollectHost[], start: number, end: number, o: KwollectOptions = {}): Promise<KwollectHostEnergy[]> {
   const bySite = new Map<string, KwollectHost[]>();
   for (const h of hosts) {
     const site = siteOfFqdn(h.fqdn);
     if (!site) throw new Error(`${h.fqdn} is not a Grid'5000 node name (<node>.<site>.grid5000.fr)`);
     bySite.set(site, [...(bySite.get(site) ?? []), h]);
   }
-  const result: HostEnergy[] = [];
+  const result: KwollectHostEnergy[] = [];
   for (const [site, hs] of bySite) {
     const want = new Map<string, PowerMetric>();
     for (const h of hs) {
@@ -168,12 +179,14 @@ export async function kwollectEnergy(api: G5kApi, hosts: KwollectHost[], start: 
     }
     for (const h of hs) {
       const got = series.get(h.fqdn) ?? { metric: want.get(h.fqdn) ?? BMC, s: [] };
-      const { joules, coverage } = integrate(got.s, start, end);
+      const { joules, coverage, gaps, coveredSeconds } = integrate(got.s, start, end);
       result.push({
         host: h.host,
         joules,
         source: `kwollect:${got.metric}`,
         coverage,
+        gaps,
+        coveredSeconds,
         samples: got.s.filter((x) => x.t >= start && x.t <= end).length,
         meanWatts: end > start ? joules / (end - start) : 0,
       });

@@ -18,7 +18,7 @@ describe('Kwollect energy', () => {
 
   it('trapezoid over a constant is exact; gaps lower the coverage', () => {
     const s = Array.from({ length: 101 }, (_, i) => ({ t: i, w: 50 }));
-    expect(integrate(s, 0, 100)).toEqual({ joules: 5000, coverage: 1 });
+    expect(integrate(s, 0, 100)).toEqual({ joules: 5000, coverage: 1, gaps: 0, coveredSeconds: 100 });
     const holed = s.filter((x) => x.t < 20 || x.t > 60);
     const r = integrate(holed, 0, 100);
     expect(r.joules).toBe(5000);
@@ -54,5 +54,34 @@ describe('Kwollect energy', () => {
     const [h] = await kwollectEnergy(api(d), [{ host: 'gros-3', fqdn: 'gros-3.nancy.grid5000.fr' }], now - 600, now + 600, { metric: 'wattmetre_power_watt' });
     expect(h!.coverage).toBeGreaterThan(0.49);
     expect(h!.coverage).toBeLessThan(0.51);
+  });
+});
+
+describe('KwollectSource (EnergySource)', () => {
+  let d: G5kDouble;
+  beforeAll(async () => {
+    d = await startDouble({ users: { alice: 'pw-Zq8!never-print-me' } });
+  });
+  afterAll(() => d.stop());
+
+  it('answers one entry per host: measured for g5k nodes (address mapped), no data for others', async () => {
+    const { KwollectSource } = await import('../../../../src/platforms/g5k/energy-source.js');
+    const src = new KwollectSource(api(d));
+    const start = d.clock.now() - 1200;
+    const end = start + 900;
+    const r = await src.measure({
+      hosts: [
+        { name: 'gros-5', address: '10.84.0.15', attributes: { g5k_fqdn: 'gros-5.nancy.grid5000.fr' } },
+        { name: 'laptop', address: '127.0.0.1' },
+      ],
+      window: { start, end },
+    });
+    expect(r[0]!.source).toBe('kwollect:wattmetre_power_watt');
+    expect(r[0]!.kind).toBe('measured');
+    expect(Math.abs(r[0]!.joules! - d.energy('gros-5', 'wattmetre_power_watt', start, end)) / r[0]!.joules!).toBeLessThan(0.005);
+    expect(r[0]!.coverage.fraction).toBe(1);
+    // 1 Hz samples at both ends of the 900 s window
+    expect(r[0]!.coverage.samples).toBe(901);
+    expect(r[1]).toMatchObject({ host: 'laptop', joules: null });
   });
 });
