@@ -350,7 +350,8 @@ export class LocalPlatform implements Platform {
         if ((l === `${t}br` || l.startsWith(`${t}h`)) && !report.failed.some((f) => f.what.endsWith(l))) report.failed.push({ what: `link ${l}`, error: 'still present' });
     }
     const nNs = report.removed.filter((r) => r.startsWith('namespace ')).length;
-    progress(`local: released ${nNs} namespaces, ${report.removed.filter((r) => r.startsWith('link ')).length} links${report.killed ? `, stopped ${report.killed} processes` : ''}`);
+    if (report.removed.length === 0 && report.killed === 0 && report.failed.length === 0) progress('local: nothing to release');
+    else progress(`local: released ${nNs} namespaces, ${report.removed.filter((r) => r.startsWith('link ')).length} links${report.killed ? `, stopped ${report.killed} processes` : ''}`);
     if (report.failed.length) {
       throw new PlatformError('platform.local.release_incomplete', `could not remove everything of the local platform (${report.failed.length} left); run killjob again, or remove them by hand`, {
         details: report.failed.slice(0, 20).map((f) => `${f.what}: ${f.error}`),
