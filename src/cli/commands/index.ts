@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerLoadgen } from './loadgen.js';
+import { registerSetup } from './setup.js';
+import { registerStatus } from './status.js';
+import { registerKilljob } from './killjob.js';
 import { registerI } from './i.js';
 
 /** Every command of the CLI. Each module registers one; their actions import the app layer lazily. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
+  registerLoadgen(program);
+  registerSetup(program);
+  registerStatus(program);
+  registerKilljob(program);
   registerI(program);
 }

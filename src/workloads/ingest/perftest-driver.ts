@@ -93,6 +93,8 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
   const windows: Array<{ t0: number; t1: number; records: number; avgMs: number; maxMs: number; steady: boolean }> = [];
   let cpu: { userS: number; systemS: number } | undefined;
   let stoppedAt: number | undefined;
+  let javaStart: number | undefined;
+  let exitAt: number | undefined;
 
   const finishSummary = (): LoadgenSummary => {
     const wEnd = Math.min(sched.end, stoppedAt ?? Infinity, windows.length ? windows[windows.length - 1]!.t1 : sched.end);
@@ -103,13 +105,19 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
     let acked = measured.reduce((a, w) => a + w.records, 0);
     let winStart = measured.length ? measured[0]!.t0 : sched.measureStart;
     let winEnd = measured.length ? measured[measured.length - 1]!.t1 : Math.max(sched.measureStart, wEnd);
-    const fin: PerfFinal | undefined = parser.out.steady ?? (parser.out.warmupRecords === undefined && o.warmupS === 0 ? parser.out.total : undefined);
-    if (fin && status === 'completed') {
-      // The tool's own final line counts every record (the last partial window included).
-      acked = fin.records;
-      if (fin.recordsPerSec > 0 && Number.isFinite(fin.recordsPerSec)) winEnd = winStart + (fin.records / fin.recordsPerSec) * 1000;
-    }
-    if (!measured.length) winStart = sched.measureStart;
+    const steady: PerfFinal | undefined = parser.out.steady;
+    if (steady && status === 'completed') {
+      // 4.2+: the tool's own steady-state line counts every measured record.
+      acked = steady.records;
+      winStart = measured.length ? measured[0]!.t0 : sched.measureStart;
+      if (steady.recordsPerSec > 0 && Number.isFinite(steady.recordsPerSec)) winEnd = winStart + (steady.records / steady.recordsPerSec) * 1000;
+    } else if (parser.out.total && status === 'completed' && exitAt !== undefined) {
+      // Older tools: the whole-run count minus the warm-up windows, up to the tool's exit.
+      acked = Math.max(0, parser.out.total.records - warmWins.reduce((a, w) => a + w.records, 0));
+      winStart = warmWins.length ? warmWins[warmWins.length - 1]!.t1 : (javaStart ?? sched.measureStart);
+      winEnd = exitAt;
+      if (warmWins.length || o.warmupS > 0) notes.push('warm-up cut at the tool\'s 5 s report windows (tools before 4.2 have no --warmup-records)');
+    } else if (!measured.length) winStart = sched.measureStart;
     const seconds = Math.max(0.001, (winEnd - winStart) / 1000);
     const latFin = parser.out.steady ?? parser.out.total;
     let latencyMs;
@@ -184,9 +192,10 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
     }
     const javaArgs = [`-Xmx${o.heap ?? '512m'}`, '-XX:+UseG1GC', '-cp', join(o.kafkaLibs, '*'), 'org.apache.kafka.tools.ProducerPerformance', ...args];
     log(`${o.java} ${javaArgs.join(' ')}`);
+    javaStart = nowMs();
     const child = spawn(o.java, javaArgs, { env: { ...process.env, LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const raw = o.rawLog ? createWriteStream(o.rawLog) : undefined;
-    let last = nowMs();
+    let last = javaStart;
     let lastWindowAt = last;
     const onLine = (line: string): void => {
       raw?.write(line + '\n');
@@ -229,6 +238,7 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
       if (nowMs() - lastWindowAt > Math.max(o.stallTimeoutMs, 7000) && nowMs() < sched.end + graceMs) kill('stall');
     }, 500);
     const code = await Promise.race([exited, spawnError.then((e) => Promise.reject(e))]);
+    exitAt = nowMs();
     clearTimeout(endTimer);
     clearInterval(watch);
     o.signal?.removeEventListener('abort', onAbort);
