@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { duration } from '../../config/schema/common.js';
+
+const ROLE = z.enum(['control', 'broker', 'worker']);
+/** A command: a shell string (run by `sh -c`) or an argv list (quoted for you), as in Podrace. */
+const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+const relFile = z
+  .string()
+  .regex(/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/, 'a relative path of letters, digits, ".", "_", "-" and "/"')
+  .refine((s) => !s.split('/').includes('..'), 'may not contain ".."');
+
+/** A long-running program on every host of a role, started before the laps, stopped at cleanup. */
+const processConfig = z.strictObject({
+  type: z.literal('process'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lowercase letters, digits, "-" and "_"'),
+  role: ROLE,
+  command,
+  /** Wait until this TCP/UDP port listens on each host. */
+  port: z.number().int().min(1).max(65535).optional(),
+  ready_timeout: duration({ min: 1, max: 600 }).default(30),
+  /** Files written into the host's race directory ($GR_RACE_DIR) first: name → content. */
+  files: z.record(relFile, z.string()).default({}),
+});
+
+/** A command run once on every host of a role at deploy time; `undo` runs at cleanup. */
+const execConfig = z.strictObject({
+  type: z.literal('exec'),
+  role: ROLE,
+  command,
+  undo: command.optional(),
+  timeout: duration({ min: 1, max: 86400 }).default(300),
+  files: z.record(relFile, z.string()).default({}),
+});
+
+const execLap = z.strictObject({
+  type: z.literal('exec').default('exec'),
+  role: ROLE,
+  command,
+  /** Per host; the lap fails when a host's command runs longer. */
+  timeout: duration({ min: 1, max: 86400 }).default(600),
+  /** Optional name, used for the lap's output files. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).optional(),
+});
+
+/** Waits: lets a system settle between laps. */
+const sleepLap = z.strictObject({
+  type: z.literal('sleep'),
+  duration: duration({ min: 0, max: 86400 }),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).optional(),
+});
+
+const lap = z.union([sleepLap, execLap]);
+
+const fileCollector = z.strictObject({
+  type: z.literal('file'),
+  role: ROLE,
+  /** Relative to the host's race directory, or absolute. */
+  source: z.string().min(1),
+  /** Relative path under `<run dir>/<host>/`; default: the source's file name. */
+  destination: relFile.optional(),
+  /** Parse the collected file into the run record's results. */
+  parse: z.enum(['wrk', 'iperf3', 'sockperf', 'uperf', 'netperf']).optional(),
+});
+
+export const racefileSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/).optional(),
+  description: z.string().optional(),
+  configs: z.array(z.discriminatedUnion('type', [processConfig, execConfig])).default([]),
+  warmup: z.array(lap).default([]),
+  benchmark: z.array(lap).min(1, 'a racefile needs at least one benchmark lap'),
+  collectors: z.array(fileCollector).default([]),
+  /** Remove each host's race directory at cleanup (collected files are already copied). */
+  keep_remote_files: z.boolean().default(false),
+});
+
+export type Racefile = z.output<typeof racefileSchema>;
+export type RaceConfig = Racefile['configs'][number];
+export type RaceLap = Racefile['benchmark'][number];
+export type RaceCollector = Racefile['collectors'][number];
