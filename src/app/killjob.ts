@@ -1,0 +1,120 @@
+/**
+ * `killjob <exp>`: destroy the services (destroy.yml, best effort, bounded), stop the ssh control
+ * masters, release the platform, clear the state. Idempotent, and works after a crashed or
+ * interrupted setup: from the state file in any phase, or from the platform's own files alone.
+ */
+import { existsSync } from 'node:fs';
+import { closeControlMasters } from '../ansible/control.js';
+import { ansibleCfgPath, inventoryPath } from '../ansible/config.js';
+import { runPlaybook } from '../ansible/runner.js';
+import { GreenraceError, InterruptedError, errorMessage } from '../core/errors.js';
+import { stateDir as stateDirOf } from '../core/paths.js';
+import type { PlatformKind, ServiceName } from '../core/types.js';
+import { platformFor } from '../platforms/index.js';
+import { orderedServices, planServices } from '../services/registry.js';
+import { missingRoles } from '../services/roles.js';
+import { serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
+import { clearState, experimentNameOf, lockState, readState, type ExperimentState } from './state.js';
+
+export interface KilljobOptions {
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Bound on destroy.yml (default 300 s); past it, killjob goes on with the release. */
+  destroyTimeoutMs?: number;
+}
+
+export interface KilljobOutcome {
+  experiment: string;
+  /** False when there was nothing to do. */
+  didSomething: boolean;
+  destroyed: ServiceName[];
+  platform?: PlatformKind;
+  hosts: number;
+  warnings: string[];
+  elapsedMs: number;
+}
+
+const KINDS: PlatformKind[] = ['local', 'static', 'g5k'];
+
+/** Whether setup got far enough that services may be running on the hosts. */
+function servicesMayRun(st: ExperimentState): boolean {
+  if (!st.platform || st.services.length === 0) return false;
+  const phase = st.phase === 'failed' || st.phase === 'interrupted' ? st.failedPhase : st.phase;
+  return phase === 'deploying' || phase === 'ready';
+}
+
+export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<KilljobOutcome> {
+  const started = Date.now();
+  const progress = opts.progress ?? (() => {});
+  const exp = experimentNameOf(ref);
+  const dir = stateDirOf(exp);
+  const outcome: KilljobOutcome = { experiment: exp, didSomething: false, destroyed: [], hosts: 0, warnings: [], elapsedMs: 0 };
+  if (!existsSync(dir)) {
+    outcome.elapsedMs = Date.now() - started;
+    return outcome;
+  }
+  outcome.didSomething = true;
+  const lock = lockState(exp, `entrypoint killjob ${exp}`, dir);
+  try {
+    let st: ExperimentState | undefined;
+    try {
+      st = readState(dir);
+    } catch (e) {
+      outcome.warnings.push(`${errorMessage(e)}; releasing from the platform's own files`);
+    }
+    const handle = st?.platform;
+    if (handle) {
+      outcome.platform = handle.kind;
+      outcome.hosts = handle.hosts.length;
+    } else if (st) outcome.platform = st.platformKind;
+
+    if (st && handle && servicesMayRun(st)) {
+      const defs = orderedServices(st.services).filter((d) => missingRoles([d]).length === 0);
+      if (defs.length) {
+        progress(`destroying services: ${[...defs].reverse().map((d) => d.name).join(', ')}`);
+        if (!existsSync(inventoryPath(dir)) || !existsSync(ansibleCfgPath(dir))) writeAnsibleFiles(exp, dir, handle);
+        const plan = planServices({ ...st.experimentSnapshot, services: defs.map((d) => d.name) }, handle.hosts);
+        try {
+          const r = await runPlaybook({
+            stateDir: dir,
+            playbook: 'destroy',
+            extraVars: serviceExtraVars(st.experimentSnapshot, plan),
+            progress,
+            tolerate: 'all',
+            timeoutMs: opts.destroyTimeoutMs ?? 300_000,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          });
+          outcome.destroyed = plan.services;
+          for (const f of [...r.failures, ...r.ignored]) {
+            outcome.warnings.push(`${f.host} [${f.task}] ${f.status}: ${f.message.split('\n')[0] ?? ''}`);
+          }
+        } catch (e) {
+          if (e instanceof InterruptedError) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
+          outcome.warnings.push(`destroying services: ${errorMessage(e)}${e instanceof GreenraceError && e.logFile ? ` (log: ${e.logFile})` : ''}`);
+        }
+      }
+    }
+    if (opts.signal?.aborted) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
+
+    const closed = await closeControlMasters(dir);
+    if (closed.length) progress(`closed ${closed.length} ssh control connection${closed.length > 1 ? 's' : ''}`);
+
+    // The platform from the state; without a readable state, each platform releases what its own files name.
+    const kinds = st ? [st.platformKind] : KINDS;
+    for (const kind of kinds) {
+      let platform;
+      try {
+        platform = await platformFor(kind);
+      } catch (e) {
+        if (st) throw e;
+        continue; // a platform this build does not have cannot have left anything
+      }
+      await platform.release(dir, handle, progress);
+    }
+    clearState(dir);
+    outcome.elapsedMs = Date.now() - started;
+    return outcome;
+  } finally {
+    lock.release();
+  }
+}

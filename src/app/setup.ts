@@ -1,0 +1,289 @@
+/**
+ * `setup <exp>`: load the experiment → lock its state → reserve (or reattach to) hosts → write
+ * state → inventory + ansible.cfg → setup.yml (SSH, facts, metadata, services) → endpoints into
+ * state. Re-running converges: the platform reattaches, services no longer listed are destroyed,
+ * the rest is deployed again idempotently.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { renderAnsibleCfg, metadataDir } from '../ansible/config.js';
+import { inventoryYaml } from '../ansible/inventory.js';
+import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
+import { loadExperiment } from '../config/loader.js';
+import type { Experiment } from '../config/schema/experiment.js';
+import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
+import { stateDir as stateDirOf } from '../core/paths.js';
+import type { PlatformKind, ServiceName } from '../core/types.js';
+import { platformFor } from '../platforms/index.js';
+import type { PlatformHandle, ReserveRequest } from '../platforms/platform.js';
+import { orderedServices, planServices, type ServicePlan } from '../services/registry.js';
+import { missingRoles } from '../services/roles.js';
+import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
+import { readMetadata, type HostMetadata } from './metadata.js';
+import { STATE_VERSION, clearState, lockState, readState, writeState, type ExperimentState } from './state.js';
+
+export interface SetupOptions {
+  exp: string;
+  /** `--workers N` → roles.worker (N ≥ 1). */
+  workers?: number;
+  /** `--platform` → platform.kind. */
+  platform?: PlatformKind;
+  /** `--inventory FILE` → platform.static.inventory (relative to the working directory). */
+  inventory?: string;
+  set?: string[];
+  dryRun?: boolean;
+  progress?: (line: string) => void;
+  verbose?: boolean;
+  signal?: AbortSignal;
+  /** Seconds setup.yml waits for SSH on each host. */
+  connectTimeout?: number;
+}
+
+export interface DryRunOutcome {
+  kind: 'dry-run';
+  experiment: Experiment;
+  files: string[];
+  stateDir: string;
+  platformLines: string[];
+  inventoryYaml: string;
+  ansibleCfg: string;
+  services: ServicePlan;
+  /** True when the experiment is already set up (setup would reattach). */
+  alreadySetUp: boolean;
+}
+
+export interface SetupOutcome {
+  kind: 'setup';
+  experiment: Experiment;
+  stateDir: string;
+  handle: PlatformHandle;
+  reattached: boolean;
+  services: ServicePlan;
+  /** Services destroyed because the experiment no longer lists them. */
+  removedServices: ServiceName[];
+  endpoints: Record<string, string>;
+  metadata: Record<string, HostMetadata>;
+  playbook: PlaybookResult;
+  elapsedMs: number;
+}
+
+/** The flags of `setup` as loader overrides (each names its flag in errors). */
+export function setupOverrides(opts: Pick<SetupOptions, 'workers' | 'platform' | 'inventory'>): Array<{ path: string; value: unknown; flag: string }> {
+  const out: Array<{ path: string; value: unknown; flag: string }> = [];
+  if (opts.workers !== undefined) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) {
+      throw new UsageError('usage.bad_workers', `--workers must be a whole number of at least 1 (got ${opts.workers})`);
+    }
+    out.push({ path: 'roles.worker', value: opts.workers, flag: '--workers' });
+  }
+  if (opts.platform !== undefined) out.push({ path: 'platform.kind', value: opts.platform, flag: '--platform' });
+  if (opts.inventory !== undefined) {
+    out.push({ path: 'platform.static.inventory', value: absInventory(opts.inventory), flag: '--inventory' });
+  }
+  return out;
+}
+
+const absInventory = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+
+function loadForSetup(opts: SetupOptions): { experiment: Experiment; files: string[] } {
+  const { experiment, files } = loadExperiment(opts.exp, { set: opts.set ?? [], overrides: setupOverrides(opts) });
+  const missing = missingRoles(orderedServices(experiment.services));
+  if (missing.length) {
+    const names = missing.map((d) => d.name);
+    throw new ConfigError(
+      'config.service_without_role',
+      `${files[0]}: services: ${names.join(', ')} cannot be deployed yet: there is no Ansible role ansible/roles/${names.length > 1 ? '<name>' : names[0]}`,
+      { file: files[0], path: 'services', hint: `remove ${names.join(', ')} from services (or --set services=[...])` },
+    );
+  }
+  return { experiment, files };
+}
+
+function reserveRequest(experiment: Experiment, files: string[], dir: string, opts: SetupOptions): ReserveRequest {
+  return {
+    experiment,
+    roles: experiment.roles,
+    stateDir: dir,
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(files[0] ? { experimentFile: files[0] } : {}),
+    ...(opts.inventory !== undefined ? { inventoryFile: absInventory(opts.inventory) } : {}),
+  };
+}
+
+/** `setup --dry-run`: the platform's plan, the inventory and the services. Creates nothing. */
+export async function setupDryRun(opts: SetupOptions): Promise<DryRunOutcome> {
+  const { experiment, files } = loadForSetup(opts);
+  const dir = stateDirOf(experiment.name);
+  const platform = await platformFor(experiment.platform.kind);
+  const plan = await platform.plan(reserveRequest(experiment, files, dir, opts));
+  // Data folders and the controller address are assigned at reservation; the local platform's hosts share this filesystem.
+  const handleLike: PlatformHandle = { kind: experiment.platform.kind, data: {}, hosts: plan.hosts, dataDirs: {}, sharedFilesystem: experiment.platform.kind === 'local' };
+  const inv = inventoryOf(experiment.name, dir, handleLike);
+  return {
+    kind: 'dry-run',
+    experiment,
+    files,
+    stateDir: dir,
+    platformLines: plan.lines,
+    inventoryYaml: inventoryYaml(inv) + '# gr_data_dir (per host) and gr_controller_address are set when the hosts are reserved\n',
+    ansibleCfg: renderAnsibleCfg({ stateDir: dir, hostCount: plan.hosts.length }),
+    services: planServices(experiment, plan.hosts),
+    alreadySetUp: existsSync(dir) && readState(dir) !== undefined,
+  };
+}
+
+/** Destroy services an earlier setup deployed that the experiment no longer lists (best effort). */
+async function destroyDropped(
+  dir: string,
+  experiment: Experiment,
+  handle: PlatformHandle,
+  dropped: ServiceName[],
+  opts: SetupOptions,
+): Promise<void> {
+  if (!dropped.length) return;
+  opts.progress?.(`removing services no longer listed: ${dropped.join(', ')}`);
+  const plan = planServices({ ...experiment, services: dropped }, handle.hosts);
+  const present = orderedServices(dropped).filter((d) => !missingRoles([d]).length);
+  const r = await runPlaybook({
+    stateDir: dir,
+    playbook: 'destroy',
+    extraVars: serviceExtraVars(experiment, { ...plan, services: present.map((d) => d.name) }),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    tolerate: 'all',
+    timeoutMs: 300_000,
+  });
+  for (const f of [...r.failures, ...r.ignored]) opts.progress?.(`warning: destroying on ${f.host} [${f.task}]: ${f.message.split('\n')[0]}`);
+}
+
+export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
+  const started = Date.now();
+  const progress = opts.progress ?? (() => {});
+  const { experiment, files } = loadForSetup(opts);
+  const kind = experiment.platform.kind;
+  const platform = await platformFor(kind);
+  const dir = stateDirOf(experiment.name);
+  const freshDir = !existsSync(dir);
+  const lock = lockState(experiment.name, `entrypoint setup ${experiment.name}`, dir);
+  let st: ExperimentState | undefined;
+  let rolledBack = false;
+  try {
+    const prev = readState(dir);
+    if (prev && prev.platformKind !== kind) {
+      throw new UsageError(
+        'state.platform_changed',
+        `experiment ${experiment.name} is set up on the ${prev.platformKind} platform; it cannot move to ${kind} while set up`,
+        { hint: `run \`entrypoint killjob ${experiment.name}\` first` },
+      );
+    }
+    const now = new Date().toISOString();
+    st = writeState(dir, {
+      version: STATE_VERSION,
+      experiment: experiment.name,
+      phase: 'reserving',
+      platformKind: kind,
+      ...(prev?.platform ? { platform: prev.platform } : {}),
+      experimentSnapshot: experiment,
+      files,
+      services: prev?.services ?? [],
+      endpoints: prev?.endpoints ?? {},
+      createdAt: prev?.createdAt ?? now,
+      updatedAt: now,
+      setupStartedAt: now,
+    });
+    const r = experiment.roles;
+    progress(
+      prev?.platform
+        ? `reattaching to the ${kind} hosts of ${experiment.name}`
+        : `reserving hosts on the ${kind} platform: control ${r.control}, broker ${r.broker}, worker ${r.worker}`,
+    );
+    let handle: PlatformHandle;
+    try {
+      handle = await platform.reserve(reserveRequest(experiment, files, dir, opts), prev?.platform);
+    } catch (e) {
+      const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
+      if (!prev && freshDir && !interrupted) {
+        // A first reservation that failed: give back whatever was started, leave nothing behind.
+        try {
+          await platform.release(dir, undefined, progress);
+          clearState(dir);
+          rolledBack = true;
+        } catch (re) {
+          progress(`could not undo the reservation (${errorMessage(re)}); run killjob ${experiment.name}`);
+        }
+      }
+      throw e;
+    }
+    st = writeState(dir, { ...st, phase: 'reserved', platform: handle });
+    writeAnsibleFiles(experiment.name, dir, handle);
+    mkdirSync(metadataDir(dir), { recursive: true });
+
+    const plan = planServices(experiment, handle.hosts);
+    const dropped = (prev?.services ?? []).filter((s) => !plan.services.includes(s));
+    // Record what is about to be deployed before deploying it, so killjob knows after a crash.
+    st = writeState(dir, { ...st, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])] });
+    await destroyDropped(dir, experiment, handle, dropped, opts);
+    if (dropped.length) st = writeState(dir, { ...st, services: plan.services });
+
+    progress(`running setup.yml on ${handle.hosts.length} hosts${plan.services.length ? ` (services: ${plan.services.join(', ')})` : ' (no services)'}`);
+    const result = await runPlaybook({
+      stateDir: dir,
+      playbook: 'setup',
+      extraVars: serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+      progress,
+      ...(opts.verbose ? { verbose: true } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const metadata = readMetadata(dir);
+    const elapsedMs = Date.now() - started;
+    const { failedPhase: _f, lastError: _l, ...rest } = st;
+    st = writeState(dir, {
+      ...rest,
+      phase: 'ready',
+      services: plan.services,
+      endpoints: plan.endpoints,
+      setupFinishedAt: new Date().toISOString(),
+      setupSeconds: Math.round(elapsedMs / 100) / 10,
+    });
+    return {
+      kind: 'setup',
+      experiment,
+      stateDir: dir,
+      handle,
+      reattached: Boolean(prev?.platform),
+      services: plan,
+      removedServices: dropped,
+      endpoints: plan.endpoints,
+      metadata,
+      playbook: result,
+      elapsedMs,
+    };
+  } catch (e) {
+    if (st && !rolledBack && existsSync(dir)) {
+      const interrupted = e instanceof InterruptedError || Boolean(opts.signal?.aborted);
+      const ge = e instanceof GreenraceError ? e : undefined;
+      try {
+        writeState(dir, {
+          ...st,
+          phase: interrupted ? 'interrupted' : 'failed',
+          failedPhase: st.phase,
+          lastError: { code: ge?.code ?? 'internal', message: errorMessage(e), ...(ge?.logFile ? { logFile: ge.logFile } : {}) },
+        });
+      } catch {
+        /* the folder went away under us */
+      }
+      if (e instanceof GreenraceError && !e.hint) {
+        (e as { hint?: string }).hint = interrupted
+          ? `run \`entrypoint killjob ${experiment.name}\` to clean up, or \`entrypoint setup ${experiment.name}\` to carry on`
+          : `fix the cause and run \`entrypoint setup ${experiment.name}\` again (it reattaches), or \`entrypoint killjob ${experiment.name}\``;
+      }
+    }
+    if (e instanceof InterruptedError || (opts.signal?.aborted && !(e instanceof GreenraceError))) {
+      throw e instanceof InterruptedError ? e : new InterruptedError(`setup of ${experiment.name} interrupted`);
+    }
+    throw e;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { yellow } from '../output.js';
+import { interruptSignal, progressLine } from './setup.js';
+
+export function registerKilljob(program: Command): void {
+  program
+    .command('killjob')
+    .description("destroy an experiment's services, give its hosts back and clear its state (idempotent)")
+    .argument('<exp>', 'experiment name')
+    .option('--destroy-timeout <s>', 'seconds destroying services may take before the hosts are released anyway', (v) => Number(v), 300)
+    .action(async (exp: string, flags: { destroyTimeout: number }) => {
+      const { killjob } = await import('../../app/killjob.js');
+      const intr = interruptSignal('killjob');
+      try {
+        const r = await killjob(exp, {
+          progress: progressLine,
+          signal: intr.signal,
+          destroyTimeoutMs: Math.max(1, flags.destroyTimeout || 300) * 1000,
+        });
+        if (!r.didSomething) {
+          process.stdout.write(`nothing to do: experiment ${r.experiment} is not set up\n`);
+          return;
+        }
+        for (const w of r.warnings) process.stderr.write(yellow(`warning: ${w}`) + '\n');
+        const what = [
+          r.destroyed.length ? `destroyed ${r.destroyed.join(', ')}` : '',
+          r.platform ? `released ${r.hosts ? `${r.hosts} ` : ''}${r.platform} host${r.hosts === 1 ? '' : 's'}` : 'released',
+          'cleared the state',
+        ].filter(Boolean);
+        process.stdout.write(`${r.experiment}: ${what.join(', ')} (${(r.elapsedMs / 1000).toFixed(1)} s)\n`);
+      } finally {
+        intr.dispose();
+      }
+    });
+}
