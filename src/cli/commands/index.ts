@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerLoadgen } from './loadgen.js';
+import { registerIngest } from './ingest.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerKilljob } from './killjob.js';
@@ -10,6 +11,7 @@ import { registerI } from './i.js';
 export function registerCommands(program: Command): void {
   registerConfig(program);
   registerLoadgen(program);
+  registerIngest(program);
   registerSetup(program);
   registerStatus(program);
   registerKilljob(program);

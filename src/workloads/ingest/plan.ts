@@ -1,0 +1,140 @@
+import nunjucks from 'nunjucks';
+import yaml from 'js-yaml';
+import type { Experiment } from '../../config/schema/experiment.js';
+import { ConfigError } from '../../core/errors.js';
+import { assetPath } from '../../core/paths.js';
+import { hostsInRole, type Host } from '../../core/types.js';
+
+/** First metrics port of the generators on a worker host; instance k on a host uses BASE + k. */
+export const LOADGEN_METRICS_PORT = 9470;
+/** Partitions per broker above which a run is refused (Kafka's guidance is ≤ 4,000 per broker). */
+export const MAX_PARTITIONS_PER_BROKER = 4000;
+/** Time from the plan to the shared start: long enough for Ansible to start every generator. */
+export const DEFAULT_START_LEAD_S = 20;
+
+export interface GeneratorPlan {
+  id: string;
+  host: string;
+  address: string;
+  /** msg/s of this instance. */
+  rate: number;
+  metricsPort: number;
+}
+
+export interface IngestPlan {
+  runId: string;
+  experiment: string;
+  broker: 'kafka' | 'redpanda';
+  driver: 'native' | 'perf-test';
+  bootstrap: string[];
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  load: number;
+  messageSize: number;
+  acks: '0' | '1' | 'all';
+  keys: 'none' | 'random' | 'sequential';
+  lingerMs: number;
+  batchBytes: number;
+  warmupS: number;
+  durationS: number;
+  /** Shared start, epoch ms. */
+  startAt: number;
+  deleteTopic: boolean;
+  generators: GeneratorPlan[];
+  /** Bounds the controller and the playbook apply, seconds. */
+  timeouts: { requestMs: number; stallMs: number; connectMs: number; finishS: number };
+}
+
+export type IngestParams = Experiment['ingest'];
+
+/** Checks that need the cluster's shape (not only the experiment file). Throw before anything runs. */
+export function validateIngest(e: Experiment, workers: Host[], brokers: Host[], services: string[], where: (path: string) => string): void {
+  const p = e.ingest;
+  const fail = (path: string, msg: string): never => {
+    throw new ConfigError('ingest.invalid', `${where(path)}: ${path}: ${msg}`, { path });
+  };
+  if (!services.includes(p.broker))
+    fail('ingest.broker', `is ${p.broker} but this experiment deployed ${services.filter((s) => s === 'kafka' || s === 'redpanda').join(', ') || 'no broker'}`);
+  if (workers.length === 0) fail('ingest.instances', 'there are no worker hosts to run load generators on');
+  if (brokers.length === 0) fail('ingest.broker', 'there are no broker hosts');
+  const maxPartitions = MAX_PARTITIONS_PER_BROKER * brokers.length;
+  if (p.partitions > maxPartitions)
+    fail('ingest.partitions', `is ${p.partitions}, more than allowed on ${brokers.length} broker(s) (at most ${MAX_PARTITIONS_PER_BROKER} per broker: ${maxPartitions})`);
+  const rf = p.replication_factor ?? (p.broker === 'kafka' ? e.kafka.replication_factor : Math.min(3, brokers.length));
+  if (rf > brokers.length) fail('ingest.replication_factor', `is ${rf} but there are only ${brokers.length} broker hosts`);
+  if (p.instances > workers.length * 16) fail('ingest.instances', `is ${p.instances}: at most 16 generators per worker host (${workers.length} workers)`);
+  const perInstance = p.load / p.instances;
+  if (perInstance < 1) fail('ingest.load', `gives ${perInstance.toFixed(3)} msg/s per instance (${p.load} over ${p.instances}); at least 1 msg/s each`);
+  if (p.batch_size > 0 && p.batch_size < p.message_size && p.driver === 'perf-test')
+    fail('ingest.batch_size', `(${p.batch_size}) is smaller than ingest.message_size (${p.message_size})`);
+}
+
+/** Which generator runs where at which rate, from one shared start time. */
+export function planIngest(
+  e: Experiment,
+  hosts: Host[],
+  opts: { runId: string; bootstrap: string[]; now?: number; startLeadS?: number },
+): IngestPlan {
+  const p = e.ingest;
+  const workers = hostsInRole({ hosts }, 'worker');
+  const brokers = hostsInRole({ hosts }, 'broker');
+  const perHost = new Map<string, number>();
+  const generators: GeneratorPlan[] = [];
+  // Spread the total load evenly; the remainder of an uneven split goes to the first instances.
+  const base = Math.floor((p.load / p.instances) * 1000) / 1000;
+  let remainder = Math.round((p.load - base * p.instances) * 1000) / 1000;
+  for (let i = 0; i < p.instances; i++) {
+    const w = workers[i % workers.length]!;
+    const k = perHost.get(w.name) ?? 0;
+    perHost.set(w.name, k + 1);
+    let rate = base;
+    if (remainder > 0) {
+      const add = Math.min(remainder, Math.ceil((remainder / (p.instances - i)) * 1000) / 1000);
+      rate = Math.round((rate + add) * 1000) / 1000;
+      remainder = Math.round((remainder - add) * 1000) / 1000;
+    }
+    generators.push({ id: `${w.name}-${k}`, host: w.name, address: w.address, rate, metricsPort: LOADGEN_METRICS_PORT + k });
+  }
+  const rf = p.replication_factor ?? (p.broker === 'kafka' ? e.kafka.replication_factor : Math.min(3, brokers.length));
+  const minIsr = Math.min(rf, e.kafka.min_insync_replicas);
+  const requestMs = 10_000;
+  return {
+    runId: opts.runId,
+    experiment: e.name,
+    broker: p.broker,
+    driver: p.driver,
+    bootstrap: opts.bootstrap,
+    topic: p.topic,
+    partitions: p.partitions,
+    replicationFactor: rf,
+    minInsyncReplicas: minIsr,
+    load: p.load,
+    messageSize: p.message_size,
+    acks: p.acks,
+    keys: p.keys,
+    lingerMs: p.linger_ms,
+    batchBytes: p.batch_size,
+    warmupS: p.warmup,
+    durationS: p.duration,
+    startAt: Math.ceil((opts.now ?? Date.now()) + (opts.startLeadS ?? DEFAULT_START_LEAD_S) * 1000),
+    deleteTopic: p.delete_topic,
+    generators,
+    timeouts: { requestMs, stallMs: 20_000, connectMs: 15_000, finishS: Math.ceil((2 * requestMs) / 1000) + 15 },
+  };
+}
+
+let env: nunjucks.Environment | undefined;
+
+/** Render templates/ingest.yaml.njk: the run manifest (YAML) saved with the run and given to Ansible. */
+export function renderManifest(plan: IngestPlan, extra: Record<string, unknown> = {}): string {
+  env ??= new nunjucks.Environment(new nunjucks.FileSystemLoader(assetPath('templates')), { autoescape: false, throwOnUndefined: true, trimBlocks: true, lstripBlocks: true });
+  env.addFilter('json', (v: unknown) => JSON.stringify(v));
+  return env.render('ingest.yaml.njk', { plan, ...extra });
+}
+
+/** The manifest as data (what the playbook receives as `ingest`). */
+export function parseManifest(text: string): Record<string, unknown> {
+  return yaml.load(text) as Record<string, unknown>;
+}
