@@ -101,6 +101,11 @@ function asText(v: unknown): string | undefined {
   return undefined;
 }
 
+function lastLine(s: string): string {
+  const lines = s.split('\n').filter((l) => l.trim() !== '');
+  return lines[lines.length - 1] ?? '';
+}
+
 /** The lines that explain a failed or unreachable result: msg, stderr, module output (tail). */
 export function failureLines(e: ResultEvent, max = 20): string[] {
   const r = e.result ?? {};
@@ -109,8 +114,12 @@ export function failureLines(e: ResultEvent, max = 20): string[] {
     if (!s) return;
     for (const l of s.split('\n')) if (l.trim() !== '') lines.push(l.replace(/\s+$/, ''));
   };
-  if (e.msg) add(e.msg);
-  add(asText(r.msg));
+  const msg = e.msg ?? asText(r.msg);
+  const stderr = asText(r.stderr);
+  if (msg === 'non-zero return code' && typeof r.rc === 'number') {
+    // A command that failed: its stderr says why, the exit code is the summary.
+    add(`exit code ${r.rc}${stderr ? `: ${lastLine(stderr)}` : ''}`);
+  } else add(msg);
   const items = r.failed_items;
   if (Array.isArray(items)) {
     for (const it of items as Array<Record<string, unknown>>) {
@@ -119,7 +128,7 @@ export function failureLines(e: ResultEvent, max = 20): string[] {
       add(asText(it.stderr));
     }
   }
-  add(asText(r.stderr));
+  add(stderr);
   add(asText(r.module_stderr));
   if (lines.length === 0) add(asText(r.module_stdout) ?? asText(r.stdout) ?? asText(r.exception));
   const uniq = [...new Set(lines)];
