@@ -130,6 +130,21 @@ describe('local platform: 1 control + 1 broker + 3 workers', () => {
     expect((await local.status(c.handle)).every((s) => s.reachable)).toBe(true);
   });
 
+  it('as a normal user: one clear error, exit non-zero, nothing created', async () => {
+    const stateDir = join(testStateDir('pltnonroot'), 'state');
+    const ROOT = new URL('../..', import.meta.url).pathname;
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', process.execPath, '--import', 'tsx', 'test/support/cluster.ts', 'up', 'pltnonroot', '--state', stateDir],
+      { cwd: ROOT, reject: false },
+    );
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.trim()).toBe(
+      'error platform.local.not_root: the local platform needs root to create hosts (network namespaces, a bridge and sshd); run as root, or use platform.kind: static',
+    );
+    expect(existsSync(stateDir)).toBe(false);
+  });
+
   it('refuses a platform.local.subnet another experiment is using, creating nothing', async () => {
     const e = experimentFor('pltclash', { subnet: c.data.subnet });
     const err = await local.reserve({ experiment: e, roles: e.roles, stateDir: testStateDir('pltclash') }).catch((x: unknown) => x);

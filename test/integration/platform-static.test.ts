@@ -97,6 +97,39 @@ describe('static platform over namespace hosts', () => {
     expect(plan.lines.some((l) => l.includes(`root@${c.handle.hosts[0]!.address}:22`))).toBe(true);
   });
 
+  it('reaches a host only known to a jump host (the `jump` var, ProxyJump)', async () => {
+    // "worker-1" resolves only inside the namespaces (their /etc/hosts), so this works through control-1 alone.
+    const hostKey = (await import('node:fs')).readFileSync(join(c.data.sshDir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const names = join(dir, 'known_names');
+    writeFileSync(names, `worker-1 ${hostKey}\n`);
+    const cfg = join(dir, 'ssh_config');
+    writeFileSync(
+      cfg,
+      `Host *\n  IdentityFile ${join(c.data.sshDir, 'id_ed25519')}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${c.data.knownHosts} ${names}\n  StrictHostKeyChecking yes\n`,
+    );
+    const control = c.handle.hosts.find((h) => h.name === 'control-1')!;
+    const file = join(dir, 'experiments', 'jump.yaml');
+    writeFileSync(
+      file,
+      yaml.dump({
+        all: {
+          vars: { ansible_user: 'root', ansible_ssh_common_args: `-F ${cfg}` },
+          children: {
+            control: { hosts: { 'via-direct': { ansible_host: control.address } } },
+            worker: { hosts: { 'via-jump': { ansible_host: 'worker-1', jump: `root@${control.address}` } } },
+          },
+        },
+      }),
+    );
+    const handle = await platform.reserve(request({ control: 1, broker: 0, worker: 1 }, 'jump.yaml'));
+    expect(handle.hosts.find((h) => h.name === 'via-jump')!.vars!.ansible_ssh_common_args).toBe(`-F ${cfg} -o ProxyJump=root@${control.address}`);
+    const st = await platform.status(handle);
+    expect(st.map((s) => [s.host, s.reachable])).toEqual([
+      ['via-direct', true],
+      ['via-jump', true],
+    ]);
+  });
+
   it('names every unreachable host in one error', async () => {
     writeInventory({
       worker: {

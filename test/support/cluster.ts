@@ -67,8 +67,8 @@ export function sshArgs(data: Pick<LocalHandleData, 'sshDir' | 'knownHosts'>, ad
   ];
 }
 
+/** Reserve (or converge, with `previous`) a local cluster. Without root it fails with the platform's own error. */
 export async function clusterUp(name: string, opts: UpOptions = {}, previous?: PlatformHandle): Promise<TestCluster> {
-  requireRoot();
   const experiment = experimentFor(name, opts);
   const stateDir = resolve(opts.stateDir ?? testStateDir(name));
   const platform = await platformFor('local');

@@ -24,6 +24,8 @@ import {
   type LocalHostSlot,
 } from './names.js';
 import {
+  configureHostNetwork,
+  createHostNamespaces,
   ensureBridge,
   ensureHostNetwork,
   listLinks,
@@ -250,11 +252,14 @@ export class LocalPlatform implements Platform {
     for (const h of a.hosts) mkdirSync(join(stateDir, 'hosts', h.name), { recursive: true });
     const state = { links: await listLinks(), namespaces: await listNamespaces() };
     await ensureBridge(a.bridge, a.prefix, state.links);
-    for (const h of a.hosts) {
+    // New hosts: one batch; hosts that exist: inspected and repaired one by one.
+    const fresh = new Set((await createHostNamespaces(a.hosts, a.bridge, state)).map((h) => h.name));
+    await mapLimit(a.hosts, 4, async (h) => {
       checkAbort();
-      await ensureHostNetwork(h, a.prefix, a.bridge, state);
+      if (fresh.has(h.name)) await configureHostNetwork(h, a.prefix);
+      else await ensureHostNetwork(h, a.prefix, a.bridge, state);
       writeNetnsEtc(h, a.prefix, a.hosts);
-    }
+    });
     writeKnownHosts(ssh, a.hosts.map((h) => addressOf(a.prefix, h.octet)));
 
     if (removing.length) {
@@ -272,7 +277,7 @@ export class LocalPlatform implements Platform {
     const started: string[] = [];
     await mapLimit(a.hosts, 4, async (h) => {
       checkAbort();
-      if (await sshdRunning(h.ns)) return;
+      if (!fresh.has(h.name) && (await sshdRunning(h.ns))) return;
       await startSshd(h, addressOf(a.prefix, h.octet), stateDir, ssh);
       started.push(h.name);
     });
@@ -283,7 +288,7 @@ export class LocalPlatform implements Platform {
       a.hosts.map((h) => ({ name: h.name, address: addressOf(a.prefix, h.octet) })),
       ssh,
       stateDir,
-      { deadlineMs: 10_000 + 500 * a.hosts.length, ...(req.signal ? { signal: req.signal } : {}) },
+      { deadlineMs: 20_000 + 1000 * a.hosts.length, ...(req.signal ? { signal: req.signal } : {}) },
     );
     checkAbort();
     writeIntent(stateDir, a, 'ready');

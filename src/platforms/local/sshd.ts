@@ -117,21 +117,29 @@ export async function waitForSsh(
 ): Promise<void> {
   const deadline = Date.now() + (opts.deadlineMs ?? 15_000);
   const failures: Array<{ name: string; detail: string }> = [];
-  await mapLimit(hosts, 4, async (h) => {
-    let open = false;
-    while (!open && Date.now() < deadline) {
-      if (opts.signal?.aborted) return;
-      open = await tcpOpen(h.address, 22, 500);
-      if (!open) await sleep(100);
-    }
-    let last = 'port 22 never opened';
-    if (open) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const r = await sshTrue(ssh, h.address, 3);
-        if (r.ok) return;
-        last = r.detail;
-        await sleep(200);
+  // Ports first, all hosts at once (sockets, no processes), so a slow host cannot eat the others' time.
+  const open = await Promise.all(
+    hosts.map(async (h) => {
+      while (Date.now() < deadline) {
+        if (opts.signal?.aborted) return false;
+        if (await tcpOpen(h.address, 22, 1000)) return true;
+        await sleep(100);
       }
+      return false;
+    }),
+  );
+  await mapLimit(hosts, 4, async (h, i) => {
+    if (opts.signal?.aborted) return;
+    if (!open[i]) {
+      failures.push({ name: h.name, detail: `port 22 did not open within ${Math.round((opts.deadlineMs ?? 15_000) / 1000)} s` });
+      return;
+    }
+    let last = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await sshTrue(ssh, h.address, 5);
+      if (r.ok) return;
+      last = r.detail;
+      await sleep(300);
     }
     failures.push({ name: h.name, detail: last });
   });
