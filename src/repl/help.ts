@@ -3,7 +3,8 @@ import type { HelperDef } from './helpers/types.js';
 import { indent } from './display.js';
 
 const NOTES = [
-  'Helpers return promises that the shell awaits for you (`await` works too).',
+  'Helpers return promises that the shell awaits for you; inside an expression, await them:',
+  "  (await sh('worker', 'hostname')).map(r => r.stdout)",
   'Ctrl-C cancels the helper that is running (remote commands are killed) and returns to the prompt.',
   'Ctrl-D or .exit leaves the shell. Tab completes helpers, services, roles, hosts and cfg keys.',
 ];

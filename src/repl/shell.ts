@@ -184,7 +184,20 @@ export async function runShell(opts: ShellOptions): Promise<number> {
   const queue: string[] = [];
   let ready = true;
   let inputEnded = false;
+  let lineWaiter: ((l: string | undefined) => void) | undefined;
+  /** The next piped line, for a helper's question (killjob's confirmation); undefined at end of input. */
+  const takeLine = (): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      if (queue.length) return resolve(queue.shift());
+      if (inputEnded) return resolve(undefined);
+      lineWaiter = resolve;
+    });
   const pump = (): void => {
+    if (lineWaiter && (queue.length || inputEnded)) {
+      const w = lineWaiter;
+      lineWaiter = undefined;
+      w(queue.shift());
+    }
     while (ready && queue.length) {
       ready = false;
       const l = queue.shift()!;
@@ -210,6 +223,16 @@ export async function runShell(opts: ShellOptions): Promise<number> {
       pump();
     });
   }
+  session.confirm = async (question: string): Promise<boolean> => {
+    let answer: string | undefined;
+    if (terminal) answer = await new Promise<string>((resolve) => server.question(question, resolve));
+    else {
+      output.write(question);
+      answer = await takeLine();
+      output.write((answer ?? '') + '\n');
+    }
+    return /^\s*y(es)?\s*$/i.test(answer ?? '');
+  };
   const origDisplay = server.displayPrompt.bind(server);
   server.displayPrompt = (preserveCursor?: boolean) => {
     server.setPrompt(promptText());

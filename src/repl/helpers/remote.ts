@@ -65,7 +65,7 @@ export const sh: HelperDef = {
     'A non-zero exit is data, not an error. Ctrl-C kills the command (its whole process group) on',
     'every host before the prompt comes back.',
   ],
-  examples: ["sh('worker', 'hostname')", "sh('all', 'uptime').map(r => r.stdout)", "sh('broker', 'tail -f /var/log/syslog', { stream: true })"],
+  examples: ["sh('worker', 'hostname')", "(await sh('all', 'uptime')).map(r => r.stdout)", "sh('broker', 'tail -f /var/log/syslog', { stream: true })"],
   make: (s: Session) =>
     function sh(role: unknown, command: unknown, opts: unknown = {}) {
       const sig = 'sh(role, command, opts?)';
