@@ -6,6 +6,9 @@ import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerKilljob } from './killjob.js';
 import { registerI } from './i.js';
+import { registerNet } from './net.js';
+import { registerRace } from './race.js';
+import { registerBaseline } from './baseline.js';
 
 /** Every command of the CLI. Each module registers one; their actions import the app layer lazily. */
 export function registerCommands(program: Command): void {
@@ -16,4 +19,7 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerKilljob(program);
   registerI(program);
+  registerNet(program);
+  registerRace(program);
+  registerBaseline(program);
 }
