@@ -24,4 +24,7 @@ export interface StatusSection {
 
 export type StatusSectionProvider = (ctx: StatusContext) => Promise<StatusSection | undefined>;
 
-export const STATUS_SECTIONS: StatusSectionProvider[] = [];
+export const STATUS_SECTIONS: StatusSectionProvider[] = [
+  // Scrape-target health and the Prometheus URL (src/metrics/targets-report.ts).
+  async (ctx) => (await import('../metrics/targets-report.js')).targetsSection(ctx.state.endpoints),
+];

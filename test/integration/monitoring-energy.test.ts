@@ -62,7 +62,7 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     writeFixtures(sys, proc, t0);
     timer = setInterval(() => writeFixtures(sys, proc, Date.now() / 1000), 20);
     stack = loopbackStack(join(dir, 'stack'), 29110, { sysfs: sys, procfs: proc, scrapeInterval: 1 });
-    const out = stack.run('deploy');
+    const out = await stack.run('deploy');
     expect(recapChanged(out, 'monlo')).toBeGreaterThan(0);
     prom = new PrometheusClient(stack.promUrl);
     await prom.waitForTargets({ timeoutMs: 30_000, minTargets: 3 });
@@ -70,17 +70,14 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     t0 = Date.now() / 1000;
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     if (timer) clearInterval(timer);
     try {
-      stack?.run('destroy');
+      const out = await stack?.run('destroy');
+      if (out) expect(out).toMatch(/failed=0/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('a second deploy changes nothing', () => {
-    expect(recapChanged(stack.run('deploy'), 'monlo')).toBe(0);
   });
 
   it('RAPL joules match the joules written within 1 %, across counter wraps', async () => {
@@ -163,5 +160,9 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     expect(back!.warmupStart).toBeCloseTo(now - 10, 3);
     const info = await prom.queryVector('greenrace_run_info{run_id="run-0001-abc"}');
     expect(info[0]!.metric).toMatchObject({ experiment: 'montest', workload: 'ingest', job: 'greenrace_run' });
+  });
+
+  it('a second deploy changes nothing (ansible changed=0)', async () => {
+    expect(recapChanged(await stack.run('deploy'), 'monlo')).toBe(0);
   });
 });

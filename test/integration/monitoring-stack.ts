@@ -3,7 +3,8 @@
  * deployed on loopback with a local connection, on ports away from the defaults, plus fixture
  * powercap (sysfs) and /proc/stat trees that node_exporter reads instead of the machine's.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetPath } from '../../src/core/paths.js';
@@ -14,7 +15,7 @@ export interface LoopbackStack {
   promUrl: string;
   pushUrl: string;
   /** ansible-playbook output of the last run. */
-  run(action: 'deploy' | 'destroy'): string;
+  run(action: 'deploy' | 'destroy'): Promise<string>;
 }
 
 export function loopbackStack(dir: string, base: number, opts: { sysfs?: string; procfs?: string; scrapeInterval?: number }): LoopbackStack {
@@ -45,12 +46,14 @@ export function loopbackStack(dir: string, base: number, opts: { sysfs?: string;
     ports,
     promUrl: `http://127.0.0.1:${ports.prometheus}`,
     pushUrl: `http://127.0.0.1:${ports.pushgateway}`,
-    run(action) {
-      return execFileSync(
+    async run(action) {
+      // Asynchronous on purpose: the tests keep advancing fixture counters while Ansible runs.
+      const { stdout } = await promisify(execFile)(
         'ansible-playbook',
         ['-i', join(dir, 'inventory.ini'), 'playbooks/monitoring-stack.yml', '-e', `@${join(dir, 'vars.json')}`, '-e', `gr_monitoring_action=${action}`],
         { cwd: assetPath('ansible'), env: { ...process.env, ANSIBLE_CONFIG: assetPath('ansible', 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 },
       );
+      return stdout;
     },
   };
 }

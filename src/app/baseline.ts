@@ -1,0 +1,104 @@
+/**
+ * `baseline <exp> --seconds N`: measure idle power per host over N seconds on a set-up experiment
+ * (nothing running but the monitoring stack) and store it in `.greenrace/<exp>/baseline.json`;
+ * later energy accounts subtract it to give dynamic energy. Also exports `energyContext`, which the
+ * run use cases share: Prometheus client, energy sources (Kwollect on Grid'5000) and hosts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GreenraceError, RunError, UsageError } from '../core/errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../core/files.js';
+import { stateDir as stateDirOf } from '../core/paths.js';
+import { PrometheusClient } from '../metrics/prometheus.js';
+import { energyAccount, energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
+import { experimentNameOf, readState, type ExperimentState } from './state.js';
+
+export const baselinePath = (dir: string): string => join(dir, 'baseline.json');
+
+export interface EnergyContext {
+  prom: PrometheusClient;
+  sources: EnergySource[];
+  hosts: EnergyHost[];
+  state: ExperimentState;
+  stateDir: string;
+}
+
+/** Read the state of a set-up experiment and build what energy accounting needs. */
+export async function energyContext(ref: string): Promise<EnergyContext> {
+  const exp = experimentNameOf(ref);
+  const dir = stateDirOf(exp);
+  const st = existsSync(dir) ? readState(dir) : undefined;
+  if (!st || !st.platform) throw new GreenraceError('state.not_set_up', `experiment ${exp} is not set up; run \`entrypoint setup ${exp}\``);
+  if (st.phase !== 'ready') throw new GreenraceError('state.not_ready', `experiment ${exp} is not ready (phase ${st.phase}); run \`entrypoint setup ${exp}\` again`);
+  const url = st.endpoints.prometheus_url;
+  if (!url)
+    throw new UsageError('energy.no_prometheus', `experiment ${exp} has no Prometheus: energy needs the monitoring services`, {
+      hint: 'list node_exporter, prometheus and pushgateway under `services` in the experiment file, then run setup again',
+    });
+  const prom = new PrometheusClient(url);
+  const extra: Record<string, EnergySource> = {};
+  if (st.platformKind === 'g5k' && st.experimentSnapshot.energy.sources.includes('kwollect')) {
+    const [{ G5kApi }, { KwollectSource }] = await Promise.all([import('../platforms/g5k/api.js'), import('../platforms/g5k/energy-source.js')]);
+    extra.kwollect = new KwollectSource(new G5kApi());
+  }
+  const sources = energySources(st.experimentSnapshot, prom, extra);
+  const hosts: EnergyHost[] = st.platform.hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    ...(h.vars ? { attributes: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, String(v)])) } : {}),
+  }));
+  return { prom, sources, hosts, state: st, stateDir: dir };
+}
+
+/** The stored idle baseline of an experiment, if any. */
+export function readBaseline(ref: string): Baseline | undefined {
+  return readJsonIfExists<Baseline>(baselinePath(stateDirOf(experimentNameOf(ref))));
+}
+
+export interface BaselineResult {
+  baseline: Baseline;
+  account: EnergyAccount;
+  path: string;
+}
+
+export interface BaselineOptions {
+  seconds: number;
+  /** Called once a second with seconds left (for a progress line). */
+  onTick?: (left: number) => void;
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new RunError('run.interrupted', 'baseline interrupted'));
+    });
+  });
+
+export async function measureBaseline(ref: string, opts: BaselineOptions): Promise<BaselineResult> {
+  if (!(opts.seconds >= 5)) throw new UsageError('baseline.seconds', `--seconds must be at least 5 (got ${opts.seconds})`);
+  const ctx = await energyContext(ref);
+  // Make sure Prometheus answers before idling for N seconds.
+  const targets = await ctx.prom.targets();
+  if (targets.length === 0) throw new RunError('baseline.no_targets', `Prometheus ${ctx.prom.url} scrapes no targets`);
+  const start = Date.now() / 1000;
+  for (let left = opts.seconds; left > 0; left--) {
+    opts.onTick?.(left);
+    await sleep(Math.min(1, left) * 1000, opts.signal);
+  }
+  const end = start + opts.seconds;
+  // Let the scrape after the window's end land, so its edge is interpolated, not extrapolated.
+  const step = ctx.state.experimentSnapshot.monitoring.scrape_interval;
+  await sleep(Math.ceil(2 * step * 1000), opts.signal);
+  const account = await energyAccount(ctx.sources, ctx.hosts, { start, end }, { minCoverage: ctx.state.experimentSnapshot.energy.min_coverage });
+  const baseline = baselineFromAccount(ctx.state.experiment, account);
+  if (Object.keys(baseline.hosts).length === 0)
+    throw new RunError('baseline.no_data', `no energy source had data for any host over the ${opts.seconds} s window`, {
+      details: account.hosts.map((h) => `${h.host}: ${h.note ?? 'no data'}`).concat(Object.entries(account.errors).map(([s, m]) => `${s}: ${m}`)),
+    });
+  const path = baselinePath(ctx.stateDir);
+  writeJsonAtomic(path, baseline);
+  return { baseline, account, path };
+}
