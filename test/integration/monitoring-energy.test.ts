@@ -89,6 +89,7 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     const [h] = await new RaplSource(prom, 1).measure({ hosts: [{ name: 'monlo', address: '127.0.0.1' }], window });
     expect(h!.source).toBe('rapl:package');
     expect(h!.joules).not.toBeNull();
+    console.log(`RAPL: written ${truth.toFixed(2)} J, accounted ${h!.joules!.toFixed(2)} J (${((100 * (h!.joules! - truth)) / truth).toFixed(3)} %), ${h!.coverage.resets} wraps, ${h!.coverage.samples} samples`);
     expect(Math.abs(h!.joules! - truth) / truth).toBeLessThan(0.01);
     expect(h!.coverage.resets).toBeGreaterThanOrEqual(3);
     expect(h!.coverage.fraction).toBeGreaterThan(0.9);
@@ -106,6 +107,7 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     const hand = 175 * 16;
     expect(modelJoules({ idleWatts: 100, maxWatts: 200 }, 0.75, 16)).toBe(hand);
     expect(h!.kind).toBe('estimated');
+    console.log(`model: hand ${hand} J, accounted ${h!.joules!.toFixed(2)} J (${((100 * (h!.joules! - hand)) / hand).toFixed(3)} %)`);
     expect(Math.abs(h!.joules! - hand) / hand).toBeLessThan(0.01);
     expect(h!.note).toMatch(/75\.\d % of 2 CPUs/);
   });
