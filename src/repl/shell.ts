@@ -102,7 +102,8 @@ export async function runShell(opts: ShellOptions): Promise<number> {
   const report = (e: unknown): void => {
     const secrets = session.secretStrings();
     if (e instanceof InterruptedError) {
-      output.write(paint('33', 'interrupted') + (e.message !== 'interrupted' ? ` ${scrubMessage(e.message, secrets)}` : '') + '\n');
+      const m = scrubMessage(e.message, secrets);
+      output.write((m.startsWith('interrupted') ? paint('33', 'interrupted') + m.slice('interrupted'.length) : `${paint('33', 'interrupted:')} ${m}`) + '\n');
       return;
     }
     if (e instanceof GreenraceError) {

@@ -71,3 +71,28 @@ describe('entrypoint i, scripted', () => {
     await expect(run([], { set: ['ingest.load=-5'] })).rejects.toThrow('--set ingest.load: must be greater than 0 (got -5)');
   });
 });
+
+describe('entrypoint i, in a terminal', () => {
+  it('completes helper names, roles and cfg keys with Tab through the real REPL', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let out = '';
+    output.on('data', (d: Buffer) => (out += d.toString()));
+    const p = runShell({ exp: 'quickstart', load: {}, input, output, terminal: true, historyFile: false });
+    const typed = async (s: string): Promise<void> => {
+      input.write(s);
+      await new Promise((r) => setTimeout(r, 150));
+    };
+    await typed('loadC\t');
+    expect(out).toContain('loadConfig');
+    await typed('\x15'); // Ctrl-U: clear the line
+    await typed("sh('wo\t");
+    expect(out).toContain("sh('worker");
+    await typed('\x15');
+    await typed('cfg.ingest.mess\t');
+    expect(out).toContain('cfg.ingest.message_size');
+    await typed('\x15');
+    input.write('\x04'); // Ctrl-D
+    expect(await p).toBe(0);
+  });
+});
