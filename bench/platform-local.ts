@@ -45,11 +45,18 @@ for (const { hosts, roles } of sizes) {
   rmSync(stateDir, { recursive: true, force: true });
   const t = { reserve: [] as number[], converge: [] as number[], status: [] as number[], release: [] as number[] };
   for (let i = 0; i < repeats; i++) {
-    const [handle, r] = await timed(() => platform.reserve(req));
-    const [, c] = await timed(() => platform.reserve(req, handle));
-    const [st, s] = await timed(() => platform.status(handle));
-    if (!st.every((x) => x.reachable)) throw new Error(`unreachable: ${st.filter((x) => !x.reachable).map((x) => x.host).join(', ')}`);
-    const [, rel] = await timed(() => platform.release(stateDir, handle));
+    let r: number, c: number, s: number;
+    try {
+      const [handle, tr] = await timed(() => platform.reserve(req));
+      const [, tc] = await timed(() => platform.reserve(req, handle));
+      const [st, ts] = await timed(() => platform.status(handle));
+      if (!st.every((x) => x.reachable)) throw new Error(`unreachable: ${st.filter((x) => !x.reachable).map((x) => `${x.host} (${x.detail})`).join(', ')}`);
+      [r, c, s] = [tr, tc, ts];
+    } catch (e) {
+      await platform.release(stateDir); // leave nothing behind
+      throw e;
+    }
+    const [, rel] = await timed(() => platform.release(stateDir));
     t.reserve.push(r);
     t.converge.push(c);
     t.status.push(s);

@@ -170,8 +170,12 @@ export class LocalPlatform implements Platform {
     let a: LocalAllocation;
     let note: string;
     if (intent) {
+      const had = roleCounts(intent.allocation.hosts);
+      const changed = (['control', 'broker'] as Role[]).filter((r) => had[r] !== req.roles[r]);
       a = { ...intent.allocation, hosts: layoutHosts(intent.allocation.tag, req.roles, intent.allocation.hosts) };
       note = ' (already reserved: reattaches to the existing namespaces)';
+      if (changed.length) note += ` [the running cluster has ${changed.map((r) => `${r}=${had[r]}`).join(', ')}: setup will refuse; killjob first]`;
+      else if (had.worker !== req.roles.worker) note += ` [workers ${had.worker} → ${req.roles.worker}]`;
     } else {
       a = await allocate({
         experiment: req.experiment.name,
@@ -300,10 +304,11 @@ export class LocalPlatform implements Platform {
     const d = handle.data as Partial<LocalHandleData>;
     const stateDir = d.stateDir ?? '';
     const ssh = sshPaths(stateDir);
-    return mapLimit(handle.hosts, 6, async (h) => {
+    // A busy 2-core machine can take seconds per handshake: 4 at a time, 5 s to connect.
+    return mapLimit(handle.hosts, 4, async (h) => {
       const base = { host: h.name, address: h.address, roles: [...h.roles] };
       if (!existsSync(ssh.clientKey)) return { ...base, reachable: false, detail: `no SSH key at ${ssh.clientKey}` };
-      const r = await sshTrue(ssh, h.address, 2);
+      const r = await sshTrue(ssh, h.address, 5);
       return { ...base, reachable: r.ok, detail: r.detail };
     });
   }

@@ -88,8 +88,11 @@ export function localSshArgs(ssh: SshPaths, address: string, connectTimeoutS: nu
 
 /** `ssh root@address true`: the reachability test used by readiness and `status`. */
 export async function sshTrue(ssh: SshPaths, address: string, connectTimeoutS = 3): Promise<{ ok: boolean; detail: string }> {
-  const r = await tryRun('ssh', [...localSshArgs(ssh, address, connectTimeoutS), 'true'], { timeoutMs: (connectTimeoutS + 5) * 1000 });
-  return { ok: r.ok, detail: r.ok ? 'ssh ok' : r.stderr.split('\n').filter(Boolean).slice(-1)[0] ?? `exit ${r.exitCode ?? 'timeout'}` };
+  const limit = 2 * connectTimeoutS + 5;
+  const r = await tryRun('ssh', [...localSshArgs(ssh, address, connectTimeoutS), 'true'], { timeoutMs: limit * 1000 });
+  if (r.ok) return { ok: true, detail: 'ssh ok' };
+  const last = r.stderr.split('\n').filter((l) => l.trim() && !/timed out after/.test(l)).slice(-1)[0];
+  return { ok: false, detail: last ?? (r.exitCode === undefined ? `no answer within ${limit} s` : `ssh exit ${r.exitCode}`) };
 }
 
 function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
