@@ -96,8 +96,9 @@ export const energy: HelperDef = {
   details: [
     "window: '5m' (the last 5 minutes, the default), {start, end} in epoch seconds, or a run record",
     '(energy(last) = the measurement window of the last run).',
-    'Sources are asked in the order of energy.sources (scaphandre, rapl, model); each host keeps the',
-    'best-covered figure. Returns {window, seconds, hosts, totalJoules, meanWatts, sources, errors}.',
+    'Sources are asked in the order of energy.sources (scaphandre, kwollect on Grid\'5000, rapl, model);',
+    'each host keeps the best-covered figure; with a baseline (`entrypoint baseline`) the dynamic energy',
+    'is shown too. Returns {window, seconds, hosts, totalJoules, dynamicJoules, meanWatts, sources, errors}.',
   ],
   examples: ['energy()', "energy('10m')", 'energy(last)'],
   make: (s: Session) =>
@@ -105,12 +106,11 @@ export const energy: HelperDef = {
       const sig = 'energy(window?)';
       const win = parseWindow(window, sig);
       return s.task(async () => {
-        const st = requireState(s.exp);
-        const prom = await prometheusOf(s);
-        const { energySources, energyAccount } = await import('../../metrics/energy/index.js');
-        const sources = energySources(s.experiment, prom);
-        const hosts = st.platform.hosts.map((h) => ({ name: h.name, address: h.address }));
-        const acc = await energyAccount(sources, hosts, win, { minCoverage: s.experiment.energy.min_coverage });
+        // The same sources as the runs use (Kwollect on Grid'5000), and the idle baseline when measured.
+        const [{ energyContext, readBaseline }, { energyAccount }] = await Promise.all([import('../../app/baseline.js'), import('../../metrics/energy/index.js')]);
+        const ctx = await energyContext(s.exp);
+        const baseline = readBaseline(s.exp);
+        const acc = await energyAccount(ctx.sources, ctx.hosts, win, { minCoverage: s.experiment.energy.min_coverage, ...(baseline ? { baseline } : {}) });
         return withView(acc, () => {
           const rows = acc.hosts.map((h) => [
             h.host,
@@ -121,8 +121,9 @@ export const energy: HelperDef = {
             h.note ?? '',
           ]);
           const total = acc.totalJoules === null ? 'total: unknown (a host has no figure)' : `total: ${num(Math.round(acc.totalJoules * 10) / 10)} J over ${num(Math.round(acc.seconds))} s (${num(Math.round((acc.meanWatts ?? 0) * 100) / 100)} W)`;
+          const dyn = acc.dynamicJoules === null ? [] : [`dynamic (above the idle baseline): ${num(Math.round(acc.dynamicJoules * 10) / 10)} J`];
           const errs = Object.entries(acc.errors).map(([k, v]) => `source ${k} failed: ${v}`);
-          return [table(rows, ['host', 'energy', 'power', 'source', 'coverage', 'note']), total, ...errs].join('\n');
+          return [table(rows, ['host', 'energy', 'power', 'source', 'coverage', 'note']), total, ...dyn, ...errs].join('\n');
         });
       }, { abandonOnAbort: true });
     },
