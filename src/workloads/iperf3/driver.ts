@@ -6,7 +6,7 @@ import { parseIperf3 } from './parse.js';
 export const iperf3Driver: NetDriver = {
   tool: 'iperf3',
   binaries: { server: ['iperf3'], client: ['iperf3'] },
-  installHint: 'install the Debian package iperf3 on the hosts (ansible/playbooks/net-tools.yml does it)',
+  installHint: 'install the Debian package iperf3 on the hosts',
   serverCommand: (p, plan) => shJoin(['iperf3', '-s', '-1', '-B', plan.serverAddress, '-p', String(p.port)]),
   clientCommand: (p, plan) => {
     const a = ['iperf3', '-c', plan.serverAddress, '-p', String(p.port), '-J', '-t', String(Math.max(1, Math.round(p.duration)))];

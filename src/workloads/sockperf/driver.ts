@@ -8,7 +8,7 @@ const proto = (p: NetParams): string[] => (p.protocol === 'tcp' ? ['--tcp'] : []
 export const sockperfDriver: NetDriver = {
   tool: 'sockperf',
   binaries: { server: ['sockperf'], client: ['sockperf'] },
-  installHint: 'install the Debian package sockperf on the hosts (ansible/playbooks/net-tools.yml does it)',
+  installHint: 'install the Debian package sockperf on the hosts',
   serverCommand: (p, plan) => shJoin(['sockperf', 'server', '-i', plan.serverAddress, '-p', String(p.port), ...proto(p)]),
   clientCommand: (p, plan) =>
     shJoin([

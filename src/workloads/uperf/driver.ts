@@ -14,7 +14,7 @@ const profilePath = (plan: PairPlan): string => `${plan.clientDir}/uperf-profile
 export const uperfDriver: NetDriver = {
   tool: 'uperf',
   binaries: { server: ['uperf'], client: ['uperf'] },
-  installHint: 'uperf is not in Debian: set net.uperf.source (a release tarball path or URL) and run ansible/playbooks/net-tools.yml, which builds it',
+  installHint: 'uperf is not in Debian: build uperf/uperf from source (autotools) on the hosts and put uperf on PATH',
   serverCommand: (p) => shJoin(['uperf', '-s', '-P', String(p.port)]),
   clientCommand: (p, plan) => shJoin(['uperf', '-v', '-a', '-R', '-i', '1', '-m', profilePath(plan), '-P', String(p.port)]),
   async prepare(exec: HostExec, p: NetParams, plan: PairPlan) {
