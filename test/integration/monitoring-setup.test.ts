@@ -15,6 +15,8 @@ import { PushgatewayClient } from '../../src/metrics/pushgateway.js';
 
 const EXP = 'mon-setup';
 const ROLES = ['node_exporter', 'prometheus', 'pushgateway', 'scaphandre'];
+/** setup of 3 hosts takes 1-2 min on an idle machine, far longer on a loaded shared one. */
+const SLOW = 1_200_000;
 let home: Home;
 
 /** PIDs of processes whose command line mentions the test's home folder (per-host data dirs live there). */
@@ -65,16 +67,20 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (home && existsSync(home.stateDir(EXP))) await cli(home, ['killjob', EXP]);
+  if (home && existsSync(home.stateDir(EXP))) {
+    const k = await cli(home, ['killjob', EXP], { timeout: SLOW });
+    // Keep the home (and its state) when killjob could not clean up, so it can be run again by hand.
+    if (k.exitCode !== 0) throw new Error(`killjob failed; state kept in ${home.dir}:\n${k.all}`);
+  }
   if (home) rmSync(home.dir, { recursive: true, force: true });
-});
+}, SLOW);
 
 describe('monitoring stack through setup on the local platform', () => {
   let prom: PrometheusClient;
   let endpoints: Record<string, string>;
 
   it('setup brings every target up within 60 s of its end', async () => {
-    const r = await cli(home, ['setup', EXP]);
+    const r = await cli(home, ['setup', EXP], { timeout: SLOW });
     expect(r.exitCode, r.all).toBe(0);
     const st = home.state(EXP);
     endpoints = st.endpoints;
@@ -86,7 +92,7 @@ describe('monitoring stack through setup on the local platform', () => {
     const targets = await prom.waitForTargets({ timeoutMs: 60_000, minTargets: 5 });
     expect(targets.map((t) => t.job).sort()).toEqual(['node', 'node', 'node', 'prometheus', 'pushgateway']);
     expect(new Set(targets.filter((t) => t.job === 'node').map((t) => t.labels.host)).size).toBe(3);
-  });
+  }, SLOW);
 
   it('a metric pushed to the Pushgateway is read back through Prometheus', async () => {
     await new PushgatewayClient(endpoints.pushgateway_url!).push([{ name: 'greenrace_test_value', help: 'test', value: 42.5, labels: { run_id: 'r-mon' } }], {
@@ -128,15 +134,15 @@ describe('monitoring stack through setup on the local platform', () => {
   });
 
   it('a second setup changes nothing in the monitoring roles', async () => {
-    const r = await cli(home, ['setup', EXP]);
+    const r = await cli(home, ['setup', EXP], { timeout: SLOW });
     expect(r.exitCode, r.all).toBe(0);
     expect(changedInMonitoringRoles(home.stateDir(EXP))).toEqual([]);
     expect((await prom.waitForTargets({ timeoutMs: 30_000, minTargets: 5 })).length).toBe(5);
-  });
+  }, SLOW);
 
   it('killjob leaves no exporter, Pushgateway or Prometheus process', async () => {
     expect(processesUnder(home.dir).length).toBeGreaterThanOrEqual(5);
-    const r = await cli(home, ['killjob', EXP]);
+    const r = await cli(home, ['killjob', EXP], { timeout: SLOW });
     expect(r.exitCode, r.all).toBe(0);
     let left = processesUnder(home.dir);
     for (let i = 0; i < 20 && left.length > 0; i++) {
@@ -144,5 +150,5 @@ describe('monitoring stack through setup on the local platform', () => {
       left = processesUnder(home.dir);
     }
     expect(left).toEqual([]);
-  });
+  }, SLOW);
 });
