@@ -60,12 +60,13 @@ describe('exec over ssh2', () => {
     const ac = new AbortController();
     const pool = new SshPool();
     const run = execMany([target(a, 'h1'), target(b, 'h2')], 'sleep 31411 & sleep 31412; echo never', { signal: ac.signal, source: pool });
-    for (let i = 0; i < 50 && processesMatching(/^sleep 3141[12]$/).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && processesMatching(/^sleep 3141[12]$/).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
     expect(processesMatching(/^sleep 3141[12]$/)).toHaveLength(4);
     const t0 = Date.now();
     ac.abort();
     await expect(run).rejects.toBeInstanceOf(InterruptedError);
-    expect(Date.now() - t0).toBeLessThan(4000);
+    // TERM, at most 2 s of grace, KILL: well under 10 s even on a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(processesMatching(/^sleep 3141[12]$/)).toEqual([]);
     // The pooled connection still works after a cancel.
     expect((await execTarget(target(a, 'h1'), 'echo again', { source: pool })).stdout).toBe('again\n');
