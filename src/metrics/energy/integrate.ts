@@ -127,11 +127,13 @@ export function counterDeltaOverWindow(
     const prev = s[i - 1]![1];
     const cur = s[i]![1];
     if (cur < prev) {
+      // Count the drops that affect the window (between its edges' bracketing samples).
+      const inside = s[i]![0] > window.start && s[i - 1]![0] < window.end;
       if (opts.maxRange !== undefined && opts.maxRange > 0 && prev <= opts.maxRange) {
-        wraps++;
+        if (inside) wraps++;
         offset += opts.maxRange;
       } else {
-        resets++;
+        if (inside) resets++;
         offset += prev;
       }
     }
