@@ -67,6 +67,14 @@ describe('entrypoint i, scripted', () => {
     expect(out).not.toMatch(/\n\s+at /); // no stack traces
   });
 
+  it('killjob() asks first; "n" (or no answer) does nothing and the shell goes on', async () => {
+    const { code, out } = await run(['killjob()', 'n', '"after"', 'killjob()']);
+    expect(code).toBe(0);
+    expect(out).toContain('destroy the services and release every host of quickstart? [y/N] n\nkilljob: nothing done');
+    expect(out).toContain("'after'");
+    expect(out.match(/killjob: nothing done/g)).toHaveLength(2);
+  });
+
   it('refuses an invalid override on the command line before starting', async () => {
     await expect(run([], { set: ['ingest.load=-5'] })).rejects.toThrow('--set ingest.load: must be greater than 0 (got -5)');
   });
