@@ -1,6 +1,6 @@
 /**
  * Wall time of the local platform: reserve (fresh), reserve again (converge), status, release, for
- * 3 and 12 hosts. Needs root. Run: `npx tsx bench/platform-local.ts [--repeats 3]`.
+ * 3 and 12 hosts. Needs root. Run: `npx tsx bench/platform-local.ts [--repeats 3] [--sizes 3,12]`.
  * Prints a table and writes bench/out/platform-local.json.
  */
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,9 @@ const sizes: Array<{ hosts: number; roles: { control: number; broker: number; wo
   { hosts: 3, roles: { control: 1, broker: 1, worker: 1 } },
   { hosts: 12, roles: { control: 1, broker: 3, worker: 8 } },
 ];
+
+const only = process.argv.includes('--sizes') ? process.argv[process.argv.indexOf('--sizes') + 1]!.split(',').map(Number) : undefined;
+if (only) sizes.splice(0, sizes.length, ...sizes.filter((s) => only.includes(s.hosts)));
 
 if (process.getuid?.() !== 0) {
   console.error('bench/platform-local needs root');

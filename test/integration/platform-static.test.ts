@@ -49,7 +49,7 @@ function writeInventory(extra: Record<string, Record<string, Record<string, unkn
 }
 
 function request(roles: { control: number; broker: number; worker: number }, inventory = 'hosts.yaml'): ReserveRequest {
-  const experiment = experimentSchema.parse({ name: NAME, platform: { kind: 'static', static: { inventory, connect_timeout: 2 } }, roles });
+  const experiment = experimentSchema.parse({ name: NAME, platform: { kind: 'static', static: { inventory, connect_timeout: 5 } }, roles });
   return { experiment, roles: experiment.roles, stateDir: join(dir, 'state'), experimentFile: expFile };
 }
 

@@ -38,7 +38,7 @@ import {
 } from './network.js';
 import { killNamespaces, stopControlMasters } from './processes.js';
 import { claim, claimsOf, dropClaims } from './registry.js';
-import { mapLimit, shQuote } from './run.js';
+import { mapLimit, shQuote, sleep } from './run.js';
 import { SSHD, sshdRunning, sshTrue, startSshd, waitForSsh } from './sshd.js';
 
 /** What a local handle keeps in `data` (JSON, no secrets: paths to keys, never keys). */
@@ -308,7 +308,12 @@ export class LocalPlatform implements Platform {
     return mapLimit(handle.hosts, 4, async (h) => {
       const base = { host: h.name, address: h.address, roles: [...h.roles] };
       if (!existsSync(ssh.clientKey)) return { ...base, reachable: false, detail: `no SSH key at ${ssh.clientKey}` };
-      const r = await sshTrue(ssh, h.address, 5);
+      let r = await sshTrue(ssh, h.address, 5);
+      if (!r.ok) {
+        // one more try: a handshake dropped by a momentarily overloaded machine is not a dead host
+        await sleep(500);
+        r = await sshTrue(ssh, h.address, 5);
+      }
       return { ...base, reachable: r.ok, detail: r.detail };
     });
   }

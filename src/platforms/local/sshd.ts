@@ -81,7 +81,6 @@ export function localSshArgs(ssh: SshPaths, address: string, connectTimeoutS: nu
     '-o', `ConnectTimeout=${connectTimeoutS}`,
     '-o', 'ControlMaster=no',
     '-o', 'ControlPath=none',
-    '-o', 'LogLevel=ERROR',
     `root@${address}`,
   ];
 }
@@ -95,48 +94,59 @@ export async function sshTrue(ssh: SshPaths, address: string, connectTimeoutS = 
   return { ok: false, detail: last ?? (r.exitCode === undefined ? `no answer within ${limit} s` : `ssh exit ${r.exitCode}`) };
 }
 
-function tcpOpen(address: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Connect and read the server's identification line: true when an sshd answers `SSH-2.0-...`. */
+export function sshBanner(address: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: address, port, timeout: timeoutMs });
+    let buf = '';
     const done = (ok: boolean): void => {
       s.destroy();
       resolve(ok);
     };
-    s.once('connect', () => done(true));
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      buf += d;
+      if (buf.includes('\n')) done(buf.startsWith('SSH-2.0-'));
+      else if (buf.length > 255) done(false);
+    });
     s.once('timeout', () => done(false));
     s.once('error', () => done(false));
+    s.once('end', () => done(false));
   });
 }
 
 /**
- * Wait until every host answers a real SSH `true`: first its port (cheap polls, bounded by
- * `deadlineMs`), then SSH (up to 3 tries). Hosts that never answer are named in one PlatformError.
+ * Wait until every host's sshd answers, then prove the whole path with a real SSH `true`.
+ * Every host: its identification banner (a socket, no process; polled until `deadlineMs`).
+ * Real SSH (key, known_hosts, StrictHostKeyChecking=yes; up to 3 tries): the first host, or all of
+ * them with `verify: 'all'`. All sshd share one config template, key and host key, so one login
+ * proves the others' authentication; Ansible then logs in to each. Hosts that never answer are
+ * named in one PlatformError.
  */
 export async function waitForSsh(
   hosts: Array<{ name: string; address: string }>,
   ssh: SshPaths,
   stateDir: string,
-  opts: { deadlineMs?: number; signal?: AbortSignal } = {},
+  opts: { deadlineMs?: number; signal?: AbortSignal; verify?: 'one' | 'all' } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.deadlineMs ?? 15_000);
   const failures: Array<{ name: string; detail: string }> = [];
-  // Ports first, all hosts at once (sockets, no processes), so a slow host cannot eat the others' time.
   const open = await Promise.all(
     hosts.map(async (h) => {
       while (Date.now() < deadline) {
         if (opts.signal?.aborted) return false;
-        if (await tcpOpen(h.address, 22, 1000)) return true;
+        if (await sshBanner(h.address, 22, 2000)) return true;
         await sleep(100);
       }
       return false;
     }),
   );
-  await mapLimit(hosts, 4, async (h, i) => {
+  hosts.forEach((h, i) => {
+    if (!open[i]) failures.push({ name: h.name, detail: `sshd did not answer on port 22 within ${Math.round((opts.deadlineMs ?? 15_000) / 1000)} s` });
+  });
+  const toLogin = hosts.filter((_, i) => open[i]).slice(0, opts.verify === 'all' ? undefined : 1);
+  await mapLimit(toLogin, 4, async (h) => {
     if (opts.signal?.aborted) return;
-    if (!open[i]) {
-      failures.push({ name: h.name, detail: `port 22 did not open within ${Math.round((opts.deadlineMs ?? 15_000) / 1000)} s` });
-      return;
-    }
     let last = '';
     for (let attempt = 0; attempt < 3; attempt++) {
       const r = await sshTrue(ssh, h.address, 5);
@@ -144,7 +154,7 @@ export async function waitForSsh(
       last = r.detail;
       await sleep(300);
     }
-    failures.push({ name: h.name, detail: last });
+    failures.push({ name: h.name, detail: `ssh login failed: ${last}` });
   });
   if (opts.signal?.aborted) return;
   if (failures.length) {
