@@ -86,9 +86,12 @@ describe('monitoring stack through setup on the local platform', () => {
     endpoints = st.endpoints;
     expect(endpoints.prometheus_url).toMatch(/^http:\/\/10\.81\.0\.\d+:9090$/);
     expect(endpoints.pushgateway_url).toMatch(/^http:\/\/10\.81\.0\.\d+:9091$/);
-    // Scaphandre says plainly why it is not there.
-    expect(r.all).toMatch(/no RAPL counters .*scaphandre skipped/);
     prom = new PrometheusClient(endpoints.prometheus_url!);
+    // Scaphandre says plainly why it is not there: on the terminal (task) and in the setup log (message).
+    expect(r.all).toMatch(/scaphandre : Say plainly that there are no RAPL counters .*ok: 3/);
+    const logs = join(home.stateDir(EXP), 'logs');
+    const log = readdirSync(logs).filter((f) => f.endsWith('-setup.log')).sort().pop()!;
+    expect(readFileSync(join(logs, log), 'utf8')).toMatch(/worker-1: no RAPL counters \(\/sys\/class\/powercap\/intel-rapl\* absent\): scaphandre skipped/);
     const targets = await prom.waitForTargets({ timeoutMs: 60_000, minTargets: 5 });
     expect(targets.map((t) => t.job).sort()).toEqual(['node', 'node', 'node', 'prometheus', 'pushgateway']);
     expect(new Set(targets.filter((t) => t.job === 'node').map((t) => t.labels.host)).size).toBe(3);
@@ -111,10 +114,10 @@ describe('monitoring stack through setup on the local platform', () => {
     const r = await cli(home, ['status', EXP, '--json']);
     expect(r.exitCode, r.all).toBe(0);
     const s = JSON.parse(r.stdout);
-    const sec = s.sections.find((x: { title: string }) => x.title === 'scrape targets');
-    expect(sec.data.prometheus_url).toBe(endpoints.prometheus_url);
-    expect(sec.data.targets).toHaveLength(5);
-    expect(sec.data.targets.every((t: { health: string }) => t.health === 'up')).toBe(true);
+    const sec = s.sections['scrape targets'];
+    expect(sec.prometheus_url).toBe(endpoints.prometheus_url);
+    expect(sec.targets).toHaveLength(5);
+    expect(sec.targets.every((t: { health: string }) => t.health === 'up')).toBe(true);
     const text = await cli(home, ['status', EXP, '--no-check']);
     expect(text.stdout).toContain(`Prometheus ${endpoints.prometheus_url}: 5/5 targets up`);
   });
