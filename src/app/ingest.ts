@@ -194,9 +194,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestOutcome> {
 async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIngest>, progress: (l: string) => void): Promise<IngestOutcome> {
   const { experiment, hosts, stateDir } = prep;
   const runId = newRunId();
-  const plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap, ...(opts.startLeadS !== undefined ? { startLeadS: opts.startLeadS } : {}) });
-  const manifestText = renderManifest(plan);
-  const manifest = parseManifest(manifestText);
+  // The shared start is fixed after the topic exists (creating it can take a minute on a busy cluster).
+  let plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap });
+  let manifestText = renderManifest(plan);
+  let manifest = parseManifest(manifestText);
   const dir = runDir(experiment.name, runId);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'manifest.yaml'), manifestText);
@@ -245,15 +246,42 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
   if (opts.signal?.aborted) onUser();
   opts.signal?.addEventListener('abort', onUser, { once: true });
 
-  const deadlineMs = (Number(manifest.deadline_epoch_s) || plan.startAt / 1000 + p.warmup + p.duration + 60) * 1000;
+  let deadlineMs = Infinity;
+  // Set once every generator is ready: the shared start, epoch ms.
+  let sharedStart: number | undefined;
+  let triggering = false;
+  let prepared = false;
   const timers: NodeJS.Timeout[] = [];
   // Progress from the generators' own metrics, every 2 s once they run.
   let lastAcked = 0;
   let lastT = 0;
+  // The shared start: once every generator answers /ready, send them all the same start time.
+  timers.push(
+    setInterval(() => {
+      if (!prepared || sharedStart !== undefined || triggering || stop.signal.aborted) return;
+      triggering = true;
+      void Promise.all(plan.generators.map((g) => scrape(`http://${g.address}:${g.metricsPort}/ready`, 1000)))
+        .then(async (r) => {
+          if (r.some((x) => x === undefined) || sharedStart !== undefined) return;
+          const at = Date.now() + 2000;
+          const res = await Promise.all(
+            plan.generators.map((g) =>
+              fetch(`http://${g.address}:${g.metricsPort}/start?at=${at}`, { method: 'POST', signal: AbortSignal.timeout(1500) }).then((x) => x.ok, () => false),
+            ),
+          );
+          if (res.every(Boolean)) {
+            sharedStart = at;
+            plan.startAt = at;
+            progress(`all ${plan.generators.length} generators ready: shared start ${new Date(at).toISOString()}`);
+          } else progress(`start trigger refused by ${res.filter((x) => !x).length} generator(s)`);
+        })
+        .finally(() => (triggering = false));
+    }, 1000),
+  );
   timers.push(
     setInterval(() => {
       const now = Date.now();
-      if (now < plan.startAt) return;
+      if (sharedStart === undefined || now < sharedStart) return;
       void Promise.all(plan.generators.map((g) => scrape(`http://${g.address}:${g.metricsPort}/metrics`, 1500))).then((texts) => {
         const got = texts.filter((t): t is string => t !== undefined);
         if (!got.length || stop.signal.aborted) return;
@@ -274,7 +302,7 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
   timers.push(
     setInterval(() => {
       const now = Date.now();
-      if (now < plan.startAt - 5000 || now > deadlineMs || stop.signal.aborted) return;
+      if (sharedStart === undefined || now > deadlineMs || stop.signal.aborted) return;
       for (const b of prep.bootstrap) {
         void tcpAlive(b, 1500).then((ok) => {
           const n = ok ? 0 : (misses.get(b) ?? 0) + 1;
@@ -291,7 +319,7 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
 
   const extraVars = {
     ingest: manifest,
-    ingest_phase: 'run',
+    ingest_phase: 'prepare',
     ingest_node: process.execPath,
     ingest_entrypoint: join(PROJECT_ROOT, 'dist', 'entrypoint.js'),
     ingest_results_dir: dir,
@@ -299,13 +327,23 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
   };
   let playbookError: unknown;
   try {
+    progress('preparing: topic and run folders');
+    await runPlaybook({ stateDir, playbook: 'ingest', extraVars, progress: (l) => progress(l), signal: stop.signal, timeoutMs: 600_000, graceMs: 3000, ...(opts.verbose ? { verbose: true } : {}) });
+    prepared = true;
+    plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap, ...(opts.startLeadS !== undefined ? { startLeadS: opts.startLeadS } : {}) });
+    manifestText = renderManifest(plan);
+    manifest = parseManifest(manifestText);
+    writeFileSync(join(dir, 'manifest.yaml'), manifestText);
+    deadlineMs = Number(manifest.deadline_epoch_s) * 1000;
+    sharedStart = undefined;
+    progress('starting the generators; they start together once all have reached the brokers');
     await runPlaybook({
       stateDir,
       playbook: 'ingest',
-      extraVars,
+      extraVars: { ...extraVars, ingest: manifest, ingest_phase: 'run' },
       progress: (l) => progress(l),
       signal: stop.signal,
-      timeoutMs: Math.max(60_000, deadlineMs - Date.now() + 120_000),
+      timeoutMs: Math.max(60_000, deadlineMs - Date.now() + 300_000),
       graceMs: 3000,
       ...(opts.verbose ? { verbose: true } : {}),
     });
@@ -315,12 +353,13 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
     for (const t of timers) clearInterval(t);
   }
   opts.signal?.removeEventListener('abort', onUser);
-  const endedEarly = Boolean(stopReason) || playbookError !== undefined;
-  if (endedEarly) {
+  // The run phase's own `always` part stopped and fetched unless ansible itself was stopped.
+  const killed = Boolean(stopReason) || (playbookError instanceof GreenraceError && ['ansible.timeout', 'run.interrupted'].includes(playbookError.code)) || playbookError instanceof InterruptedError || !prepared;
+  if (playbookError !== undefined && killed) {
     // Stop every generator on every host (each writes a partial summary), fetch, delete the topic.
     progress('cleaning up: stopping the generators, fetching what they measured, deleting the topic');
     try {
-      await runPlaybook({ stateDir, playbook: 'ingest', extraVars: { ...extraVars, ingest_phase: 'cleanup' }, timeoutMs: 120_000, tolerate: 'all', progress: (l) => progress(l) });
+      await runPlaybook({ stateDir, playbook: 'ingest', extraVars: { ...extraVars, ingest: manifest, ingest_phase: 'cleanup' }, timeoutMs: 300_000, tolerate: 'all', progress: (l) => progress(l) });
     } catch (e) {
       progress(`cleanup failed: ${errorMessage(e)}`);
     }

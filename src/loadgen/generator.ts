@@ -7,7 +7,7 @@ import { Producer, ProduceAcks } from '@platformatic/kafka';
 import { LatencyHistogram } from './histogram.js';
 import { Schedule, nowMs } from './schedule.js';
 import { MB, latencyFromHistogram, type LoadgenStatus, type LoadgenSummary } from './summary.js';
-import { createLoadgenMetrics, serveMetrics, type LoadgenMetrics } from './metrics.js';
+import { StartTrigger, createLoadgenMetrics, serveMetrics, type LoadgenMetrics } from './metrics.js';
 
 export type Acks = '0' | '1' | 'all';
 export type KeyMode = 'none' | 'random' | 'sequential';
@@ -23,6 +23,8 @@ export interface LoadgenOptions {
   durationS: number;
   /** Shared start time, epoch ms (default: now + 1 s). */
   startAt?: number;
+  /** Instead of startAt: wait this long for `POST /start?at=` on the metrics port. */
+  awaitStartMs?: number;
   acks: Acks;
   keys: KeyMode;
   /** Wait up to this long for more due messages before sending a batch (like linger.ms). */
@@ -37,6 +39,8 @@ export interface LoadgenOptions {
   stallTimeoutMs: number;
   /** Bound on reaching the brokers before the start. */
   connectTimeoutMs: number;
+  /** Being ready later than this after the shared start fails the run (its backlog would burst). */
+  maxLateMs: number;
   instance: string;
   /** Port for /metrics; undefined = none, 0 = any free port. */
   metricsPort?: number;
@@ -100,14 +104,16 @@ function describeError(e: unknown): string {
  */
 export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   const log = o.log ?? (() => {});
-  const startAt = o.startAt ?? Math.ceil(nowMs() + 1000);
-  const sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
+  let startAt = o.startAt ?? Math.ceil(nowMs() + (o.awaitStartMs ?? 1000));
+  let sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
+  const trigger = o.awaitStartMs !== undefined ? new StartTrigger() : undefined;
+  if (trigger && o.metricsPort === undefined) throw new LoadgenFailure('loadgen.usage', 'waiting for a start trigger needs a metrics port');
   const hist = new LatencyHistogram();
   const metrics: LoadgenMetrics = createLoadgenMetrics({ instance_id: o.instance, topic: o.topic }, () => hist);
   metrics.targetRate.set(o.rate);
   let server: Awaited<ReturnType<typeof serveMetrics>>['server'] | undefined;
   if (o.metricsPort !== undefined) {
-    const s = await serveMetrics(metrics.registry, o.metricsPort, o.metricsHost);
+    const s = await serveMetrics(metrics.registry, o.metricsPort, o.metricsHost, trigger);
     server = s.server;
     o.onListening?.(s.port);
   }
@@ -191,11 +197,26 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       throw new LoadgenFailure('loadgen.connect', `cannot reach the brokers ${o.bootstrap.join(',')}: ${describeError(e)}`);
     }
     if (o.signal?.aborted) throw new LoadgenFailure('loadgen.aborted', 'stopped before the start');
+    if (trigger) {
+      trigger.ready = true;
+      log(`connected: topic ${o.topic} has ${partitions} partitions; waiting up to ${o.awaitStartMs} ms for POST /start`);
+      let timer: NodeJS.Timeout | undefined;
+      const at = await Promise.race([
+        trigger.at,
+        new Promise<number>((_, reject) => {
+          timer = setTimeout(() => reject(new LoadgenFailure('loadgen.no_start', `no start trigger within ${o.awaitStartMs} ms`)), o.awaitStartMs);
+        }),
+        new Promise<number>((_, reject) => o.signal?.addEventListener('abort', () => reject(new LoadgenFailure('loadgen.aborted', 'stopped before the start')), { once: true })),
+      ]).finally(() => clearTimeout(timer));
+      startAt = at;
+      sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
+    }
     log(`connected: topic ${o.topic} has ${partitions} partitions; start at ${new Date(startAt).toISOString()}`);
 
     // 2. Wait for the shared start time.
     const late = nowMs() - startAt;
-    if (late > 1000) log(`warning: started ${Math.round(late)} ms after the shared start time; the backlog counts as latency`);
+    if (late > o.maxLateMs)
+      throw new LoadgenFailure('loadgen.late_start', `ready ${Math.round(late)} ms after the shared start time (allowed ${o.maxLateMs} ms): start the generators earlier (a longer lead)`);
     await new Promise<void>((resolve) => {
       const wait = startAt - nowMs();
       if (wait <= 0) return resolve();

@@ -70,10 +70,37 @@ function fillFromHistogram(ph: HistogramInternals, h: LatencyHistogram): void {
   entry.count = h.count;
 }
 
-/** Serve /metrics on `port` (0 = any free port). Resolves with the server and its port. */
-export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
+/**
+ * The start trigger: a generator started without a fixed start time reports `GET /ready` (200 once
+ * it reached the brokers) and takes its shared start time from `POST /start?at=<epoch ms>`.
+ */
+export class StartTrigger {
+  ready = false;
+  private resolveAt!: (at: number) => void;
+  readonly at: Promise<number> = new Promise((r) => (this.resolveAt = r));
+  private fired = false;
+  fire(at: number): boolean {
+    if (this.fired || !Number.isFinite(at) || at <= 0) return false;
+    this.fired = true;
+    this.resolveAt(at);
+    return true;
+  }
+}
+
+/** Serve /metrics on `port` (0 = any free port), and the start trigger when given. */
+export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0', trigger?: StartTrigger): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    if (req.url !== '/metrics' && req.url !== '/') {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (trigger && url.pathname === '/ready') {
+      res.writeHead(trigger.ready ? 200 : 503).end(trigger.ready ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    if (trigger && url.pathname === '/start' && req.method === 'POST') {
+      const ok = trigger.ready && trigger.fire(Number(url.searchParams.get('at')));
+      res.writeHead(ok ? 200 : 409).end(ok ? 'started\n' : 'not ready, already started, or bad ?at=\n');
+      return;
+    }
+    if (url.pathname !== '/metrics' && url.pathname !== '/') {
       res.writeHead(404).end('not found\n');
       return;
     }

@@ -18,6 +18,8 @@ interface LoadgenFlags {
   requestTimeout: number;
   stallTimeout: number;
   connectTimeout: number;
+  maxLate: number;
+  awaitStart?: number;
   instance: string;
   summary?: string;
   metricsPort?: number;
@@ -63,6 +65,8 @@ export function registerLoadgen(program: Command): void {
     .option('--request-timeout <ms>', 'timeout of one produce request', intOption('--request-timeout', 100, 600000), 10000)
     .option('--stall-timeout <ms>', 'fail when no acknowledgement arrived for this long', intOption('--stall-timeout', 500, 3600000), 20000)
     .option('--connect-timeout <ms>', 'bound on reaching the brokers before the start', intOption('--connect-timeout', 100, 600000), 15000)
+    .option('--await-start <ms>', 'no fixed start: once connected, wait this long for POST /start?at=<epoch ms> on the metrics port', intOption('--await-start', 100, 3600000))
+    .option('--max-late <ms>', 'fail when ready later than this after --start-at', intOption('--max-late', 0, 3600000), 2000)
     .option('--instance <id>', 'instance name in the summary and metric labels', `loadgen-${process.pid}`)
     .option('--summary <file>', 'write the JSON summary here (default: stdout)')
     .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0 = any free port)', intOption('--metrics-port', 0, 65535))
@@ -95,6 +99,7 @@ export function registerLoadgen(program: Command): void {
         warmupS: f.warmup,
         durationS: f.duration,
         ...(f.startAt !== undefined ? { startAt: f.startAt } : {}),
+        ...(f.awaitStart !== undefined ? { awaitStartMs: f.awaitStart } : {}),
         acks: f.acks,
         keys: f.keys,
         lingerMs: f.lingerMs,
@@ -103,6 +108,7 @@ export function registerLoadgen(program: Command): void {
         requestTimeoutMs: f.requestTimeout,
         stallTimeoutMs: f.stallTimeout,
         connectTimeoutMs: f.connectTimeout,
+        maxLateMs: f.maxLate,
         instance: f.instance,
         ...(f.metricsPort !== undefined ? { metricsPort: f.metricsPort } : {}),
         metricsHost: f.metricsHost,

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LatencyHistogram } from '../../loadgen/histogram.js';
-import { createLoadgenMetrics, serveMetrics } from '../../loadgen/metrics.js';
+import { StartTrigger, createLoadgenMetrics, serveMetrics } from '../../loadgen/metrics.js';
 import { Schedule, nowMs } from '../../loadgen/schedule.js';
 import { MB, type LoadgenStatus, type LoadgenSummary } from '../../loadgen/summary.js';
 import type { LoadgenOptions } from '../../loadgen/generator.js';
@@ -74,15 +74,16 @@ function procCpuSeconds(pid: number): { userS: number; systemS: number } | undef
  */
 export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
   const log = o.log ?? (() => {});
-  const startAt = o.startAt ?? Math.ceil(nowMs() + 1000);
-  const sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
+  let startAt = o.startAt ?? Math.ceil(nowMs() + (o.awaitStartMs ?? 1000));
+  const trigger = o.awaitStartMs !== undefined && o.metricsPort !== undefined ? new StartTrigger() : undefined;
+  let sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
   const version = kafkaToolsVersion(o.kafkaLibs);
   const hist = new LatencyHistogram();
   const metrics = createLoadgenMetrics({ instance_id: o.instance, topic: o.topic }, () => hist);
   metrics.targetRate.set(o.rate);
   let server: Awaited<ReturnType<typeof serveMetrics>>['server'] | undefined;
   if (o.metricsPort !== undefined) {
-    const s = await serveMetrics(metrics.registry, o.metricsPort, o.metricsHost);
+    const s = await serveMetrics(metrics.registry, o.metricsPort, o.metricsHost, trigger);
     server = s.server;
     o.onListening?.(s.port);
   }
@@ -178,6 +179,20 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
     if (!version) throw Object.assign(new Error(`no kafka-tools-<version>.jar in ${o.kafkaLibs}`), { code: 'loadgen.perftest_missing' });
     if (o.keys !== 'none') notes.push(`ProducerPerformance sends no keys; --keys ${o.keys} ignored`);
     const { args } = perfTestArgs(o, version);
+    if (trigger) {
+      // The JVM connects by itself; ready means the tool is installed and the driver listens.
+      trigger.ready = true;
+      let timer: NodeJS.Timeout | undefined;
+      const at = await Promise.race([
+        trigger.at,
+        new Promise<number>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error(`no start trigger within ${o.awaitStartMs} ms`), { code: 'loadgen.no_start' })), o.awaitStartMs);
+        }),
+        new Promise<number>((_, reject) => o.signal?.addEventListener('abort', () => reject(Object.assign(new Error('stopped before the start'), { code: 'loadgen.aborted' })), { once: true })),
+      ]).finally(() => clearTimeout(timer));
+      startAt = at;
+      sched = new Schedule({ startAt, rate: o.rate, warmupS: o.warmupS, durationS: o.durationS });
+    }
     // Wait for the shared start (the JVM takes ~1 s to start; it is part of the tool's warm-up).
     await new Promise<void>((resolve) => {
       const wait = startAt - nowMs();
@@ -255,8 +270,9 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
       failure = { code: 'loadgen.perftest_exit', message: `ProducerPerformance exited with ${code}: ${parser.out.other.slice(-3).join(' | ')}` };
     }
   } catch (e) {
-    status = 'failed';
-    failure = { code: (e as { code?: string }).code ?? 'loadgen.perftest', message: (e as Error).message };
+    status = o.signal?.aborted ? 'aborted' : 'failed';
+    if (status === 'aborted') stoppedAt = nowMs();
+    else failure = { code: (e as { code?: string }).code ?? 'loadgen.perftest', message: (e as Error).message };
   } finally {
     if (server) await new Promise<void>((r) => server!.close(() => r()));
   }

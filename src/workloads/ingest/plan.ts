@@ -9,8 +9,8 @@ import { hostsInRole, type Host } from '../../core/types.js';
 export const LOADGEN_METRICS_PORT = 9470;
 /** Partitions per broker above which a run is refused (Kafka's guidance is ≤ 4,000 per broker). */
 export const MAX_PARTITIONS_PER_BROKER = 4000;
-/** Time from the plan to the shared start: long enough for Ansible to start every generator. */
-export const DEFAULT_START_LEAD_S = 20;
+/** How long generators wait for the shared start (Ansible starting every generator on a busy cluster). */
+export const DEFAULT_START_LEAD_S = 180;
 
 export interface GeneratorPlan {
   id: string;
@@ -39,12 +39,12 @@ export interface IngestPlan {
   batchBytes: number;
   warmupS: number;
   durationS: number;
-  /** Shared start, epoch ms. */
+  /** When the plan was made, epoch ms (the shared start is sent to the generators once all are ready). */
   startAt: number;
   deleteTopic: boolean;
   generators: GeneratorPlan[];
   /** Bounds the controller and the playbook apply, seconds. */
-  timeouts: { requestMs: number; stallMs: number; connectMs: number; finishS: number };
+  timeouts: { requestMs: number; stallMs: number; connectMs: number; finishS: number; startMs: number };
 }
 
 export type IngestParams = Experiment['ingest'];
@@ -118,10 +118,10 @@ export function planIngest(
     batchBytes: p.batch_size,
     warmupS: p.warmup,
     durationS: p.duration,
-    startAt: Math.ceil((opts.now ?? Date.now()) + (opts.startLeadS ?? DEFAULT_START_LEAD_S) * 1000),
+    startAt: Math.ceil(opts.now ?? Date.now()),
     deleteTopic: p.delete_topic,
     generators,
-    timeouts: { requestMs, stallMs: 20_000, connectMs: 15_000, finishS: Math.ceil((2 * requestMs) / 1000) + 15 },
+    timeouts: { requestMs, stallMs: 20_000, connectMs: 15_000, finishS: Math.ceil((2 * requestMs) / 1000) + 15, startMs: (opts.startLeadS ?? DEFAULT_START_LEAD_S) * 1000 },
   };
 }
 
