@@ -81,6 +81,7 @@ for (const { hosts, roles } of sizes) {
       `  converge ${fmt(median(t.converge))} s  status ${fmt(median(t.status))} s  release ${fmt(median(t.release))} s  (min ${fmt(Math.min(...t.release))}, max ${fmt(Math.max(...t.release))})`,
   );
 }
+rmSync(join(tmpdir(), 'greenrace-bench'), { recursive: true, force: true });
 const load1 = loadavg()[0]!;
 console.log(`medians of ${repeats}; ${cpus().length} cores; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`);
 mkdirSync(new URL('./out', import.meta.url), { recursive: true });

@@ -20,7 +20,10 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  for (const n of names) await clusterDown(n).catch(() => {});
+  for (const n of names) {
+    await clusterDown(n).catch(() => {});
+    rmSync(testStateDir(n), { recursive: true, force: true });
+  }
 });
 
 function startReserve(name: string, workers: number): ChildProcess {

@@ -29,7 +29,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const n of [NAME, SECOND, 'pltclash']) await clusterDown(n).catch(() => {});
+  for (const n of [NAME, SECOND, 'pltclash']) {
+    await clusterDown(n).catch(() => {});
+    rmSync(testStateDir(n), { recursive: true, force: true });
+  }
+  rmSync(testStateDir('pltnonroot'), { recursive: true, force: true });
 });
 
 describe('local platform: 1 control + 1 broker + 3 workers', () => {

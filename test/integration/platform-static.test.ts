@@ -66,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.down();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(testStateDir(NAME), { recursive: true, force: true });
 });
 
 describe('static platform over namespace hosts', () => {
