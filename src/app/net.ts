@@ -3,11 +3,14 @@
  * client host chosen by role, or the latency matrix between hosts (CSV + Pushgateway), with
  * optional network emulation for the run. Each run gets a UUID and a run record.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadExperiment } from '../config/loader.js';
 import type { Experiment } from '../config/schema/experiment.js';
-import { InterruptedError, UsageError, errorMessage, isGreenraceError } from '../core/errors.js';
+import { InterruptedError, RunError, UsageError, errorMessage, isGreenraceError } from '../core/errors.js';
+import { inventoryPath } from '../ansible/config.js';
+import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
+import { writeAnsibleFiles } from './ansible-files.js';
 import { stateDir } from '../core/paths.js';
 import { appendRunCsv, runDir, saveRunRecord, type RunRecord } from '../runs/record.js';
 import { newRunId } from '../runs/run-id.js';
@@ -29,6 +32,8 @@ import { measureMatrix } from '../workloads/matrix/run.js';
 import { matrixCsv, matrixGauges, type MatrixRow } from '../workloads/matrix/report.js';
 import type { MatrixMode } from '../workloads/matrix/schedule.js';
 import { applyNetem, removeNetem } from '../workloads/netem/apply.js';
+import { collectPcp, missingPcp, startPcp, stopPcp, type PcpRecording } from '../workloads/pcp/logger.js';
+import type { PcpSummary } from '../workloads/pcp/summary.js';
 
 export const DRIVERS: Record<NetTool, NetDriver> = { iperf3: iperf3Driver, sockperf: sockperfDriver, netperf: netperfDriver, uperf: uperfDriver };
 export const DEFAULT_PORTS: Record<NetTool, number> = { iperf3: 5201, uperf: 20000, netperf: 12865, sockperf: 11111 };
@@ -39,6 +44,8 @@ export interface HostSource {
   /** Pushgateway URL; default: the state's `pushgateway_url` endpoint. */
   pushgatewayUrl?: string;
   exec?: HostExec;
+  /** With given hosts: the state folder whose inventory reaches them (for net-tools.yml). */
+  stateDir?: string;
 }
 
 export interface NetCommon extends HostSource {
@@ -68,6 +75,8 @@ interface Ctx {
   metadata: Record<string, unknown>;
   exec: HostExec;
   ownExec: boolean;
+  /** The experiment's state folder when the hosts came from `setup` (Ansible can reach them). */
+  stateDir?: string;
 }
 
 function context(o: NetCommon): Ctx {
@@ -75,13 +84,15 @@ function context(o: NetCommon): Ctx {
   let hosts = o.hosts;
   let pushgatewayUrl = o.pushgatewayUrl;
   let metadata: Record<string, unknown> = {};
+  let dir: string | undefined;
   if (!hosts) {
     const s = hostsFromState(experiment.name);
     hosts = s.hosts;
     pushgatewayUrl ??= s.endpoints.pushgateway_url;
     metadata = s.metadata;
-  }
-  return { experiment, hosts, ...(pushgatewayUrl ? { pushgatewayUrl } : {}), metadata, exec: o.exec ?? new SshExec(), ownExec: !o.exec };
+    dir = stateDir(experiment.name);
+  } else if (o.stateDir) dir = o.stateDir;
+  return { experiment, hosts, ...(pushgatewayUrl ? { pushgatewayUrl } : {}), metadata, exec: o.exec ?? new SshExec(), ownExec: !o.exec, ...(dir ? { stateDir: dir } : {}) };
 }
 
 /** Facts about hosts for the run record: from setup's gathered metadata, else a quick probe. */
@@ -101,6 +112,118 @@ async function hostFacts(ctx: Ctx, hosts: NetHost[], signal?: AbortSignal): Prom
       return facts;
     }),
   );
+}
+
+/** What net-tools.yml installs for a run. */
+export interface ToolNeeds {
+  /** Debian packages of the net_tools role (iperf3, sockperf, wrk, nginx-light). */
+  packages: string[];
+  uperf: boolean;
+  pcp: boolean;
+}
+
+export const TOOL_PACKAGES: Record<NetTool, string[]> = { iperf3: ['iperf3'], sockperf: ['sockperf'], uperf: [], netperf: [] };
+
+/**
+ * Run ansible/playbooks/net-tools.yml on `hosts` through the experiment's inventory (written from
+ * the state when missing). Needs the hosts to come from `setup`.
+ */
+export async function installTools(
+  o: { exp: string; stateDir: string; hosts: NetHost[]; needs: ToolNeeds; uperfSource?: string; progress?: (l: string) => void; signal?: AbortSignal },
+): Promise<PlaybookResult> {
+  const handle = readState(o.stateDir)?.platform;
+  if (!handle) throw new UsageError('net.no_hosts', `experiment ${o.exp} has no hosts: run \`entrypoint setup ${o.exp}\` first`);
+  if (!existsSync(inventoryPath(o.stateDir))) writeAnsibleFiles(o.exp, o.stateDir, handle);
+  o.progress?.(`installing on ${o.hosts.map((h) => h.name).join(', ')}: ${[...o.needs.packages, ...(o.needs.uperf ? ['uperf'] : []), ...(o.needs.pcp ? ['pcp'] : [])].join(', ')} (net-tools.yml)`);
+  return runPlaybook({
+    stateDir: o.stateDir,
+    playbook: 'net-tools',
+    extraVars: {
+      gr_net_hosts: o.hosts.map((h) => h.name).join(','),
+      gr_net_packages: o.needs.packages,
+      gr_net_uperf: o.needs.uperf,
+      gr_net_pcp: o.needs.pcp,
+      ...(o.uperfSource ? { uperf_source: o.uperfSource } : {}),
+    },
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    timeoutMs: 1_800_000,
+  });
+}
+
+/**
+ * The preflight: `check` (the drivers' supported? step); with `net.install_tools: missing`, a
+ * missing program makes net-tools.yml run once and the check run again; `always` installs first.
+ */
+async function preflight(ctx: Ctx, o: NetCommon, hosts: NetHost[], needs: ToolNeeds, check: () => Promise<void>, rec?: RunRecord): Promise<void> {
+  const mode = ctx.experiment.net.install_tools;
+  const canInstall = Boolean(ctx.stateDir) && (needs.packages.length > 0 || needs.uperf || needs.pcp);
+  const install = async (): Promise<void> => {
+    const r = await installTools({
+      exp: ctx.experiment.name, stateDir: ctx.stateDir!, hosts, needs,
+      ...(ctx.experiment.net.uperf.source ? { uperfSource: ctx.experiment.net.uperf.source } : {}),
+      ...(o.progress ? { progress: o.progress } : {}), ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (rec) {
+      rec.parameters.toolsInstalled = {
+        playbook: 'net-tools',
+        hosts: hosts.map((h) => h.name),
+        changed: Object.values(r.recap).reduce((a, x) => a + (x.changed ?? 0), 0),
+        log: r.logFile,
+      };
+    }
+  };
+  if (mode === 'always' && canInstall) await install();
+  try {
+    await check();
+  } catch (e) {
+    if (mode !== 'missing' || !canInstall || !(e instanceof RunError && e.code === 'net.tool_missing')) throw e;
+    o.progress?.(`${e.message}`);
+    await install();
+    await check();
+  }
+}
+
+async function checkPcp(exec: HostExec, hosts: NetHost[], signal?: AbortSignal): Promise<void> {
+  const missing = await missingPcp(exec, hosts, signal);
+  if (missing.length) {
+    throw new RunError('net.tool_missing', `PCP is not installed: missing ${missing.join(', ')}`, {
+      hint: 'set up the experiment (net-tools.yml installs pcp with net.pcp: true), or run ansible/playbooks/net-tools.yml -e gr_net_pcp=true',
+    });
+  }
+}
+
+/** PCP around `f` on `hosts` (net.pcp): started before, stopped after, archives collected and summarised. */
+async function withPcp<T>(ctx: Ctx, o: NetCommon, hosts: NetHost[], runId: string, dir: string, rec: RunRecord, maxSeconds: number, f: () => Promise<T>): Promise<T> {
+  const n = ctx.experiment.net;
+  if (!n.pcp) return f();
+  const recs: PcpRecording[] = [];
+  try {
+    for (const h of hosts) recs.push(await startPcp(ctx.exec, h, runId, { interval: n.pcp_interval, maxSeconds, signal: o.signal }));
+  } catch (e) {
+    await Promise.all(recs.map((r) => stopPcp(ctx.exec, r)));
+    throw e;
+  }
+  o.progress?.(`PCP: pmlogger on ${hosts.map((h) => h.name).join(', ')} every ${n.pcp_interval} s`);
+  let out: T;
+  try {
+    out = await f();
+  } finally {
+    await Promise.all(recs.map((r) => stopPcp(ctx.exec, r)));
+  }
+  const summaries: Record<string, PcpSummary> = {};
+  const errors: Record<string, string> = {};
+  for (const r of recs) {
+    try {
+      const c = await collectPcp(ctx.exec, r, dir, o.signal);
+      summaries[c.host] = c.summary;
+      rec.files = [...(rec.files ?? []), ...c.files];
+    } catch (e) {
+      errors[r.host.name] = errorMessage(e);
+    }
+  }
+  rec.results = { ...(rec.results ?? {}), pcp: summaries, ...(Object.keys(errors).length ? { pcpErrors: errors } : {}) };
+  return out;
 }
 
 /** Server and client by role: different hosts unless the roles leave none (and that is allowed). */
@@ -185,17 +308,23 @@ export async function runNet(o: NetCommon & { tool?: NetTool }): Promise<NetRunO
   try {
     o.progress?.(`run ${id}: ${tool} ${client.name} → ${server.name} (${p.protocol}, ${p.duration} s)`);
     rec.hosts = await hostFacts(ctx, [server, client], o.signal);
-    await checkSupported(ctx.exec, d, server, client, o.signal);
-    const out = await withNetem(ctx, o.signal, rec, () =>
-      runPair(ctx.exec, d, p, { server, client, serverAddress: server.address, clientDir: `${netDir(client)}/${id}` }, { signal: o.signal }),
-    );
+    const pcp = e.net.pcp;
+    await preflight(ctx, o, [server, client], { packages: TOOL_PACKAGES[tool], uperf: tool === 'uperf', pcp }, async () => {
+      await checkSupported(ctx.exec, d, server, client, o.signal);
+      if (pcp) await checkPcp(ctx.exec, [server, client], o.signal);
+    }, rec);
     mkdirSync(dir, { recursive: true });
+    const out = await withPcp(ctx, o, [server, client], id, dir, rec, p.duration + 300, () =>
+      withNetem(ctx, o.signal, rec, () =>
+        runPair(ctx.exec, d, p, { server, client, serverAddress: server.address, clientDir: `${netDir(client)}/${id}` }, { signal: o.signal }),
+      ),
+    );
     writeFileSync(join(dir, 'client.out'), out.stdout);
     if (out.stderr) writeFileSync(join(dir, 'client.err'), out.stderr);
     result = out.result;
     rec.window = { start: out.start, end: out.end };
-    rec.results = { ...result };
-    rec.files = ['client.out'];
+    rec.results = { ...result, ...(rec.results?.pcp ? { pcp: rec.results.pcp } : {}), ...(rec.results?.pcpErrors ? { pcpErrors: rec.results.pcpErrors } : {}) };
+    rec.files = ['client.out', ...(rec.files ?? [])];
     if (typeof result.extra.version === 'string') rec.versions = { [tool]: result.extra.version };
   } catch (x) {
     err = x;
@@ -261,7 +390,9 @@ export async function runMatrix(o: MatrixRunOptions): Promise<RunRecord[]> {
   const limit = o.count ?? (o.every !== undefined ? Number.POSITIVE_INFINITY : 1);
   try {
     if (hosts.length < 2) throw new UsageError('net.matrix.too_few_hosts', `the latency matrix needs at least 2 hosts (the experiment has ${hosts.length}${m.roles ? ` in roles ${m.roles.join(', ')}` : ''})`);
-    await Promise.all(hosts.map((h, i) => (i % 2 === 0 || i === hosts.length - 1 ? checkSupported(ctx.exec, d, h, hosts[(i + 1) % hosts.length]!, o.signal) : undefined)));
+    await preflight(ctx, o, hosts, { packages: TOOL_PACKAGES[m.tool], uperf: false, pcp: false }, async () => {
+      await Promise.all(hosts.map((h, i) => (i % 2 === 0 || i === hosts.length - 1 ? checkSupported(ctx.exec, d, h, hosts[(i + 1) % hosts.length]!, o.signal) : undefined)));
+    });
     const facts = await hostFacts(ctx, hosts, o.signal);
     const push = m.push && ctx.pushgatewayUrl ? new PushgatewayClient(ctx.pushgatewayUrl) : undefined;
     for (let it = 1; it <= limit; it++) {

@@ -13,6 +13,7 @@ interface NetOpts {
   length?: number;
   bitrate?: string;
   reverse?: boolean;
+  pcp?: boolean;
   matrix?: boolean;
   allPairs?: boolean;
   ring?: boolean;
@@ -38,6 +39,7 @@ export function registerNet(program: Command): void {
     .option('--length <bytes>', 'message / buffer length (net.message_size)', intOption('--length', 1, 64 * 1024 * 1024))
     .option('--bitrate <rate>', 'iperf3 target bitrate, e.g. 1G (net.bitrate)')
     .option('--reverse', 'server sends, client receives (net.reverse)')
+    .option('--pcp', 'record PCP metrics (pmlogger) on server and client; summary in the run record (net.pcp)')
     .option('--matrix', 'latency between hosts: CSV + Pushgateway (net.matrix)')
     .option('--all-pairs', 'matrix over every ordered pair (default)')
     .option('--ring', 'matrix from each host to the next one only')
@@ -58,6 +60,7 @@ export function registerNet(program: Command): void {
       ov('net.message_size', o.length, '--length');
       ov('net.bitrate', o.bitrate, '--bitrate');
       if (o.reverse) ov('net.reverse', true, '--reverse');
+      if (o.pcp) ov('net.pcp', true, '--pcp');
       const intr = interruptSignal(o.matrix ? 'the latency matrix' : 'the network run');
       try {
         if (o.matrix) {

@@ -58,6 +58,11 @@ export const netSchema = z
     /** Record PCP metrics (pmlogger) on the server and client during the run. */
     pcp: z.boolean().default(false),
     pcp_interval: duration({ min: 0.1, max: 60 }).default(1),
+    /**
+     * When net/race run ansible/playbooks/net-tools.yml on the experiment's hosts (needs the state of
+     * `setup`): `missing` when the preflight finds a program missing, `always` before every run, `never`.
+     */
+    install_tools: z.enum(['missing', 'always', 'never']).default('missing'),
     uperf: z
       .strictObject({
         /** A uperf release tarball (path on the controller, or URL) the uperf role builds from. */

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PCP_LOGGED_METRICS, loggerConf, pmcdConf } from '../../../src/workloads/pcp/config.js';
+import { parsePmrepCsv, summarisePcp } from '../../../src/workloads/pcp/summary.js';
+
+const fx = (f: string): string => readFileSync(join(__dirname, '../../fixtures/net/pcp', f), 'utf8');
+
+describe('PCP summary from recorded pmrep reports (iperf3 into net2, 321 MBytes)', () => {
+  const rates = parsePmrepCsv(fx('rates.csv'), 'rates');
+  const counters = parsePmrepCsv(fx('counters.csv'), 'counters');
+  const s = summarisePcp(rates, counters);
+
+  it('reads the columns, epoch times and empty cells', () => {
+    expect(counters.columns).toEqual(['network.interface.in.bytes-lo', 'network.interface.in.bytes-eth0', 'network.interface.out.bytes-lo', 'network.interface.out.bytes-eth0']);
+    expect(counters.times[0]).toBe(1795641684);
+    expect(counters.rows[0]).toEqual([null, null, null, null]);
+  });
+
+  it('counts the bytes iperf3 moved on eth0, per direction, from the raw counters', () => {
+    expect(s.network.eth0!.inBytes).toBe(338688084 - 7105);
+    expect(s.network.eth0!.outBytes).toBe(54975 - 5801);
+    // iperf3 reported 321 MBytes received.
+    expect(s.network.eth0!.inBytes / 2 ** 20).toBeCloseTo(323, 0);
+    expect(s.network.eth0!.inPeakBytesPerSecond).toBe(243587661 - 77648818);
+    expect(s.network.lo!.inBytes).toBe(0);
+    expect(Object.keys(s.network)).toEqual(['eth0', 'lo']);
+  });
+
+  it('summarises CPU utilisation and memory', () => {
+    expect(s.cpuPercent.user).toEqual({ mean: 74.613, max: 75.6 });
+    expect(s.cpuPercent.busy!.max).toBe(100);
+    expect(s.memory.usedKiB!.max).toBe(6375368);
+    expect(s.memory.physicalKiB).toBe(24684092);
+    expect(s.samples).toBe(6);
+    expect(s.start).toBe(1795641684);
+    expect(s.end).toBe(1795641690);
+  });
+
+  it('treats a counter that went down as reset (counts from zero)', () => {
+    const t = parsePmrepCsv('Time,"network.interface.in.bytes-my-if","network.interface.out.bytes-my-if"\n10,100,0\n11,300,0\n12,50,0\n', 'x');
+    const n = summarisePcp(parsePmrepCsv('Time,"mem.util.used"\n10,1\n', 'y'), t).network['my-if']!;
+    expect(n.inBytes).toBe(250);
+    expect(n.inBytesPerSecond).toBe(125);
+  });
+
+  it('refuses something that is not a pmrep CSV, naming it', () => {
+    expect(() => parsePmrepCsv('pmrep: Cannot open archive', 'PCP of net1')).toThrow(/PCP of net1: not a pmrep CSV report/);
+    expect(() => parsePmrepCsv('Time,"a"\n2026-11-25 21:05:53,1\n', 'PCP of net1')).toThrow(/bad time/);
+  });
+});
+
+describe('PCP configuration for a run', () => {
+  it('pmcd runs only the pmcd and linux agents, in-process, and refuses stores', () => {
+    const c = pmcdConf();
+    expect(c.split('\n').filter((l) => /^[a-z]+\t/.test(l)).map((l) => l.split('\t').slice(0, 3))).toEqual([['pmcd', '2', 'dso'], ['linux', '60', 'dso']]);
+    expect(c).toContain('disallow ".*" : store;');
+  });
+  it('pmlogger logs every metric at the interval (sub-second in msec)', () => {
+    expect(loggerConf(1)).toMatch(/^log mandatory on every 1 sec \{/);
+    expect(loggerConf(0.5)).toMatch(/every 500 msec/);
+    for (const m of PCP_LOGGED_METRICS) expect(loggerConf(2)).toContain(`  ${m}\n`);
+  });
+});
