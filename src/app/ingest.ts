@@ -395,7 +395,10 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
   const results: Record<string, unknown> = {};
   let window: RunRecord['window'];
   let energyFigure: RunRecord['energy'];
-  if (merged) {
+  if (merged && sharedStart === undefined) {
+    Object.assign(results, { note: 'stopped before the generators started: nothing was measured' });
+  }
+  if (merged && sharedStart !== undefined) {
     window = { start: round(merged.window.start / 1000), end: round(merged.window.end / 1000), warmupStart: round(plan.startAt / 1000) };
     const seconds = Math.max(0.001, window.end - window.start);
     const targetRate = status === 'completed' ? p.load : merged.target.rate;
@@ -499,8 +502,8 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
     acks: p.acks,
     duration_s: p.duration,
     warmup_s: p.warmup,
-    window_start: window?.start,
-    window_end: window?.end,
+    window_start: window ? new Date(window.start * 1000).toISOString() : undefined,
+    window_end: window ? new Date(window.end * 1000).toISOString() : undefined,
     achieved_rate: results.achieved_rate,
     mb_per_s: results.mb_per_s,
     acked: results.messages_acked,

@@ -1,0 +1,148 @@
+/**
+ * The ingest experiment for real, on one shared local cluster (3 Kafka brokers, 2 workers, control
+ * with Prometheus): `entrypoint setup` once, then `entrypoint ingest` runs as a user types them
+ * (real ansible-playbook, real generators on the worker namespaces, real Kafka), and the run records
+ * and CSV they leave. Bad parameters are refused before anything runs. Ctrl-C and a killed broker
+ * end in saved records within a bound, with no generator left. `killjob` in afterAll.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { RunRecord } from '../../src/runs/record.js';
+
+if (process.getuid?.() !== 0) throw new Error('ingest integration tests must run as root (network namespaces, Kafka, sshd)');
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const HOME = join(tmpdir(), 'greenrace-test', 'ingest-home');
+const EXP = 'ingtest';
+const ENTRY = join(ROOT, 'dist/entrypoint.js');
+const env = { ...process.env, GREENRACE_HOME: HOME, NO_COLOR: '1' };
+const cli = (args: string[], opts: { timeout?: number } = {}) => execa(process.execPath, [ENTRY, ...args], { cwd: HOME, env, reject: false, timeout: opts.timeout ?? 900_000 });
+const resultsDir = join(HOME, 'results', EXP);
+const records = (): RunRecord[] =>
+  existsSync(resultsDir)
+    ? readdirSync(resultsDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(resultsDir, d.name, 'run.json')))
+        .map((d) => JSON.parse(readFileSync(join(resultsDir, d.name, 'run.json'), 'utf8')) as RunRecord)
+    : [];
+const csvLines = (): string[] => (existsSync(join(resultsDir, 'runs.csv')) ? readFileSync(join(resultsDir, 'runs.csv'), 'utf8').trim().split('\n') : []);
+const loadgenProcs = async (): Promise<string[]> =>
+  (await execa('pgrep', ['-af', `entrypoint.js loadgen`], { reject: false })).stdout
+    .split('\n')
+    .filter((l) => l.includes(join(HOME, '.greenrace')) || l.includes('--instance worker-'))
+    .filter(Boolean);
+
+describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
+  beforeAll(async () => {
+    rmSync(HOME, { recursive: true, force: true });
+    mkdirSync(join(HOME, 'experiments'), { recursive: true });
+    writeFileSync(
+      join(HOME, 'experiments', `${EXP}.yaml`),
+      [
+        'platform: {kind: local, local: {subnet: 10.88.1.0/24}}',
+        'roles: {control: 1, broker: 3, worker: 2}',
+        'services: [node_exporter, prometheus, pushgateway, kafka]',
+        'monitoring: {scrape_interval: 2s}',
+        'energy: {model: {idle_watts: 20, max_watts: 60}}',
+        'kafka: {replication_factor: 3, min_insync_replicas: 2, partitions: 6, heap: 384m}',
+        'ingest: {load: 5000, message_size: 1024, instances: 2, partitions: 6, duration: 30s, warmup: 5s, acks: all}',
+        '',
+      ].join('\n'),
+    );
+    const r = await cli(['setup', EXP], { timeout: 1_200_000 });
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+  }, 1_300_000);
+
+  afterAll(async () => {
+    await cli(['killjob', EXP], { timeout: 600_000 });
+  }, 700_000);
+
+  it('rejects bad parameters before anything runs', async () => {
+    const before = records().length;
+    const cases: Array<[string[], RegExp]> = [
+      [['--load', '-5'], /--load/],
+      [['--message_size', '0'], /--message_size/],
+      [['--partitions', '20000'], /partitions.*more than allowed/],
+      [['--broker', 'pulsar'], /ingest\.broker|--broker/],
+      [['--broker', 'redpanda'], /redpanda but this experiment deployed kafka/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(['ingest', EXP, ...args], { timeout: 60_000 });
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+    expect(records().length).toBe(before);
+  });
+
+  it('a 30 s run at 5,000 msg/s of 1 KiB achieves the target within 5 % and records latency, energy and msg/J; a second run appends to the CSV', async () => {
+    const r1 = await cli(['ingest', EXP]);
+    expect(r1.exitCode, r1.stderr.slice(-3000)).toBe(0);
+    expect(r1.stdout).toMatch(/achieved rate/);
+    const rec = records().find((r) => r.status === 'completed')!;
+    const res = rec.results as Record<string, any>;
+    expect(res.achieved_rate).toBeGreaterThan(5000 * 0.95);
+    expect(res.achieved_rate).toBeLessThan(5000 * 1.05);
+    for (const k of ['p50', 'p95', 'p99', 'p999', 'max']) expect(res.latency_ms[k]).toBeGreaterThan(0);
+    expect(res.latency_ms.p50).toBeLessThanOrEqual(res.latency_ms.p99);
+    expect(res.energy_j).toBeGreaterThan(0);
+    expect(rec.energy?.sources.length).toBeGreaterThan(0);
+    expect(res.msg_per_j).toBeCloseTo(res.messages_acked / res.energy_j, 2);
+    expect(rec.window!.end - rec.window!.start).toBeGreaterThan(29);
+    expect(readFileSync(join(resultsDir, rec.id, 'manifest.yaml'), 'utf8')).toMatch(/generators:/);
+    const lines1 = csvLines().length;
+    expect(lines1).toBe(2);
+    const r2 = await cli(['ingest', EXP, '--duration', '10s', '--warmup', '2s']);
+    expect(r2.exitCode, r2.stderr.slice(-3000)).toBe(0);
+    expect(csvLines().length).toBe(3);
+    expect(await loadgenProcs()).toEqual([]);
+  });
+
+  it('the perf-test driver runs on the same cluster into the same record shape', async () => {
+    const r = await cli(['ingest', EXP, '--driver', 'perf-test', '--load', '2000', '--duration', '20s', '--warmup', '5s']);
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const rec = records().find((x) => x.parameters.driver === 'perf-test')!;
+    const res = rec.results as Record<string, any>;
+    expect(res.messages_acked).toBeGreaterThan(0);
+    expect(res.latency_ms.p99).toBeGreaterThan(0);
+    expect(res.generators[0].driver).toBe('perf-test');
+  });
+
+  it('Ctrl-C during a run stops every generator, deletes the topic and saves the record as aborted', async () => {
+    const before = new Set(records().map((r) => r.id));
+    const child: ResultPromise = execa(process.execPath, [ENTRY, 'ingest', EXP, '--duration', '120s'], { cwd: HOME, env, reject: false });
+    // Wait until the generators produce, then interrupt.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 8000));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    const rec = records().find((x) => !before.has(x.id))!;
+    expect(rec.status).toBe('aborted');
+    expect(rec.results).toBeDefined();
+    expect(await loadgenProcs()).toEqual([]);
+  });
+
+  it('killing a broker during a run ends it with an error within a bound, record saved', async () => {
+    const before = new Set(records().map((r) => r.id));
+    const child: ResultPromise = execa(process.execPath, [ENTRY, 'ingest', EXP, '--duration', '120s'], { cwd: HOME, env, reject: false });
+    const t0 = Date.now();
+    while (Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 8000));
+    // The broker of broker-3: its pidfile is under that host's data dir.
+    const pidFile = join(HOME, '.greenrace', EXP, 'hosts', 'broker-3', 'kafka', 'kafka.pid');
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    const r = await child;
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toMatch(/broker .* stopped answering/);
+    expect(Date.now() - killedAt).toBeLessThan(400_000);
+    const rec = records().find((x) => !before.has(x.id))!;
+    expect(rec.status).toBe('failed');
+    expect(rec.error?.code).toBe('ingest.broker_down');
+    expect(await loadgenProcs()).toEqual([]);
+  });
+});
