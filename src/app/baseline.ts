@@ -38,8 +38,8 @@ export async function energyContext(ref: string): Promise<EnergyContext> {
   const prom = new PrometheusClient(url);
   const extra: Record<string, EnergySource> = {};
   if (st.platformKind === 'g5k' && st.experimentSnapshot.energy.sources.includes('kwollect')) {
-    const [{ G5kApi }, { KwollectSource }] = await Promise.all([import('../platforms/g5k/api.js'), import('../platforms/g5k/energy-source.js')]);
-    extra.kwollect = new KwollectSource(new G5kApi());
+    const { kwollectSourceFor } = await import('../platforms/g5k/energy-source.js');
+    extra.kwollect = kwollectSourceFor(st.platform.data, st.experimentSnapshot);
   }
   const sources = energySources(st.experimentSnapshot, prom, extra);
   const hosts: EnergyHost[] = st.platform.hosts.map((h) => ({

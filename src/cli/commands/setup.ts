@@ -6,6 +6,7 @@ export interface SetupFlags {
   workers?: number;
   platform?: 'local' | 'static' | 'g5k';
   inventory?: string;
+  cluster?: string;
   set: string[];
   dryRun?: boolean;
   verbose?: boolean;
@@ -49,15 +50,22 @@ export function registerSetup(program: Command): void {
     .option('--workers <n>', 'number of worker hosts (roles.worker, at least 1)', intOption('--workers', 1, 1000))
     .addOption(new Option('--platform <kind>', 'where the hosts come from (platform.kind)').choices(['local', 'static', 'g5k']))
     .option('--inventory <file>', 'Ansible YAML inventory of existing hosts (platform.static.inventory)')
+    .option('--cluster <name>', "Grid'5000 cluster for every role (platform.g5k.cluster; implies --platform g5k)")
     .option('--set <key.path=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--dry-run', 'print the platform plan, the inventory and the services; touch nothing')
     .option('--connect-timeout <s>', 'seconds to wait for SSH on each host', intOption('--connect-timeout', 1, 3600))
     .option('-v, --verbose', "print every host's result of every task")
     .action(async (exp: string, flags: SetupFlags) => {
       const app = await import('../../app/setup.js');
+      // --cluster is platform.g5k.cluster, applied after the file and --set, and selects g5k.
+      if (flags.cluster !== undefined && flags.platform !== undefined && flags.platform !== 'g5k') {
+        const { UsageError } = await import('../../core/errors.js');
+        throw new UsageError('usage.cluster_platform', `--cluster is for the g5k platform, not --platform ${flags.platform}`);
+      }
+      if (flags.cluster !== undefined) flags.platform = 'g5k';
       const opts = {
         exp,
-        set: flags.set,
+        set: flags.cluster !== undefined ? [...flags.set, `platform.g5k.cluster=${JSON.stringify(flags.cluster)}`] : flags.set,
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
         ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),

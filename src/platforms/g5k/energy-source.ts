@@ -1,6 +1,8 @@
 import type { EnergyHost, EnergyQuery, EnergySource, HostEnergy } from '../../metrics/energy/source.js';
 import { noData } from '../../metrics/energy/source.js';
-import type { G5kApi } from './api.js';
+import type { Experiment } from '../../config/schema/experiment.js';
+import { G5kApi } from './api.js';
+import { insideGrid5000, loadCredentials } from './credentials.js';
 import { kwollectEnergy } from './kwollect.js';
 import type { KwollectOptions } from './kwollect.js';
 
@@ -20,10 +22,18 @@ export function fqdnOfEnergyHost(h: EnergyHost): string | undefined {
 export class KwollectSource implements EnergySource {
   readonly name = 'kwollect';
   readonly priority = 20;
+  readonly #api: G5kApi | (() => G5kApi);
   constructor(
-    private readonly api: G5kApi,
+    api: G5kApi | (() => G5kApi),
     private readonly opts: KwollectOptions = {},
-  ) {}
+  ) {
+    this.#api = api;
+  }
+
+  /** The client, built on first use (so missing credentials fail this source only, not the account). */
+  get api(): G5kApi {
+    return typeof this.#api === 'function' ? this.#api() : this.#api;
+  }
 
   async measure(q: EnergyQuery): Promise<HostEnergy[]> {
     const known = q.hosts.map((h) => ({ h, fqdn: fqdnOfEnergyHost(h) }));
@@ -58,4 +68,26 @@ export class KwollectSource implements EnergySource {
       return out;
     });
   }
+}
+
+/**
+ * The Kwollect source of a set-up g5k experiment: the API URL and timeout its platform state
+ * recorded (`.greenrace/<exp>/g5k.json`, also the handle's data), credentials as for setup (built on
+ * first use, never logged), the power metric from `platform.g5k.energy_metric`.
+ */
+export function kwollectSourceFor(data: Record<string, unknown> | undefined, experiment?: Pick<Experiment, 'platform'>): KwollectSource {
+  const apiUrl = typeof data?.apiUrl === 'string' ? data.apiUrl : (experiment?.platform.g5k?.api_url ?? undefined);
+  const timeout = typeof data?.apiTimeout === 'number' ? data.apiTimeout : (experiment?.platform.g5k?.api_timeout ?? 30);
+  const metric = experiment?.platform.g5k?.energy_metric ?? 'auto';
+  let api: G5kApi | undefined;
+  return new KwollectSource(
+    () => {
+      if (!api) {
+        const credentials = loadCredentials({ inside: insideGrid5000() });
+        api = new G5kApi({ ...(apiUrl ? { baseUrl: apiUrl } : {}), timeoutMs: timeout * 1000, ...(credentials ? { credentials } : {}) });
+      }
+      return api;
+    },
+    { metric },
+  );
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { controlPathDir } from '../../ansible/config.js';
 import { ConfigError, PlatformError } from '../../core/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../../core/files.js';
 import type { Host, Role } from '../../core/types.js';
@@ -8,7 +9,7 @@ import { ROLES } from '../../core/types.js';
 import type { HostStatus, Platform, PlatformHandle, PlatformPlan, ReserveRequest } from '../platform.js';
 import { G5kApi, G5kApiError } from './api.js';
 import type { Clock } from './clock.js';
-import { realClock } from './clock.js';
+import { clockFromEnv } from './clock.js';
 import { insideGrid5000, loadCredentials } from './credentials.js';
 import { deployNodes } from './deployment.js';
 import { assignRoles, HOLD_COMMAND, jobSpecs } from './oar.js';
@@ -33,6 +34,12 @@ export interface G5kState {
   /** inventory name → fqdn */
   nodes?: Record<string, string>;
   jump?: string;
+  /** Inventory names reached at their `address_map` address without the jump host. */
+  direct?: string[];
+  /** The experiment's ssh control folder (connection sharing; closed by killjob). */
+  controlDir?: string;
+  /** What the last deployment put on which nodes, in which job(s): a reattaching setup skips them. */
+  deployment?: { jobs: JobRef[]; environment: string; nodes: string[] };
 }
 
 export const STATE_FILE = 'g5k.json';
@@ -118,7 +125,7 @@ export class G5kPlatform implements Platform {
     const exp = req.experiment;
     const g = g5kConfig(exp);
     const api = this.#api(g.api_url, g.api_timeout, progress);
-    const clock = this.#o.clock ?? realClock;
+    const clock = this.#o.clock ?? clockFromEnv();
     const lookup = async (cluster: string, site: string | undefined): Promise<ClusterInfo> => lookupCluster(api, cluster, site);
     const r = await resolveRequest(exp, req.roles, lookup);
     const specs = jobSpecs(r.placements, r.job);
@@ -157,11 +164,19 @@ export class G5kPlatform implements Platform {
       const m = assignRoles(spec.placements, assigned, spec.site);
       for (const [role, nodes] of m) byRole.set(role, [...(byRole.get(role) ?? []), ...nodes]);
     }
-    const jump = this.#jumpFor(g.jump, user, g.gateway);
-    const addressOf = (fqdn: string): string => g.address_map[fqdn] ?? g.address_map[shortName(fqdn)] ?? fqdn;
+    const gatewayJump = this.#jumpFor(g.jump, user, g.gateway);
+    const mappedAddress = (fqdn: string): string | undefined => g.address_map[fqdn] ?? g.address_map[shortName(fqdn)];
+    const addressOf = (fqdn: string): string => mappedAddress(fqdn) ?? fqdn;
+    // A node mapped by address_map (e.g. the API double's nodes on local hosts) is reached at that
+    // address directly, unless `jump: always`.
+    const jumpOf = (fqdn: string): string | undefined => (g.jump === 'auto' && mappedAddress(fqdn) !== undefined ? undefined : gatewayJump);
     const sshUser = g.deploy ? 'root' : user;
-    const keyFile = privateKeyFor(g.public_key);
-    const target = (fqdn: string): SshTarget => ({ address: addressOf(fqdn), user: sshUser, ...(jump ? { jump } : {}), ...(keyFile ? { keyFile } : {}) });
+    const keyFile = privateKeyFor(g.public_key ?? (g.deploy ? defaultPublicKey() : undefined));
+    const controlDir = controlPathDir(req.stateDir);
+    const target = (fqdn: string): SshTarget => {
+      const jump = jumpOf(fqdn);
+      return { address: addressOf(fqdn), user: sshUser, controlDir, ...(jump ? { jump } : {}), ...(keyFile ? { keyFile } : {}) };
+    };
     if (g.deploy) {
       const keyPath = g.public_key ?? defaultPublicKey();
       if (!keyPath || !existsSync(keyPath))
@@ -170,6 +185,13 @@ export class G5kPlatform implements Platform {
         });
       const key = readFileSync(keyPath, 'utf8').trim();
       const probe = this.#o.isDeployed ?? isDeployed;
+      const sshCheck = this.#o.sshCheck ?? (async (t: SshTarget) => (await sshRun(t, 'true', 10)) === 0);
+      // Nodes this experiment deployed earlier in the same job(s) with the same environment are
+      // skipped when root can still log in; others get the partition check.
+      const before = onDisk?.deployment ?? (previous?.data as Partial<G5kState> | undefined)?.deployment;
+      const sameJobs = before !== undefined && before.environment === g.environment && state.jobs.every((j) => before.jobs.some((b) => b.site === j.site && b.uid === j.uid));
+      const deployedBefore = new Set(sameJobs ? before.nodes : []);
+      const alreadyDeployed = async (fqdn: string): Promise<boolean> => (deployedBefore.has(fqdn) ? sshCheck(target(fqdn)) : probe(target(fqdn)));
       for (const spec of specs) {
         const nodes = [...byRole.values()].flat().filter((n) => spec.placements.some((p) => clusterOfNode(n) === p.cluster || p.nodes.includes(n)));
         await deployNodes({
@@ -179,7 +201,7 @@ export class G5kPlatform implements Platform {
           nodes: [...new Set(nodes)],
           environment: g.environment,
           key,
-          isDeployed: (n) => probe(target(n)),
+          isDeployed: alreadyDeployed,
           progress,
           ...(req.signal ? { signal: req.signal } : {}),
           ...(this.#o.deployPollSeconds ? { pollSeconds: this.#o.deployPollSeconds } : {}),
@@ -187,10 +209,13 @@ export class G5kPlatform implements Platform {
       }
       state.deployed = true;
       state.environment = g.environment;
+      state.deployment = { jobs: state.jobs.map((j) => ({ ...j })), environment: g.environment, nodes: [...new Set([...byRole.values()].flat())] };
+      writeJsonAtomic(statePath, state);
       await this.#waitForSsh([...byRole.values()].flat().map(target), clock, progress, req.signal);
     }
     const hosts: Host[] = [];
     const nodes: Record<string, string> = {};
+    const direct: string[] = [];
     for (const role of ROLES) {
       for (const fqdn of byRole.get(role) ?? []) {
         const name = shortName(fqdn);
@@ -200,6 +225,8 @@ export class G5kPlatform implements Platform {
           existing.roles.push(role);
           continue;
         }
+        const jump = jumpOf(fqdn);
+        if (!jump) direct.push(name);
         const vars: Record<string, string | number | boolean> = {
           ansible_ssh_common_args: sshCommonArgs(jump ? { jump } : {}),
           ansible_pipelining: true,
@@ -215,10 +242,15 @@ export class G5kPlatform implements Platform {
       }
     }
     state.nodes = nodes;
-    if (jump) state.jump = jump;
+    if (gatewayJump) state.jump = gatewayJump;
+    else delete state.jump;
+    state.direct = direct;
+    state.controlDir = controlDir;
     writeJsonAtomic(statePath, state);
+    // On real nodes each has its own /tmp (wiped by the next deployment); nodes that share this
+    // machine's filesystem (the double mapped onto local hosts) get a folder each in the state folder.
     const dataDirs: Record<string, string> = {};
-    for (const h of hosts) dataDirs[h.name] = `/tmp/greenrace-${exp.name}/${h.name}`;
+    for (const h of hosts) dataDirs[h.name] = g.shared_filesystem ? join(req.stateDir, 'hosts', h.name) : `/tmp/greenrace-${exp.name}/${h.name}`;
     return { kind: 'g5k', data: { ...state }, hosts, dataDirs, sharedFilesystem: g.shared_filesystem };
   }
 
@@ -255,7 +287,8 @@ export class G5kPlatform implements Platform {
         const js = jobStates.get(site);
         const base = { host: h.name, address: h.address, roles: [...h.roles] };
         if (js && js !== 'running') return { ...base, reachable: false, detail: `job at ${site} is ${js}` };
-        const ok = await check({ address: h.address, user: h.user, ...(st.jump ? { jump: st.jump } : {}), ...(h.keyFile ? { keyFile: h.keyFile } : {}) });
+        const jump = st.jump && !(st.direct ?? []).includes(h.name) ? st.jump : undefined;
+        const ok = await check({ address: h.address, user: h.user, ...(jump ? { jump } : {}), ...(h.keyFile ? { keyFile: h.keyFile } : {}), ...(st.controlDir ? { controlDir: st.controlDir } : {}) });
         return { ...base, reachable: ok, detail: `job ${js ?? '?'}${ok ? '' : ', no SSH answer'}` };
       }),
     );
