@@ -25,6 +25,8 @@ const { values: a } = parseArgs({
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     partitions: { type: 'string', default: '3' },
+    /** 0 = unthrottled (--throughput -1 for the tool); a high rate is a ceiling both approach. */
+    rate: { type: 'string', default: '0' },
   },
 });
 const libs = resolve(a['kafka-libs']!);
@@ -51,7 +53,7 @@ function cpuOf(pid: number): number | undefined {
 
 async function run(driver: 'native' | 'perf-test'): Promise<{ driver: string; summary: LoadgenSummary; cpuS: number; wallS: number }> {
   const file = join(work, `${driver}.json`);
-  const args = [join(root, 'dist/entrypoint.js'), 'loadgen', '--driver', driver, '--bootstrap', a.bootstrap!, '--topic', topic, '--rate', '0', '--size', a.size!,
+  const args = [join(root, 'dist/entrypoint.js'), 'loadgen', '--driver', driver, '--bootstrap', a.bootstrap!, '--topic', topic, '--rate', a.rate!, '--size', a.size!,
     '--acks', a.acks!, '--duration', a.duration!, '--warmup', a.warmup!, '--summary', file, '--quiet', '--instance', `bench-${driver}`];
   if (driver === 'perf-test') args.push('--kafka-libs', libs);
   const t0 = Date.now();
@@ -102,7 +104,7 @@ try {
   });
   console.table(rows);
   const [n, p] = rows;
-  console.log(`size ${a.size} B, acks ${a.acks}, ${a.duration} s + ${a.warmup} s warm-up, ${a.partitions} partitions`);
+  console.log(`rate ${a.rate === '0' ? 'unthrottled' : a.rate + ' msg/s ceiling'}, size ${a.size} B, acks ${a.acks}, ${a.duration} s + ${a.warmup} s warm-up, ${a.partitions} partitions`);
   console.log(`ratio native/perf-test: throughput ${(n!['msg/s (measured)'] / p!['msg/s (measured)']).toFixed(2)}, msg per cpu-s ${(n!['msg per cpu-s'] / p!['msg per cpu-s']).toFixed(2)}`);
 } finally {
   try {
