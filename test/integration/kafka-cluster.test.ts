@@ -91,7 +91,10 @@ describe('kafka role on 3 namespace hosts', () => {
       expect(meta).toContain(`node.id=${i}`);
       expect(readFileSync(join(dataDir(i), 'kafka/logs/server.log'), 'utf8')).toContain('Kafka Server started');
     }
-    expect(out).toMatch(/CurrentVoters:\s+\[1,\s*2,\s*3\]/);
+    expect(out).toMatch(/kfk1\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    const quorum = await tool('org.apache.kafka.tools.MetadataQuorumCommand', ['--bootstrap-server', BOOTSTRAP, 'describe', '--status']);
+    expect(quorum).toMatch(/^LeaderId:\s+[123]$/m);
+    expect(quorum).toMatch(/CurrentVoters:\s+(\[1,\s*2,\s*3\]|\[.*"id":\s*1\b.*"id":\s*2\b.*"id":\s*3\b.*\])/);
     const desc = await tool('org.apache.kafka.tools.TopicCommand', ['--bootstrap-server', BOOTSTRAP, '--describe', '--topic', 'bench']);
     expect(desc).toMatch(/PartitionCount: 6\s+ReplicationFactor: 3\s+Configs: .*min\.insync\.replicas=2/);
   }, 900_000); // ~1-2 min on an idle 2-core machine; far longer when it is shared
