@@ -96,6 +96,16 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
     }
     if (opts.signal?.aborted) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
 
+    // Traffic shaping greenrace applied (net.netem): removed from the hosts, best effort (unreachable hosts are skipped).
+    if (handle?.hosts.length && (st?.experimentSnapshot?.net?.netem?.length ?? 0) > 0) {
+      const { clearNetem } = await import('./net.js');
+      const removed = await clearNetem(handle.hosts.map((h) => ({ ...h, dataDir: handle.dataDirs[h.name] ?? `/tmp/greenrace/${h.name}` }))).catch((e: unknown) => {
+        outcome.warnings.push(`removing network emulation: ${errorMessage(e)}`);
+        return [] as string[];
+      });
+      if (removed.length) progress(`removed network emulation: ${removed.join(', ')}`);
+    }
+
     const closed = await closeControlMasters(dir);
     if (closed.length) progress(`closed ${closed.length} ssh control connection${closed.length > 1 ? 's' : ''}`);
 

@@ -235,6 +235,13 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
       ...(opts.verbose ? { verbose: true } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    if (experiment.net.netem.length && experiment.net.netem_apply === 'setup') {
+      // Network emulation for the experiment's lifetime (killjob removes it).
+      const { applyExperimentNetem } = await import('./net.js');
+      const hosts = handle.hosts.map((h) => ({ ...h, dataDir: handle.dataDirs[h.name] ?? `/tmp/greenrace/${h.name}` }));
+      const rules = await applyExperimentNetem({ exp: opts.exp, set: opts.set ?? [], overrides: setupOverrides(opts), hosts, ...(opts.signal ? { signal: opts.signal } : {}) });
+      progress(`network emulation applied on ${Object.keys(rules).join(', ')}`);
+    }
     const metadata = readMetadata(dir);
     const elapsedMs = Date.now() - started;
     const { failedPhase: _f, lastError: _l, ...rest } = st;

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearNetem, runMatrix, runNet } from '../../src/app/net.js';
-import { downHosts, rmHome, tempHome, upHosts } from './net-support.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyExperimentNetem, clearNetem, runMatrix, runNet } from '../../src/app/net.js';
+import { killjob } from '../../src/app/killjob.js';
+import { downHosts, rmHome, tempHome, upHosts, writeState } from './net-support.js';
 import type { NetHost } from '../../src/workloads/net/types.js';
 
 let hosts: NetHost[];
@@ -59,5 +62,26 @@ describe('network emulation between roles', () => {
     expect(await clearNetem(hosts)).toEqual(['net2: removed eth0']);
     expect(await clearNetem(hosts)).toEqual([]);
     expect(qdiscs('net2')).not.toContain('4e7:');
+  });
+
+  it('killjob removes the shaping setup applied (netem_apply: setup), tolerates an unreachable host, and a second killjob does nothing', async () => {
+    const constraints = [{ between: ['control', 'worker'], rate: '50mbit' }];
+    // What setup does after deploying the services when net.netem_apply is setup.
+    const rules = await applyExperimentNetem({ exp: 'netem', hosts, set: ['net.netem=[{between: [control, worker], rate: 50mbit}]', 'net.netem_apply=setup'] });
+    expect(Object.keys(rules).sort()).toEqual(['net1', 'net2', 'net3']);
+    expect(qdiscs('net1')).toContain('qdisc htb 4e7:');
+    // The state setup leaves, with the experiment as setup validated it, plus a host that no longer answers.
+    const gone = { ...hosts[0]!, name: 'net9', address: '10.83.0.99' };
+    writeState(home, 'netem', [...hosts, gone]);
+    const sp = join(home, '.greenrace', 'netem', 'state.json');
+    const st = JSON.parse(readFileSync(sp, 'utf8'));
+    writeFileSync(sp, JSON.stringify({ ...st, experimentSnapshot: { name: 'netem', net: { netem: constraints, netem_apply: 'setup' } } }));
+    const lines: string[] = [];
+    const out = await killjob('netem', { progress: (l) => lines.push(l) });
+    expect(out.didSomething).toBe(true);
+    expect(lines.join('\n')).toMatch(/removed network emulation: .*net1: removed eth0/);
+    for (const h of hosts) expect(qdiscs(h.name)).not.toContain('4e7:');
+    expect(existsSync(sp)).toBe(false);
+    expect((await killjob('netem')).didSomething).toBe(false);
   });
 });
