@@ -328,10 +328,12 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
           ? n
           : 0
         : Math.max(0, Math.min(n, first + n - sched.firstMeasured));
-      counts.sent += measured;
-      warm.sent += n - measured;
-      metrics.sent.inc({ phase: 'measure' }, measured);
-      metrics.sent.inc({ phase: 'warmup' }, n - measured);
+      // Counts follow the wall clock (a message sent or acknowledged inside the measurement window
+      // counts there, whatever its intended time); latency follows the intended time (`measured`).
+      const sentIn = sentAt >= sched.measureStart && sentAt < sched.end;
+      if (sentIn) counts.sent += n;
+      else if (sentAt < sched.measureStart) warm.sent += n;
+      metrics.sent.inc({ phase: sentIn ? 'measure' : 'warmup' }, n);
       inflight++;
       metrics.inflight.set(inflight);
       producer.send({ messages }, (err) => {
@@ -339,25 +341,25 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
         inflight--;
         metrics.inflight.set(inflight);
         lastProgress = t;
+        const phase = t < sched.measureStart ? 'warmup' : t < sched.end ? 'measure' : 'after';
         if (err) {
           const msg = describeError(err);
           lastError = msg;
           errors.set(msg, (errors.get(msg) ?? 0) + n);
-          counts.failed += measured;
-          warm.failed += n - measured;
-          metrics.failed.inc({ phase: 'measure' }, measured);
-          metrics.failed.inc({ phase: 'warmup' }, n - measured);
+          if (phase === 'warmup') warm.failed += n;
+          else counts.failed += n;
+          metrics.failed.inc({ phase: phase === 'warmup' ? 'warmup' : 'measure' }, n);
         } else {
           lastAck = t;
-          counts.acked += measured;
-          counts.bytesAcked += measured * o.size;
-          warm.acked += n - measured;
-          metrics.acked.inc({ phase: 'measure' }, measured);
-          metrics.acked.inc({ phase: 'warmup' }, n - measured);
-          metrics.bytesAcked.inc({ phase: 'measure' }, measured * o.size);
-          if (measured > 0) {
+          if (phase === 'measure') {
+            counts.acked += n;
+            counts.bytesAcked += n * o.size;
             const sec = Math.floor((t - sched.measureStart) / 1000);
-            if (sec >= 0) perSecond[sec] = (perSecond[sec] ?? 0) + measured;
+            perSecond[sec] = (perSecond[sec] ?? 0) + n;
+          } else if (phase === 'warmup') warm.acked += n;
+          metrics.acked.inc({ phase: phase === 'warmup' ? 'warmup' : 'measure' }, n);
+          if (phase !== 'warmup') metrics.bytesAcked.inc({ phase: 'measure' }, n * o.size);
+          if (measured > 0) {
             if (sched.unthrottled) hist.record((t - sentAt) * 1000, measured);
             else for (let i = n - measured; i < n; i++) hist.record((t - sched.intended(first + i)) * 1000);
           }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import type { Host } from '../../../../src/core/types.js';
+import { parseManifest, planIngest, renderManifest, validateIngest } from '../../../../src/workloads/ingest/plan.js';
+
+const host = (name: string, roles: Host['roles'], i: number): Host => ({ name, address: `10.9.0.${i}`, port: 22, user: 'root', roles });
+const hosts = [host('b1', ['broker'], 1), host('b2', ['broker'], 2), host('b3', ['broker'], 3), host('w1', ['worker'], 4), host('w2', ['worker'], 5)];
+const exp = (ingest: Record<string, unknown> = {}) =>
+  experimentSchema.parse({ name: 'x', roles: { control: 1, broker: 3, worker: 2 }, services: ['kafka'], ingest: { load: 1000, instances: 3, ...ingest } });
+const where = (p: string) => `x.yaml (${p})`;
+
+describe('ingest plan', () => {
+  it('splits the load over the instances, round-robin over the workers, remainder first', () => {
+    const p = planIngest(exp({ load: 1000, instances: 3 }), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092'], now: 1000 });
+    expect(p.generators.map((g) => [g.id, g.host, g.metricsPort])).toEqual([
+      ['w1-0', 'w1', 9470],
+      ['w2-0', 'w2', 9470],
+      ['w1-1', 'w1', 9471],
+    ]);
+    expect(p.generators.reduce((a, g) => a + g.rate, 0)).toBeCloseTo(1000, 6);
+    expect(Math.max(...p.generators.map((g) => g.rate)) - Math.min(...p.generators.map((g) => g.rate))).toBeLessThan(0.01);
+  });
+
+  it('renders a manifest Ansible can read: each generator with its command line', () => {
+    const p = planIngest(exp(), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092', '10.9.0.2:9092'], now: 1_000_000 });
+    const m = parseManifest(renderManifest(p)) as any;
+    expect(m.run_id).toBe('0123abcd-0000');
+    expect(m.topic).toMatchObject({ name: 'greenrace-ingest', partitions: 6, replication_factor: 3, min_insync_replicas: 2 });
+    expect(m.generators).toHaveLength(3);
+    const args: string[] = m.generators[0].args;
+    expect(args[0]).toBe('loadgen');
+    expect(args[args.indexOf('--bootstrap') + 1]).toBe('10.9.0.1:9092,10.9.0.2:9092');
+    expect(Number(args[args.indexOf('--rate') + 1])).toBeCloseTo(333.334, 3);
+    expect(args).toContain('--await-start');
+    expect(m.deadline_epoch_s).toBeGreaterThan(1000 + 30 + 5);
+  });
+
+  it('refuses more partitions than allowed, a broker that is not deployed, no workers', () => {
+    const brokers = hosts.filter((h) => h.roles.includes('broker'));
+    const workers = hosts.filter((h) => h.roles.includes('worker'));
+    expect(() => validateIngest(exp({ partitions: 10000 }), workers, [brokers[0]!], ['kafka'], where)).toThrow(/partitions.*more than allowed.*4000/);
+    expect(() => validateIngest(exp({ broker: 'redpanda' }), workers, brokers, ['kafka'], where)).toThrow(/redpanda but this experiment deployed kafka/);
+    expect(() => validateIngest(exp(), [], brokers, ['kafka'], where)).toThrow(/no worker hosts/);
+    expect(() => validateIngest(exp({ load: 2, instances: 3 }), workers, brokers, ['kafka'], where)).toThrow(/at least 1 msg\/s each/);
+    expect(() => validateIngest(exp(), workers, brokers, ['kafka'], where)).not.toThrow();
+  });
+
+  it('the schema rejects a negative load, a zero message size and an unknown broker', () => {
+    expect(() => exp({ load: -5 })).toThrow();
+    expect(() => exp({ message_size: 0 })).toThrow();
+    expect(() => exp({ broker: 'pulsar' })).toThrow();
+  });
+});
