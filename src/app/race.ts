@@ -5,10 +5,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadExperiment } from '../config/loader.js';
-import { InterruptedError, errorMessage, isGreenraceError } from '../core/errors.js';
+import { InterruptedError, RunError, errorMessage, isGreenraceError } from '../core/errors.js';
+import { stateDir } from '../core/paths.js';
+import type { HostExec } from '../workloads/net/exec.js';
 import { appendRunCsv, runDir, saveRunRecord, type RunRecord } from '../runs/record.js';
 import { newRunId } from '../runs/run-id.js';
-import { hostsFromState, type HostSource } from './net.js';
+import { hostsFromState, installTools, type HostSource } from './net.js';
 import type { NetHost } from '../workloads/net/types.js';
 import { SshExec } from '../workloads/net/ssh-exec.js';
 import { loadRacefile, parseParam } from '../workloads/race/load.js';
@@ -29,6 +31,52 @@ export interface RaceRunOutcome {
   record: RunRecord;
   dir: string;
   outcome?: RaceOutcome;
+}
+
+/** Programs the net-tools.yml playbook can install, and their Debian packages. */
+const PROGRAM_PACKAGES: Record<string, string> = { nginx: 'nginx-light', wrk: 'wrk', iperf3: 'iperf3', sockperf: 'sockperf' };
+
+/** The racefile's `requires`: "program on host" for every program missing on a host of its role. */
+async function missingPrograms(exec: HostExec, hosts: NetHost[], requires: Partial<Record<string, string[]>>, signal?: AbortSignal): Promise<Array<{ host: NetHost; program: string }>> {
+  const out: Array<{ host: NetHost; program: string }> = [];
+  await Promise.all(
+    hosts.map(async (h) => {
+      const progs = [...new Set(h.roles.flatMap((r) => requires[r] ?? []))];
+      if (!progs.length) return;
+      const r = await exec.exec(h, progs.map((p) => `command -v ${p} >/dev/null || echo ${p}`).join('; '), { timeoutMs: 20_000, signal });
+      for (const p of r.stdout.split('\n').map((x) => x.trim()).filter(Boolean)) out.push({ host: h, program: p });
+    }),
+  );
+  return out.sort((a, b) => a.host.name.localeCompare(b.host.name) || a.program.localeCompare(b.program));
+}
+
+/**
+ * The race's preflight: the racefile's `requires` on each role's hosts. With the experiment's state and
+ * net.install_tools `missing` (or `always`), net-tools.yml installs what it knows, then the check runs again.
+ */
+async function racePreflight(
+  exec: HostExec,
+  hosts: NetHost[],
+  requires: Partial<Record<string, string[]>>,
+  o: { exp: string; file: string; stateDir?: string; mode: 'missing' | 'always' | 'never'; progress?: (l: string) => void; signal?: AbortSignal },
+): Promise<Record<string, unknown> | undefined> {
+  const all = [...new Set(Object.values(requires).flatMap((x) => x ?? []))];
+  let missing = await missingPrograms(exec, hosts, requires, o.signal);
+  const wanted = o.mode === 'always' ? all : o.mode === 'missing' ? missing.map((m) => m.program) : [];
+  const packages = [...new Set(wanted.map((p) => PROGRAM_PACKAGES[p]).filter((x): x is string => Boolean(x)))];
+  let installed: Record<string, unknown> | undefined;
+  if (o.stateDir && packages.length && (o.mode === 'always' || missing.length)) {
+    const targets = o.mode === 'always' ? hosts : [...new Set(missing.map((m) => m.host))];
+    const r = await installTools({ exp: o.exp, stateDir: o.stateDir, hosts: targets, needs: { packages, uperf: false, pcp: false }, ...(o.progress ? { progress: o.progress } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    installed = { playbook: 'net-tools', hosts: targets.map((h) => h.name), packages, changed: Object.values(r.recap).reduce((a, x) => a + (x.changed ?? 0), 0), log: r.logFile };
+    missing = await missingPrograms(exec, hosts, requires, o.signal);
+  }
+  if (missing.length) {
+    throw new RunError('race.tool_missing', `${o.file}: the racefile requires ${missing.map((m) => `${m.program} on ${m.host.name}`).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed`, {
+      hint: o.stateDir ? 'install it on the hosts (net-tools.yml knows nginx, wrk, iperf3, sockperf)' : 'install it on the hosts, or run the race on an experiment brought up by `setup` so net-tools.yml can install it',
+    });
+  }
+  return installed;
 }
 
 export async function race(o: RaceRunOptions): Promise<RaceRunOutcome> {
@@ -59,6 +107,15 @@ export async function race(o: RaceRunOptions): Promise<RaceRunOutcome> {
   let err: unknown;
   const netem = experiment.net.netem_apply === 'run' ? experiment.net.netem : [];
   try {
+    const installed = await racePreflight(exec, hosts, loaded.race.requires, {
+      exp: experiment.name,
+      file: o.racefile,
+      mode: experiment.net.install_tools,
+      ...(o.hosts ? (o.stateDir ? { stateDir: o.stateDir } : {}) : { stateDir: stateDir(experiment.name) }),
+      ...(o.progress ? { progress: o.progress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (installed) rec.parameters.toolsInstalled = installed;
     if (netem.length) rec.parameters.netem = (await applyNetem(exec, hosts, netem, o.signal)).rules;
     try {
       outcome = await runRace(exec, hosts, loaded.race, { runId: id, runDir: dir, file: o.racefile, signal: o.signal, progress: o.progress });

@@ -69,6 +69,11 @@ export const racefileSchema = z.strictObject({
   warmup: z.array(lap).default([]),
   benchmark: z.array(lap).min(1, 'a racefile needs at least one benchmark lap'),
   collectors: z.array(fileCollector).default([]),
+  /**
+   * Programs each role's hosts need (checked before deploying; with the experiment's state, missing
+   * ones are installed by ansible/playbooks/net-tools.yml when it knows them: nginx, wrk, iperf3, sockperf).
+   */
+  requires: z.partialRecord(ROLE, z.array(z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a program name'))).default({}),
   /** Remove each host's race directory at cleanup (collected files are already copied). */
   keep_remote_files: z.boolean().default(false),
 });

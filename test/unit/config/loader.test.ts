@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 describe('shipped experiments', () => {
-  it.each(['quickstart', 'ingest-kafka', 'ingest-redpanda'])('%s loads and validates', (name) => {
+  it.each(['quickstart', 'ingest-kafka', 'ingest-redpanda', 'net-local', 'race-local'])('%s loads and validates', (name) => {
     const { experiment } = loadExperiment(name);
     expect(experiment.name).toBe(name);
     expect(experiment.roles.control + experiment.roles.broker + experiment.roles.worker).toBeGreaterThan(0);
