@@ -67,6 +67,24 @@ describe('racefile: static HTTP benchmark (nginx + wrk)', () => {
     onlySshd();
   });
 
+  it('a program the racefile requires but no host has stops the race before anything is deployed, naming program and hosts', async () => {
+    const file = join(home, 'requires.yaml');
+    writeFileSync(file, 'requires: {worker: [wrk, no-such-tool], broker: [nginx]}\nconfigs:\n  - {type: process, name: idle, role: broker, command: "sleep 600"}\nbenchmark:\n  - {role: worker, command: "true"}\n');
+    await expect(race({ racefile: file, exp: 'racetest', hosts })).rejects.toMatchObject({ code: 'race.tool_missing' });
+    await expect(race({ racefile: file, exp: 'racetest', hosts })).rejects.toThrow(/requires no-such-tool on net2, no-such-tool on net3, which are not installed/);
+    onlySshd();
+  });
+
+  it('with the experiment\'s state and install_tools: always, net-tools.yml installs what the racefile requires first (nothing to change here)', async () => {
+    const file = join(home, 'requires-ok.yaml');
+    writeFileSync(file, 'requires: {worker: [wrk], broker: [nginx]}\nbenchmark:\n  - {role: worker, command: "wrk --version || true"}\n');
+    const out = await race({ racefile: file, exp: 'racetest', set: ['net.install_tools=always'] });
+    expect(out.record.status).toBe('completed');
+    // The packages are there already: the only changes are the three new per-host folders (gr_data_dir/net).
+    expect(out.record.parameters.toolsInstalled).toMatchObject({ playbook: 'net-tools', hosts: ['net1', 'net2', 'net3'], changed: 3 });
+    expect((out.record.parameters.toolsInstalled as { packages: string[] }).packages.sort()).toEqual(['nginx-light', 'wrk']);
+  });
+
   it('strict validation names the file and the key', async () => {
     const file = join(home, 'bad.yaml');
     writeFileSync(file, 'benchmark:\n  - {role: worker, command: "true", timeout: soon}\ncollectors:\n  - {type: file, role: worker, source: x, destinaton: y}\n');
