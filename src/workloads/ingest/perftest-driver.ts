@@ -250,7 +250,9 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
     const watch = setInterval(() => {
       cpu = procCpuSeconds(child.pid ?? -1) ?? cpu;
       // No window line for this long: the tool is stuck (e.g. no broker: it retries forever).
-      if (nowMs() - lastWindowAt > Math.max(o.stallTimeoutMs, 7000) && nowMs() < sched.end + graceMs) kill('stall');
+      // Before its first line the JVM may still be starting (slow on a busy host): a longer grace.
+      const limit = windows.length ? Math.max(o.stallTimeoutMs, 7000) : Math.max(o.stallTimeoutMs, 60_000);
+      if (nowMs() - lastWindowAt > limit && nowMs() < sched.end + graceMs) kill('stall');
     }, 500);
     const code = await Promise.race([exited, spawnError.then((e) => Promise.reject(e))]);
     exitAt = nowMs();
