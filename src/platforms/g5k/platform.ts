@@ -109,6 +109,8 @@ export class G5kPlatform implements Platform {
     if (g.deploy) lines.push(`  deploy: ${g.environment} with key ${g.public_key ?? defaultPublicKey() ?? '~/.ssh/id_ed25519.pub (missing)'}; at most 3 attempts; nodes already deployed are skipped`);
     const jump = this.#jumpFor(g.jump, user, g.gateway);
     lines.push(`  ssh: ${g.deploy ? 'root' : `${user} (root through sudo-g5k)`}@<node>.<site>.grid5000.fr${jump ? ` via ProxyJump ${jump}` : ' (direct: inside Grid\'5000)'}`);
+    const mapped = Object.keys(g.address_map).length;
+    if (mapped) lines.push(`  address_map: ${mapped} node(s) reached at their mapped address${g.jump === 'auto' ? ', without the gateway' : ''}${g.shared_filesystem ? '; they share this machine\'s filesystem' : ''}`);
     const hosts: Host[] = [];
     for (const p of r.placements) {
       for (let i = 0; i < p.count; i++) {

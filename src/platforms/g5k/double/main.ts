@@ -3,9 +3,10 @@
  * Start the Grid'5000 API double by hand:
  *   node dist/src/platforms/g5k/double/main.js [--port 8085] [--speed 1] [--user alice --password-env G5K_DOUBLE_PASSWORD]
  *        [--anonymous-user alice] [--job-wait 20] [--deploy-seconds 20]
- *        [--map-cluster paravance --map 10.84.0.11,10.84.0.12,...]
- * It prints the API URL and, with --map, the `platform.g5k` snippet (api_url, address_map) that points
- * an experiment at it. Stops on Ctrl-C.
+ *        [--map-cluster paravance --map 10.84.0.11,10.84.0.12,...] [--public-key FILE]
+ *        [--fail-deploy paravance-2:2,...]
+ * It prints the API URL and, with --map, the `platform.g5k` snippet (api_url, address_map,
+ * shared_filesystem, public_key) that points an experiment at it. Stops on Ctrl-C or SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { G5kDouble } from './server.js';
@@ -23,13 +24,16 @@ const { values } = parseArgs({
     'deploy-seconds': { type: 'string', default: '20' },
     'map-cluster': { type: 'string', default: 'paravance' },
     map: { type: 'string' },
+    'public-key': { type: 'string' },
+    'fail-deploy': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: main.js [--port N] [--speed X] [--user U] [--password-env VAR] [--anonymous-user U] [--job-wait S] [--deploy-seconds S] [--map-cluster C --map IP,IP,...]\n',
+    'usage: main.js [--port N] [--speed X] [--user U] [--password-env VAR] [--anonymous-user U] [--job-wait S] [--deploy-seconds S]\n' +
+      '               [--map-cluster C --map IP,IP,...] [--public-key FILE] [--fail-deploy NODE:TIMES,...]\n',
   );
   process.exit(0);
 }
@@ -64,11 +68,23 @@ const double = new G5kDouble({
   ...(values.user ? { users } : {}),
   ...(values['anonymous-user'] ? { anonymousUser: values['anonymous-user'] } : {}),
 });
+for (const item of (values['fail-deploy'] ?? '').split(',').filter(Boolean)) {
+  const [node, times] = item.split(':');
+  if (!node || !/^\d+$/.test(times ?? '')) {
+    process.stderr.write(`--fail-deploy ${item}: expected NODE:TIMES, e.g. paravance-2:2\n`);
+    process.exit(2);
+  }
+  double.faults.deployFailures = { ...double.faults.deployFailures, [node]: Number(times) };
+}
 const url = await double.start();
 process.stdout.write(`Grid'5000 API double listening at ${url} (clock speed ${values.speed})\n`);
 process.stdout.write(`control: ${url.replace(/\/stable$/, '')}/__double/{stats,advance,speed,faults,jobs,energy}\n`);
 if (mapped.length && mapCluster) {
-  process.stdout.write(`\n# experiment snippet\nplatform:\n  kind: g5k\n  g5k:\n    cluster: ${mapCluster.uid}\n    api_url: ${url}\n    jump: never\n    shared_filesystem: true\n    address_map:\n`);
+  process.stdout.write(
+    `\n# experiment snippet (run setup with GREENRACE_G5K_TIME_SCALE=${values.speed})\nplatform:\n  kind: g5k\n  g5k:\n    cluster: ${mapCluster.uid}\n    api_url: ${url}\n` +
+      (values['public-key'] ? `    public_key: ${values['public-key']}\n` : '') +
+      `    shared_filesystem: true\n    address_map:\n`,
+  );
   double.nodeFqdns(mapCluster).forEach((fq, i) => process.stdout.write(`      ${fq}: ${mapped[i]}\n`));
 }
 const stop = async (): Promise<void> => {
