@@ -50,6 +50,21 @@ describe('entrypoint setup --platform g5k (built CLI, API double)', () => {
     expect(d.count()).toBe(0);
   });
 
+  it('--cluster overrides platform.g5k.cluster and alone selects the g5k platform; with another --platform it is refused', async () => {
+    const bare = join(dir, 'plain.yaml');
+    writeFileSync(bare, 'roles: { control: 1, broker: 1, worker: 1 }\n');
+    const r = await cli(['setup', bare, '--cluster', 'gros', '--dry-run']);
+    expect(r.out).toContain('g5k job "greenrace-plain" at nancy');
+    expect(r.out).toContain("resources: {cluster='gros'}/nodes=3,walltime=02:00:00");
+    expect(r.code).toBe(0);
+    const o = await cli(['setup', expFile, '--cluster', 'nova', '--dry-run']);
+    expect(o.out).toContain("{cluster='nova'}/nodes=6");
+    const bad = await cli(['setup', bare, '--cluster', 'gros', '--platform', 'local', '--dry-run']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain('--cluster is for the g5k platform, not --platform local');
+    expect(d.count()).toBe(0);
+  });
+
   it('a world-readable credentials file is refused before any API call; the password appears nowhere', async () => {
     const cred = join(dir, 'creds.yaml');
     writeFileSync(cred, `username: jdoe\npassword: ${PASSWORD}\n`);

@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFromEnv, scaledClock } from '../../../../src/platforms/g5k/clock.js';
+import type { Clock } from '../../../../src/platforms/g5k/clock.js';
+import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
+import type { SshTarget } from '../../../../src/platforms/g5k/ssh.js';
+import { sshArgs, sshCommonArgs } from '../../../../src/platforms/g5k/ssh.js';
+import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
+import type { G5kDouble } from '../../../support/g5k-double/index.js';
+import { api, experiment, PASSWORD, pubKey, tmp, USER } from './helpers.js';
+
+describe('ssh arguments', () => {
+  it('the inventory gets host-key options and the jump, and leaves connection sharing to ansible.cfg', () => {
+    expect(sshCommonArgs({ jump: 'alice@access.grid5000.fr' })).toBe(
+      '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ProxyJump=alice@access.grid5000.fr',
+    );
+    expect(sshCommonArgs({})).not.toMatch(/Control|ProxyJump/);
+  });
+
+  it('own checks share connections in the control folder when the socket path fits, else connect alone', () => {
+    const dir = join(tmp(), 'cp');
+    const a = sshArgs({ address: 'n1', user: 'root', controlDir: dir, keyFile: '/k', jump: 'alice@gw' }, 'true', 7);
+    expect(a).toContain(`ControlPath=${dir}/g5k-%C`);
+    expect(a).toContain('ControlPersist=120s');
+    expect(existsSync(dir)).toBe(true);
+    expect(a.slice(-4)).toEqual(['-o', 'IdentitiesOnly=yes', 'root@n1', 'true']);
+    expect(a).toContain('ProxyJump=alice@gw');
+    expect(a).toContain('ConnectTimeout=7');
+    const long = `/tmp/${'x'.repeat(60)}/cp`;
+    expect(sshArgs({ address: 'n1', user: 'root', controlDir: long }, 'true').join(' ')).not.toContain('Control');
+  });
+});
+
+describe('clock for the double', () => {
+  it('GREENRACE_G5K_TIME_SCALE=N runs now() N times faster and shortens sleeps N times', async () => {
+    let t = 1000;
+    const slept: number[] = [];
+    const base: Clock = { now: () => t, sleep: async (s) => void slept.push(s) };
+    const c = scaledClock(20, base);
+    t += 3;
+    expect(c.now()).toBe(1060);
+    await c.sleep(10);
+    expect(slept).toEqual([0.5]);
+    expect(scaledClock(1, base)).toBe(base);
+  });
+
+  it('a bad value is a usage error naming the variable', () => {
+    expect(() => clockFromEnv({ GREENRACE_G5K_TIME_SCALE: 'fast' })).toThrow(/GREENRACE_G5K_TIME_SCALE=fast/);
+    expect(() => clockFromEnv({ GREENRACE_G5K_TIME_SCALE: '0' })).toThrow(/above 0/);
+  });
+});
+
+describe('nodes mapped by address_map (the double on local hosts)', () => {
+  let d: G5kDouble;
+  beforeAll(async () => {
+    d = await startDouble({ users: { [USER]: PASSWORD } });
+  });
+  afterAll(() => d.stop());
+
+  it('mapped nodes are reached directly outside Grid\'5000, others through the gateway; data dirs in the state folder; a reattach skips nodes deployed in the same job', async () => {
+    const probed: string[] = [];
+    const checked: SshTarget[] = [];
+    const mk = (): G5kPlatform =>
+      new G5kPlatform({
+        api: () => api(d),
+        clock: steppedClock(d),
+        inside: false,
+        isDeployed: async (t) => (probed.push(t.address), false),
+        sshCheck: async (t) => (checked.push(t), true),
+      });
+    const e = experiment(
+      {
+        cluster: 'paravance',
+        api_url: d.url,
+        public_key: pubKey(tmp()),
+        user: USER,
+        shared_filesystem: true,
+        address_map: { 'paravance-1.rennes.grid5000.fr': '10.99.0.11', 'paravance-2': '10.99.0.12' },
+      },
+      { control: 1, broker: 1, worker: 1 },
+      'mapped',
+    );
+    const stateDir = tmp();
+    const deploymentsBefore = d.deployments.length;
+    const h = await mk().reserve({ experiment: e, roles: e.roles, stateDir });
+    expect(h.hosts.map((x) => [x.name, x.address])).toEqual([
+      ['paravance-1', '10.99.0.11'],
+      ['paravance-2', '10.99.0.12'],
+      ['paravance-3', 'paravance-3.rennes.grid5000.fr'],
+    ]);
+    expect(h.hosts.map((x) => /ProxyJump=alice@access.grid5000.fr/.test(String(x.vars?.ansible_ssh_common_args)))).toEqual([false, false, true]);
+    expect(h.dataDirs).toEqual(Object.fromEntries(h.hosts.map((x) => [x.name, join(stateDir, 'hosts', x.name)])));
+    expect(checked.every((t) => t.controlDir !== undefined)).toBe(true);
+    expect(checked.find((t) => t.address === '10.99.0.11')?.jump).toBeUndefined();
+    expect(checked.find((t) => t.address === 'paravance-3.rennes.grid5000.fr')?.jump).toBe('alice@access.grid5000.fr');
+    expect(d.deployments.length - deploymentsBefore).toBe(1);
+
+    probed.length = 0;
+    await mk().reserve({ experiment: e, roles: e.roles, stateDir }, h);
+    expect(d.deployments.length - deploymentsBefore).toBe(1);
+    expect(probed).toEqual([]);
+
+    // `jump: always` sends even mapped nodes through the gateway.
+    const always = experiment({ ...e.platform.g5k!, jump: 'always' }, { control: 1, broker: 1, worker: 1 }, 'mapped');
+    const h2 = await mk().reserve({ experiment: always, roles: always.roles, stateDir }, h);
+    expect(h2.hosts.map((x) => x.address)).toEqual(h.hosts.map((x) => x.address));
+    expect(h2.hosts.every((x) => /ProxyJump=alice@access.grid5000.fr/.test(String(x.vars?.ansible_ssh_common_args)))).toBe(true);
+  });
+});
