@@ -18,11 +18,11 @@ import { PROJECT_ROOT } from '../core/paths.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import { hostsInRole, type Host } from '../core/types.js';
 import { mergeSummaries, MB, type LoadgenSummary, type MergedSummary } from '../loadgen/summary.js';
-import { PrometheusClient } from '../metrics/prometheus.js';
-import { energyAccount, energySources, toEnergyFigure } from '../metrics/energy/index.js';
+import { energyAccount, energySources, toEnergyFigure, type EnergyAccount, type EnergyWindow } from '../metrics/energy/index.js';
 import { appendRunCsv, runDir, saveRunRecord, type RunRecord, type RunStatus } from '../runs/record.js';
 import { newRunId } from '../runs/run-id.js';
 import { planIngest, parseManifest, renderManifest, validateIngest, type IngestPlan } from '../workloads/ingest/plan.js';
+import { energyContext } from './baseline.js';
 import { readMetadata } from './metadata.js';
 import { lockState, readState } from './state.js';
 
@@ -178,6 +178,19 @@ function readSummaries(dir: string): LoadgenSummary[] {
 }
 
 const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
+
+/**
+ * Energy of a run's measurement window, through the same energy context as `baseline`: the
+ * platform's sources (Kwollect on Grid'5000, with the API URL and credentials setup used) and the
+ * hosts with their inventory attributes (g5k_fqdn). The run's own `energy` settings (with its
+ * --set overrides) choose and order the sources; the platform sources come from the context.
+ */
+export async function accountIngestEnergy(experiment: Pick<Experiment, 'name' | 'energy' | 'monitoring'>, window: EnergyWindow): Promise<EnergyAccount> {
+  const ctx = await energyContext(experiment.name);
+  const platformSources = Object.fromEntries(ctx.sources.map((s) => [s.name, s]));
+  const sources = energySources(experiment, ctx.prom, platformSources);
+  return energyAccount(sources, ctx.hosts, window, { minCoverage: experiment.energy.min_coverage });
+}
 
 export async function runIngest(opts: IngestOptions): Promise<IngestOutcome> {
   const progress = opts.progress ?? (() => {});
@@ -437,15 +450,10 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
     // Energy over the measurement window.
     if (prep.prometheusUrl && seconds >= 1) {
       try {
-        const prom = new PrometheusClient(prep.prometheusUrl, { timeoutMs: 10_000 });
         // Let Prometheus scrape past the end of the window first.
         const wait = Math.min(15_000, (window.end + experiment.monitoring.scrape_interval * 1.5) * 1000 - Date.now());
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const account = await energyAccount(
-          energySources(experiment, prom),
-          hosts.map((h) => ({ name: h.name, address: h.address })),
-          { start: window.start, end: window.end },
-        );
+        const account = await accountIngestEnergy(experiment, { start: window.start, end: window.end });
         energyFigure = toEnergyFigure(account);
         const j = account.totalJoules;
         Object.assign(results, {
