@@ -21,6 +21,7 @@ import { mergeSummaries, MB, type LoadgenSummary, type MergedSummary } from '../
 import { energyAccount, energySources, toEnergyFigure, type EnergyAccount, type EnergyWindow } from '../metrics/energy/index.js';
 import { appendRunCsv, runDir, saveRunRecord, type RunRecord, type RunStatus } from '../runs/record.js';
 import { newRunId } from '../runs/run-id.js';
+import { prometheusHost } from '../services/registry.js';
 import { planIngest, parseManifest, renderManifest, validateIngest, type IngestPlan } from '../workloads/ingest/plan.js';
 import { energyContext } from './baseline.js';
 import { readMetadata } from './metadata.js';
@@ -208,7 +209,9 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
   const { experiment, hosts, stateDir } = prep;
   const runId = newRunId();
   // The shared start is fixed after the topic exists (creating it can take a minute on a busy cluster).
-  let plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap });
+  const promHost = prometheusHost(prep.services, hosts)?.name;
+  const scrapeOpt = promHost ? { prometheusHost: promHost } : {};
+  let plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap, ...scrapeOpt });
   let manifestText = renderManifest(plan);
   let manifest = parseManifest(manifestText);
   const dir = runDir(experiment.name, runId);
@@ -343,7 +346,7 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
     progress('preparing: topic and run folders');
     await runPlaybook({ stateDir, playbook: 'ingest', extraVars, progress: (l) => progress(l), signal: stop.signal, timeoutMs: 600_000, graceMs: 3000, ...(opts.verbose ? { verbose: true } : {}) });
     prepared = true;
-    plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap, ...(opts.startLeadS !== undefined ? { startLeadS: opts.startLeadS } : {}) });
+    plan = planIngest(experiment, hosts, { runId, bootstrap: prep.bootstrap, ...scrapeOpt, ...(opts.startLeadS !== undefined ? { startLeadS: opts.startLeadS } : {}) });
     manifestText = renderManifest(plan);
     manifest = parseManifest(manifestText);
     writeFileSync(join(dir, 'manifest.yaml'), manifestText);

@@ -41,7 +41,7 @@ export interface ServiceDef {
   endpoints(ctx: ServiceContext, hosts: Host[]): Record<string, string>;
 }
 
-const hostPort = (h: Host, port: number): string => `${h.address.includes(':') ? `[${h.address}]` : h.address}:${port}`;
+export const hostPort = (h: Pick<Host, 'address'>, port: number): string => `${h.address.includes(':') ? `[${h.address}]` : h.address}:${port}`;
 
 function job(name: string, hosts: Host[], port: number, opts: { path?: string; honorLabels?: boolean } = {}): ScrapeJob {
   const targets = hosts.map((h) => hostPort(h, port));
@@ -55,6 +55,21 @@ function job(name: string, hosts: Host[], port: number, opts: { path?: string; h
 }
 
 const none = (): Record<string, string> => ({});
+
+/**
+ * The Prometheus job of the load generators. Its targets live in a file (file_sd) in Prometheus'
+ * folder on its host, `<gr_data_dir>/prometheus/file_sd/<job>.json`: ansible/playbooks/ingest.yml
+ * writes the run's generators there at the start of a run and empties it at the end (also on abort).
+ */
+export const LOADGEN_SCRAPE_JOB = 'greenrace_loadgen';
+/** Jobs whose targets the runs publish through file_sd (the prometheus role creates them empty). */
+export const FILE_SD_JOBS: readonly string[] = [LOADGEN_SCRAPE_JOB];
+
+/** The host Prometheus runs on in an experiment with these services (undefined when not deployed). */
+export function prometheusHost(services: readonly string[], hosts: Host[]): Host | undefined {
+  if (!services.includes('prometheus')) return undefined;
+  return serviceHosts(serviceDef('prometheus'), hosts)[0];
+}
 
 export const PORTS = {
   node_exporter: 9100,
@@ -157,7 +172,7 @@ export const REGISTRY: readonly ServiceDef[] = [
     order: 70,
     summary: 'Prometheus on the first control host, scraping every exporter above (deployed last)',
     ports: () => ({ http: PORTS.prometheus }),
-    vars: () => ({ prometheus_port: PORTS.prometheus }),
+    vars: () => ({ prometheus_port: PORTS.prometheus, prometheus_file_sd_jobs: [...FILE_SD_JOBS] }),
     scrapeJobs: (_ctx, hosts) => [job('prometheus', hosts, PORTS.prometheus)],
     endpoints: (_ctx, hosts) => (hosts[0] ? { prometheus_url: `http://${hostPort(hosts[0], PORTS.prometheus)}` } : none()),
   },

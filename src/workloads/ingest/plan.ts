@@ -4,6 +4,7 @@ import type { Experiment } from '../../config/schema/experiment.js';
 import { ConfigError } from '../../core/errors.js';
 import { assetPath } from '../../core/paths.js';
 import { hostsInRole, type Host } from '../../core/types.js';
+import { hostPort, LOADGEN_SCRAPE_JOB } from '../../services/registry.js';
 
 /** First metrics port of the generators on a worker host; instance k on a host uses BASE + k. */
 export const LOADGEN_METRICS_PORT = 9470;
@@ -43,6 +44,12 @@ export interface IngestPlan {
   startAt: number;
   deleteTopic: boolean;
   generators: GeneratorPlan[];
+  /**
+   * Prometheus scrapes the generators during the run: the playbook writes `targets` (file_sd format)
+   * into the job's target file on `host` (Prometheus' host; null when none is deployed) at the start
+   * of the run and empties it at the end.
+   */
+  scrape: { host: string | null; job: string; targets: Array<{ targets: string[]; labels: Record<string, string> }> };
   /** Bounds the controller and the playbook apply, seconds. */
   timeouts: { requestMs: number; stallMs: number; connectMs: number; finishS: number; startMs: number };
 }
@@ -75,7 +82,7 @@ export function validateIngest(e: Experiment, workers: Host[], brokers: Host[], 
 export function planIngest(
   e: Experiment,
   hosts: Host[],
-  opts: { runId: string; bootstrap: string[]; now?: number; startLeadS?: number },
+  opts: { runId: string; bootstrap: string[]; now?: number; startLeadS?: number; prometheusHost?: string },
 ): IngestPlan {
   const p = e.ingest;
   const workers = hostsInRole({ hosts }, 'worker');
@@ -121,6 +128,11 @@ export function planIngest(
     startAt: Math.ceil(opts.now ?? Date.now()),
     deleteTopic: p.delete_topic,
     generators,
+    scrape: {
+      host: opts.prometheusHost ?? null,
+      job: LOADGEN_SCRAPE_JOB,
+      targets: generators.map((g) => ({ targets: [hostPort(g, g.metricsPort)], labels: { run_id: opts.runId, host: g.host, generator: g.id } })),
+    },
     timeouts: { requestMs, stallMs: 20_000, connectMs: 15_000, finishS: Math.ceil((2 * requestMs) / 1000) + 15, startMs: (opts.startLeadS ?? DEFAULT_START_LEAD_S) * 1000 },
   };
 }

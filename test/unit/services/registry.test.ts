@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { playbookPath } from '../../../src/ansible/config.js';
 import { experimentSchema } from '../../../src/config/schema/experiment.js';
 import { SERVICES, type Host } from '../../../src/core/types.js';
-import { REGISTRY, hostPattern, orderedServices, planServices, serviceDef } from '../../../src/services/registry.js';
+import { REGISTRY, hostPattern, orderedServices, planServices, prometheusHost, serviceDef } from '../../../src/services/registry.js';
 
 const exp = (services: string[], extra: Record<string, unknown> = {}) =>
   experimentSchema.parse({ name: 'app-reg', roles: { control: 1, broker: 2, worker: 2 }, services, ...extra });
@@ -27,6 +27,13 @@ describe('service registry', () => {
     expect(Object.fromEntries(REGISTRY.map((s) => [s.name, hostPattern(s)]))).toEqual({
       k3s: 'all', node_exporter: 'all', scaphandre: 'all', pushgateway: 'control[0]', kafka: 'broker', redpanda: 'broker', prometheus: 'control[0]',
     });
+  });
+
+  it('has Prometheus watch a file_sd target file for the load generators, on the first control host', () => {
+    const plan = planServices(exp(['node_exporter', 'kafka', 'prometheus']), hosts);
+    expect(plan.roleVars.prometheus_file_sd_jobs).toEqual(['greenrace_loadgen']);
+    expect(prometheusHost(plan.services, hosts)?.name).toBe('c1');
+    expect(prometheusHost(['node_exporter', 'kafka'], hosts)).toBeUndefined();
   });
 
   it('gives Prometheus a scrape job per deployed exporter, with targets host:port', () => {

@@ -35,6 +35,22 @@ describe('ingest plan', () => {
     expect(m.deadline_epoch_s).toBeGreaterThan(1000 + 30 + 5);
   });
 
+  it('the manifest tells the playbook where Prometheus runs and what to scrape: every generator, labelled with the run', () => {
+    const p = planIngest(exp(), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092'], now: 1_000_000, prometheusHost: 'c1' });
+    const m = parseManifest(renderManifest(p)) as any;
+    expect(m.scrape).toEqual({
+      host: 'c1',
+      job: 'greenrace_loadgen',
+      targets: [
+        { targets: ['10.9.0.4:9470'], labels: { run_id: '0123abcd-0000', host: 'w1', generator: 'w1-0' } },
+        { targets: ['10.9.0.5:9470'], labels: { run_id: '0123abcd-0000', host: 'w2', generator: 'w2-0' } },
+        { targets: ['10.9.0.4:9471'], labels: { run_id: '0123abcd-0000', host: 'w1', generator: 'w1-1' } },
+      ],
+    });
+    // Without Prometheus there is nothing to publish (the playbook skips the file).
+    expect((parseManifest(renderManifest(planIngest(exp(), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092'] }))) as any).scrape.host).toBeNull();
+  });
+
   it('refuses more partitions than allowed, a broker that is not deployed, no workers', () => {
     const brokers = hosts.filter((h) => h.roles.includes('broker'));
     const workers = hosts.filter((h) => h.roles.includes('worker'));
