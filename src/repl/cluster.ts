@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { GreenraceError } from '../core/errors.js';
+import { GreenraceError, isGreenraceError } from '../core/errors.js';
 import { assetPath, stateDir } from '../core/paths.js';
-import { ROLES, type Host, type Role } from '../core/types.js';
+import type { Host } from '../core/types.js';
 import { readState, type ExperimentState } from '../app/state.js';
+import { selectHosts as appSelectHosts } from '../app/remote.js';
 import { argError } from './session.js';
-import { describe } from './overrides.js';
 
 export interface ClusterSummary {
   up: boolean;
@@ -60,27 +60,10 @@ export function requireState(exp: string): ExperimentState & { platform: NonNull
  * An empty selection is an error naming what exists.
  */
 export function selectHosts(exp: string, sel: unknown, signature: string): Host[] {
-  const items = Array.isArray(sel) ? sel : [sel];
-  if (items.length === 0 || items.some((x) => typeof x !== 'string' || x === '')) {
-    throw argError(signature, `expected a role (${ROLES.join(', ')}), "all" or a host name (got ${describe(sel)})`);
+  try {
+    return appSelectHosts(sel, () => requireState(exp).platform.hosts);
+  } catch (e) {
+    if (isGreenraceError(e) && e.code === 'remote.bad_hosts') throw argError(signature, e.message);
+    throw e;
   }
-  const hosts = requireState(exp).platform.hosts;
-  const out: Host[] = [];
-  for (const it of items as string[]) {
-    let found: Host[];
-    if (it === 'all') found = hosts;
-    else if ((ROLES as readonly string[]).includes(it)) found = hosts.filter((h) => h.roles.includes(it as Role));
-    else found = hosts.filter((h) => h.name === it);
-    if (found.length === 0) {
-      const roles = [...new Set(hosts.flatMap((h) => h.roles))];
-      throw argError(
-        signature,
-        (ROLES as readonly string[]).includes(it)
-          ? `no host has the role ${it} (roles here: ${roles.join(', ')})`
-          : `"${it}" is neither a role (${ROLES.join(', ')}, all) nor a host (${hosts.map((h) => h.name).join(', ')})`,
-      );
-    }
-    for (const h of found) if (!out.includes(h)) out.push(h);
-  }
-  return out;
 }

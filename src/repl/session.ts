@@ -1,12 +1,9 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { InterruptedError, UsageError } from '../core/errors.js';
-import { resultsDir } from '../core/paths.js';
 import { loadExperiment, type LoadOptions, type LoadedExperiment } from '../config/loader.js';
 import type { Experiment } from '../config/schema/experiment.js';
-import { loadRunRecord, type RunRecord } from '../runs/record.js';
-import type { SshPool } from '../remote/pool.js';
+import { latestRunRecord, type RunRecord } from '../app/query.js';
+import type { SshPool } from '../app/remote.js';
 import { diffConfigs, type Change, type Override } from './overrides.js';
 import { redact, secretValues } from './redact.js';
 
@@ -126,32 +123,13 @@ export class Session {
 
   /** The SSH connection pool (ssh2 is loaded on first use, to keep the shell's start fast). */
   pool(): Promise<SshPool> {
-    this.poolP ??= import('../remote/pool.js').then((m) => new m.SshPool());
+    this.poolP ??= import('../app/remote.js').then((m) => m.openPool());
     return this.poolP;
   }
 
   async close(): Promise<void> {
     this.interrupt();
     if (this.poolP) await (await this.poolP).closeAll();
-  }
-}
-
-/** The most recent run.json of an experiment, if any. */
-export function latestRunRecord(exp: string): RunRecord | undefined {
-  const dir = resultsDir(exp);
-  if (!existsSync(dir)) return undefined;
-  let best: { id: string; t: number } | undefined;
-  for (const id of readdirSync(dir)) {
-    const f = join(dir, id, 'run.json');
-    if (!existsSync(f)) continue;
-    const t = statSync(f).mtimeMs;
-    if (!best || t > best.t) best = { id, t };
-  }
-  if (!best) return undefined;
-  try {
-    return loadRunRecord(exp, best.id);
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,22 +1,20 @@
 import { GreenraceError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
-import type { RunRecord } from '../../runs/record.js';
+import type { RunRecord } from '../../app/query.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
 import { requireState } from '../cluster.js';
 import { table, withView } from '../display.js';
 import type { HelperDef } from './types.js';
 
-async function prometheusOf(s: Session) {
+/** The shell's own check (its message and hint); app/query checks the same for other callers. */
+function requirePrometheus(s: Session): void {
   const st = requireState(s.exp);
-  const url = st.endpoints.prometheus_url;
-  if (!url) {
+  if (!st.endpoints.prometheus_url) {
     throw new GreenraceError('repl.no_prometheus', `experiment ${s.exp} has no Prometheus endpoint`, {
       hint: `add prometheus to services and deploy it: p('prometheus')`,
     });
   }
-  const { PrometheusClient } = await import('../../metrics/prometheus.js');
-  return new PrometheusClient(url);
 }
 
 const labelsOf = (m: Record<string, string>): string => {
@@ -64,15 +62,15 @@ export const query: HelperDef = {
       if (typeof promql !== 'string' || promql.trim() === '') throw argError(sig, `promql must be a non-empty string (got ${describe(promql)})`);
       const win = range === undefined ? undefined : parseWindow(range, sig);
       return s.task(async () => {
-        const prom = await prometheusOf(s);
+        requirePrometheus(s);
+        const app = await import('../../app/query.js');
         if (!win) {
-          const items = await prom.queryVector(promql);
+          const items = await app.queryInstant(s.exp, promql);
           return withView(items, () =>
             items.length ? table(items.map((i) => [labelsOf(i.metric), num(i.value[1])]), ['series', 'value']) : '(no series)',
           );
         }
-        const step = Math.max(s.experiment.monitoring.scrape_interval, (win.end - win.start) / 500);
-        const items = await prom.queryRange(promql, win.start, win.end, step);
+        const items = await app.queryRange(s.exp, promql, win, { scrapeInterval: s.experiment.monitoring.scrape_interval });
         return withView(items, () =>
           items.length
             ? table(
@@ -107,10 +105,8 @@ export const energy: HelperDef = {
       const win = parseWindow(window, sig);
       return s.task(async () => {
         // The same sources as the runs use (Kwollect on Grid'5000), and the idle baseline when measured.
-        const [{ energyContext, readBaseline }, { energyAccount }] = await Promise.all([import('../../app/baseline.js'), import('../../metrics/energy/index.js')]);
-        const ctx = await energyContext(s.exp);
-        const baseline = readBaseline(s.exp);
-        const acc = await energyAccount(ctx.sources, ctx.hosts, win, { minCoverage: s.experiment.energy.min_coverage, ...(baseline ? { baseline } : {}) });
+        const { energyOver } = await import('../../app/query.js');
+        const acc = await energyOver(s.exp, win, { minCoverage: s.experiment.energy.min_coverage });
         return withView(acc, () => {
           const rows = acc.hosts.map((h) => [
             h.host,

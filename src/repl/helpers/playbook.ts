@@ -1,23 +1,14 @@
-import { isAbsolute, resolve } from 'node:path';
 import { GreenraceError } from '../../core/errors.js';
-import { stateDir } from '../../core/paths.js';
 import { SERVICES, type ServiceName } from '../../core/types.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
 import { playbookNames, requireState } from '../cluster.js';
 import { table, withView } from '../display.js';
 import type { HelperDef } from './types.js';
+import type { DeploySummary } from '../../app/deploy.js';
 
-export interface PSummary {
-  playbook: string;
-  service?: string;
-  ok: string[];
-  changed: string[];
-  failed: string[];
-  elapsedSeconds: number;
-  logFile: string;
-  hosts: Record<string, { ok: number; changed: number; failed: number; unreachable: number; skipped: number }>;
-}
+/** What p() returns: the app's per-host summary. */
+export type PSummary = DeploySummary;
 
 export const p: HelperDef = {
   name: 'p',
@@ -52,68 +43,23 @@ export const p: HelperDef = {
         throw new GreenraceError('repl.not_ready', `experiment ${s.exp} is not ready (state: ${st.phase}); finish \`entrypoint setup ${s.exp}\` first`);
       }
       return s.task(async (signal) => {
-        const [{ planServices, orderedServices }, { serviceExtraVars }, { runPlaybook }, { lockState, readState, writeState }, { missingRoles }] = await Promise.all([
-          import('../../services/registry.js'),
-          import('../../app/ansible-files.js'),
-          import('../../ansible/runner.js'),
-          import('../../app/state.js'),
-          import('../../services/roles.js'),
-        ]);
-        const dir = stateDir(s.exp);
-        const experiment = s.experiment;
-        const services = isService && !experiment.services.includes(what as ServiceName) ? [...experiment.services, what as ServiceName] : experiment.services;
-        if (isService) {
-          const missing = missingRoles(orderedServices([what as ServiceName]));
-          if (missing.length) throw new GreenraceError('repl.no_role', `service ${what} has no Ansible role yet (ansible/roles/${what})`);
+        const app = await import('../../app/deploy.js');
+        if (isService && app.servicesWithoutRole([what as ServiceName]).length) {
+          throw new GreenraceError('repl.no_role', `service ${what} has no Ansible role yet (ansible/roles/${what})`);
         }
-        const plan = planServices({ ...experiment, services }, st.platform.hosts);
-        const vars = {
-          ...serviceExtraVars({ ...experiment, services }, plan),
-          ...(isService ? { gr_services: [what] } : {}),
-          ...(extraVars as Record<string, unknown>),
-        };
-        const playbook = isService ? 'setup' : isFile && !isAbsolute(what) ? resolve(what) : what;
-        const lock = lockState(s.exp, `entrypoint i ${s.exp}: p('${what}')`, dir);
-        try {
-          s.print(isService ? `deploying ${what} on ${plan.hosts[what]?.join(', ') || 'no host'}` : `running ${what}`);
-          const r = await runPlaybook({ stateDir: dir, playbook, extraVars: vars, progress: (l) => s.print(l), signal });
-          if (isService) {
-            const cur = readState(dir);
-            if (cur) {
-              writeState(dir, {
-                ...cur,
-                services: [...new Set([...cur.services, what as ServiceName])],
-                endpoints: { ...cur.endpoints, ...plan.endpoints },
-              });
-            }
-          }
-          const hosts = Object.fromEntries(
-            Object.entries(r.recap).map(([h, c]) => [h, { ok: c.ok, changed: c.changed, failed: c.failed, unreachable: c.unreachable, skipped: c.skipped }]),
-          );
-          // The controller's own plays (localhost) are not a host of the cluster.
-          const names = Object.keys(hosts).filter((h) => h !== 'localhost');
-          const sum: PSummary = {
-            playbook: r.playbook,
-            ...(isService ? { service: what } : {}),
-            ok: names.filter((h) => hosts[h]!.failed === 0 && hosts[h]!.unreachable === 0),
-            changed: names.filter((h) => hosts[h]!.changed > 0),
-            failed: names.filter((h) => hosts[h]!.failed > 0 || hosts[h]!.unreachable > 0),
-            elapsedSeconds: Math.round(r.elapsedMs / 100) / 10,
-            logFile: r.logFile,
-            hosts,
-          };
-          return withView(sum, () =>
-            [
-              `${isService ? `${what} deployed` : `${r.playbook} done`} in ${sum.elapsedSeconds} s: ok ${sum.ok.length}, changed ${sum.changed.length}, failed ${sum.failed.length}`,
-              table(
-                names.map((h) => [h, String(hosts[h]!.ok), String(hosts[h]!.changed), String(hosts[h]!.failed + hosts[h]!.unreachable)]),
-                ['host', 'ok', 'changed', 'failed'],
-              ),
-            ].join('\n'),
-          );
-        } finally {
-          lock.release();
-        }
+        const opts = { extraVars: extraVars as Record<string, unknown>, progress: (l: string) => s.print(l), signal, command: `entrypoint i ${s.exp}: p('${what}')` };
+        const sum: PSummary = isService ? await app.deployServices(s.experiment, [what], opts) : await app.runExperimentPlaybook(s.experiment, what, opts);
+        const hosts = sum.hosts;
+        const names = Object.keys(hosts).filter((h) => h !== 'localhost');
+        return withView(sum, () =>
+          [
+            `${isService ? `${what} deployed` : `${sum.playbook} done`} in ${sum.elapsedSeconds} s: ok ${sum.ok.length}, changed ${sum.changed.length}, failed ${sum.failed.length}`,
+            table(
+              names.map((h) => [h, String(hosts[h]!.ok), String(hosts[h]!.changed), String(hosts[h]!.failed + hosts[h]!.unreachable)]),
+              ['host', 'ok', 'changed', 'failed'],
+            ),
+          ].join('\n'),
+        );
       });
     },
 };

@@ -1,12 +1,8 @@
-import { join } from 'node:path';
-import { resultsDir } from '../../core/paths.js';
 import { GreenraceError } from '../../core/errors.js';
-import type { Host } from '../../core/types.js';
-import type { ExecResult } from '../../remote/exec.js';
-import type { FetchResult } from '../../remote/fetch.js';
+import type { ExecResult, FetchResult } from '../../app/remote.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
-import { selectHosts, requireState } from '../cluster.js';
+import { selectHosts } from '../cluster.js';
 import { table, withView, indent } from '../display.js';
 import type { HelperDef } from './types.js';
 
@@ -46,13 +42,6 @@ function renderExec(rs: ExecResult[]): string {
     .join('\n');
 }
 
-async function targetsFor(s: Session, hs: Host[]) {
-  const { targetFromHost } = await import('../../remote/target.js');
-  const st = requireState(s.exp);
-  const kh = typeof st.platform.data.knownHosts === 'string' ? st.platform.data.knownHosts : undefined;
-  return hs.map((h) => targetFromHost(h, kh ? { knownHostsFile: kh } : {}));
-}
-
 export const sh: HelperDef = {
   name: 'sh',
   kind: 'function',
@@ -75,12 +64,12 @@ export const sh: HelperDef = {
       const unknown = Object.keys(o).filter((k) => !['timeout', 'stream'].includes(k));
       if (unknown.length) throw argError(sig, `unknown option ${unknown.join(', ')} (allowed: timeout, stream)`);
       if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout > 0))) throw argError(sig, `opts.timeout must be a number of seconds > 0 (got ${describe(o.timeout)})`);
-      const hs = selectHosts(s.exp, role, sig);
+      selectHosts(s.exp, role, sig);
       return s.task(async (signal) => {
-        const [{ execMany }, targets, pool] = await Promise.all([import('../../remote/exec.js'), targetsFor(s, hs), s.pool()]);
-        const rs = await execMany(targets, command, {
+        const [{ shOnHosts }, pool] = await Promise.all([import('../../app/remote.js'), s.pool()]);
+        const rs = await shOnHosts(s.exp, role, command, {
           signal,
-          source: pool,
+          pool,
           ...(typeof o.timeout === 'number' ? { timeoutMs: o.timeout * 1000 } : {}),
           ...(o.stream
             ? {
@@ -109,12 +98,10 @@ export const fetch: HelperDef = {
     function fetch(role: unknown, path: unknown) {
       const sig = 'fetch(role, path)';
       if (typeof path !== 'string' || path === '') throw argError(sig, `path must be a file path on the hosts (got ${describe(path)})`);
-      const hs = selectHosts(s.exp, role, sig);
+      selectHosts(s.exp, role, sig);
       return s.task(async (signal) => {
-        const [{ fetchMany }, targets, pool] = await Promise.all([import('../../remote/fetch.js'), targetsFor(s, hs), s.pool()]);
-        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-        const dest = join(resultsDir(s.exp), 'fetched', stamp);
-        const rs: FetchResult[] = await fetchMany(targets, path, dest, { signal, source: pool });
+        const [{ fetchFromHosts }, pool] = await Promise.all([import('../../app/remote.js'), s.pool()]);
+        const rs: FetchResult[] = await fetchFromHosts(s.exp, role, path, { signal, pool });
         if (rs.every((r) => r.error)) {
           throw new GreenraceError('repl.fetch_failed', `fetch: no host gave ${path}`, { details: rs.map((r) => r.error!.message) });
         }

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../../runs/record.js';
+import type { RunRecord } from '../../app/query.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
 import { withView } from '../display.js';
