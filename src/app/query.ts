@@ -3,13 +3,14 @@
  * energy of its hosts over a window, and its latest run record. What the shell's `query()`,
  * `energy()` and `last` use.
  *
- * The shell imports this module at start-up (for `last`), so the energy code is loaded on first use.
+ * The shell imports this module at start-up (for `last`), so the Prometheus client and the energy code
+ * are loaded on first use.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { resultsDir, stateDir } from '../core/paths.js';
-import { PrometheusClient, type MatrixItem, type VectorItem } from '../metrics/prometheus.js';
+import type { MatrixItem, PrometheusClient, VectorItem } from '../metrics/prometheus.js';
 import type { EnergyAccount } from '../metrics/energy/index.js';
 import { loadRunRecord, type RunRecord } from '../runs/record.js';
 import { readState } from './state.js';
@@ -28,7 +29,7 @@ export interface Window {
 export const MAX_POINTS = 500;
 
 /** The Prometheus of a set-up experiment (its `prometheus_url` endpoint). */
-export function prometheusFor(exp: string): PrometheusClient {
+export async function prometheusFor(exp: string): Promise<PrometheusClient> {
   const st = readState(stateDir(exp));
   if (!st || !st.platform || st.platform.hosts.length === 0) {
     throw new GreenraceError('query.no_cluster', `experiment ${exp} has no cluster${st ? ` (state: ${st.phase})` : ''}`, {
@@ -41,6 +42,7 @@ export function prometheusFor(exp: string): PrometheusClient {
       hint: 'add prometheus to services and deploy it (setup, or p(\'prometheus\') in the shell)',
     });
   }
+  const { PrometheusClient } = await import('../metrics/prometheus.js');
   return new PrometheusClient(url);
 }
 
@@ -56,7 +58,7 @@ export function rangeStep(window: Window, scrapeInterval: number): number {
 /** An instant query: [{metric, value: [epoch, number]}]. */
 export async function queryInstant(exp: string, promql: string): Promise<VectorItem[]> {
   checkPromql(promql);
-  return prometheusFor(exp).queryVector(promql);
+  return (await prometheusFor(exp)).queryVector(promql);
 }
 
 /** A range query over a window, step = rangeStep(window, scrapeInterval): [{metric, values}]. */
@@ -66,7 +68,7 @@ export async function queryRange(exp: string, promql: string, window: Window, op
     throw new UsageError('query.bad_window', `a window needs start < end in epoch seconds (got ${window.start} → ${window.end})`);
   }
   if (!(opts.scrapeInterval > 0)) throw new UsageError('query.bad_step', `the scrape interval must be > 0 seconds (got ${opts.scrapeInterval})`);
-  return prometheusFor(exp).queryRange(promql, window.start, window.end, rangeStep(window, opts.scrapeInterval));
+  return (await prometheusFor(exp)).queryRange(promql, window.start, window.end, rangeStep(window, opts.scrapeInterval));
 }
 
 /**

@@ -66,7 +66,7 @@ afterAll(async () => {
 
 describe("PromQL on the experiment's Prometheus", () => {
   it('asks the Prometheus of the state and returns the series', async () => {
-    expect(prometheusFor('withprom').url).toBe(promUrl);
+    expect((await prometheusFor('withprom')).url).toBe(promUrl);
     const v = await queryInstant('withprom', 'up');
     expect(v).toEqual([{ metric: { __name__: 'up', instance: 'h1:9100', job: 'node' }, value: [1767225600, 1] }]);
     expect(requests.at(-1)!.searchParams.get('query')).toBe('up');
