@@ -27,6 +27,12 @@ const records = (): RunRecord[] =>
         .filter((d) => d.isDirectory() && existsSync(join(resultsDir, d.name, 'run.json')))
         .map((d) => JSON.parse(readFileSync(join(resultsDir, d.name, 'run.json'), 'utf8')) as RunRecord)
     : [];
+const promUrl = (): string =>
+  (JSON.parse(readFileSync(join(HOME, '.greenrace', EXP, 'state.json'), 'utf8')) as { endpoints: Record<string, string> }).endpoints.prometheus_url!;
+const promQuery = async (query: string, time: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
+  const r = await fetch(`${promUrl()}/api/v1/query?${new URLSearchParams({ query, time: String(time) })}`);
+  return ((await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+};
 const csvLines = (): string[] => (existsSync(join(resultsDir, 'runs.csv')) ? readFileSync(join(resultsDir, 'runs.csv'), 'utf8').trim().split('\n') : []);
 const loadgenProcs = async (): Promise<string[]> =>
   (await execa('pgrep', ['-af', `entrypoint.js loadgen`], { reject: false })).stdout
@@ -64,7 +70,8 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--load', '-5'], /--load/],
       [['--message_size', '0'], /--message_size/],
-      [['--partitions', '20000'], /partitions.*more than allowed/],
+      // The schema's ceiling (10,000) is met before the per-broker one (3 × 4,000): either names the flag.
+      [['--partitions', '20000'], /--partitions.*(more than allowed|must be at most)/],
       [['--broker', 'pulsar'], /ingest\.broker|--broker/],
       [['--broker', 'redpanda'], /redpanda but this experiment deployed kafka/],
     ];
@@ -91,6 +98,17 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     expect(res.msg_per_j).toBeCloseTo(res.messages_acked / res.energy_j, 2);
     expect(rec.window!.end - rec.window!.start).toBeGreaterThan(29);
     expect(readFileSync(join(resultsDir, rec.id, 'manifest.yaml'), 'utf8')).toMatch(/generators:/);
+    // Prometheus scraped both generators during the measurement window (file_sd job greenrace_loadgen,
+    // labelled with the run id), and their targets are gone once the run is over.
+    const w = rec.window!;
+    const scraped = await promQuery(
+      `max by (generator, host) (max_over_time(greenrace_loadgen_messages_acked_total{job="greenrace_loadgen",run_id="${rec.id}",phase="measure"}[${Math.floor(w.end - w.start)}s]))`,
+      w.end,
+    );
+    expect(scraped.map((s) => s.metric.generator).sort()).toEqual(['worker-1-0', 'worker-2-0']);
+    for (const s of scraped) expect(Number(s.value[1])).toBeGreaterThan(0);
+    const targets = (await (await fetch(`${promUrl()}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } };
+    expect(targets.data.activeTargets.filter((t) => t.labels.job === 'greenrace_loadgen')).toEqual([]);
     const lines1 = csvLines().length;
     expect(lines1).toBe(2);
     const r2 = await cli(['ingest', EXP, '--duration', '10s', '--warmup', '2s']);
@@ -114,7 +132,11 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     const child: ResultPromise = execa(process.execPath, [ENTRY, 'ingest', EXP, '--duration', '120s'], { cwd: HOME, env, reject: false });
     // Wait until the generators produce, then interrupt.
     const t0 = Date.now();
-    while (Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    // Stop waiting when the command has already ended (a failing start would otherwise hold the test for 10 minutes).
+    let ended = false;
+    void child.then(() => (ended = true));
+    while (!ended && Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    expect(ended, 'the ingest command ended before its generators ran').toBe(false);
     await new Promise((r) => setTimeout(r, 8000));
     child.kill('SIGINT');
     const r = await child;
@@ -129,7 +151,11 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     const before = new Set(records().map((r) => r.id));
     const child: ResultPromise = execa(process.execPath, [ENTRY, 'ingest', EXP, '--duration', '120s'], { cwd: HOME, env, reject: false });
     const t0 = Date.now();
-    while (Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    // Stop waiting when the command has already ended (a failing start would otherwise hold the test for 10 minutes).
+    let ended = false;
+    void child.then(() => (ended = true));
+    while (!ended && Date.now() - t0 < 600_000 && (await loadgenProcs()).length < 2) await new Promise((r) => setTimeout(r, 1000));
+    expect(ended, 'the ingest command ended before its generators ran').toBe(false);
     await new Promise((r) => setTimeout(r, 8000));
     // The broker of broker-3: its pidfile is under that host's data dir.
     const pidFile = join(HOME, '.greenrace', EXP, 'hosts', 'broker-3', 'kafka', 'kafka.pid');
