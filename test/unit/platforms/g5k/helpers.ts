@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { experimentSchema } from '../../../../src/config/schema/experiment.js';
 import type { Experiment } from '../../../../src/config/schema/experiment.js';
 import { G5kApi } from '../../../../src/platforms/g5k/api.js';
@@ -16,8 +17,16 @@ export function experiment(g5k: Record<string, unknown>, roles = { control: 1, b
   return experimentSchema.parse({ name, roles, platform: { kind: 'g5k', g5k } });
 }
 
+const made: string[] = [];
+// Temporary folders (credentials, keys, state) go after each test file (the module is loaded per file).
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 export function tmp(prefix = 'g5k-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export function pubKey(dir: string): string {
