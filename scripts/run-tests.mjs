@@ -13,7 +13,10 @@ let code = r.status ?? 1;
 if (existsSync(out)) {
   const j = JSON.parse(readFileSync(out, 'utf8'));
   const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
-  const failedSuites = (j.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
+  // A file that failed outside its tests (a hook, an import) counts as one failure more.
+  const failedSuites = (j.testResults ?? []).filter(
+    (t) => t.status === 'failed' && !(t.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
   console.log(`\n${j.numPassedTests} passed, ${j.numFailedTests + failedSuites} failed${skipped ? `, ${skipped} skipped` : ''}`);
   if (j.numTotalTests === 0) code = code || 1;
 } else {

@@ -6,7 +6,7 @@
  * end in saved records within a bound, with no generator left. `killjob` in afterAll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -15,7 +15,8 @@ import type { RunRecord } from '../../src/runs/record.js';
 if (process.getuid?.() !== 0) throw new Error('ingest integration tests must run as root (network namespaces, Kafka, sshd)');
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const HOME = join(tmpdir(), 'greenrace-test', 'ingest-home');
+// A fresh folder per run: state, results and the experiment file of this test only.
+const HOME = mkdtempSync(join(tmpdir(), 'gr-ingest-'));
 const EXP = 'ingtest';
 const ENTRY = join(ROOT, 'dist/entrypoint.js');
 const env = { ...process.env, GREENRACE_HOME: HOME, NO_COLOR: '1' };
@@ -42,12 +43,11 @@ const loadgenProcs = async (): Promise<string[]> =>
 
 describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
   beforeAll(async () => {
-    rmSync(HOME, { recursive: true, force: true });
     mkdirSync(join(HOME, 'experiments'), { recursive: true });
     writeFileSync(
       join(HOME, 'experiments', `${EXP}.yaml`),
       [
-        'platform: {kind: local, local: {subnet: 10.88.1.0/24}}',
+        'platform: {kind: local}',
         'roles: {control: 1, broker: 3, worker: 2}',
         'services: [node_exporter, prometheus, pushgateway, kafka]',
         'monitoring: {scrape_interval: 2s}',
@@ -62,7 +62,8 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
   }, 1_300_000);
 
   afterAll(async () => {
-    await cli(['killjob', EXP], { timeout: 600_000 });
+    const r = await cli(['killjob', EXP], { timeout: 600_000 });
+    if (r.exitCode === 0) rmSync(HOME, { recursive: true, force: true });
   }, 700_000);
 
   it('rejects bad parameters before anything runs', async () => {

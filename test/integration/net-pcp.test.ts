@@ -43,10 +43,22 @@ describe('net with PCP on namespace hosts', () => {
     expect(existsSync(join(hosts[0]!.dataDir, 'pcp', rec.id))).toBe(false);
   });
 
-  it('with net-tools.yml before the run (install_tools: always), the playbook runs on the two hosts and changes nothing', async () => {
+  it('with net-tools.yml before the run (install_tools: always), the playbook runs on the two hosts; a second time it changes nothing', async () => {
     writeState(home, 'netpcp', hosts);
-    const lines: string[] = [];
-    const out = await runNet({ exp: 'netpcp', tool: 'sockperf', set: ['net.install_tools=always', 'net.duration=1', 'net.pcp=false'], progress: (l) => lines.push(l) });
+    const run = async () => {
+      const lines: string[] = [];
+      const out = await runNet({ exp: 'netpcp', tool: 'sockperf', set: ['net.install_tools=always', 'net.duration=1', 'net.pcp=false'], progress: (l) => lines.push(l) });
+      expect(out.record.status).toBe('completed');
+      expect(lines.join('\n')).toMatch(/installing on net2, net1: sockperf \(net-tools.yml\)/);
+      return out;
+    };
+    await run();
+    const logs = readdirSync(join(home, '.greenrace', 'netpcp', 'logs'));
+    expect(logs.some((f) => f.includes('net-tools'))).toBe(true);
+    // The tools are there now (the first run may create the hosts' run folders): a second run is idempotent.
+    const again = await run();
+    expect(again.record.parameters.toolsInstalled).toMatchObject({ playbook: 'net-tools', hosts: ['net2', 'net1'], changed: 0 });
+  });
     expect(out.record.status).toBe('completed');
     expect(lines.join('\n')).toMatch(/installing on net2, net1: sockperf \(net-tools.yml\)/);
     const logs = readdirSync(join(home, '.greenrace', 'netpcp', 'logs'));
