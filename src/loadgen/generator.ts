@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import { LatencyHistogram } from './histogram.js';
 import { Schedule, nowMs } from './schedule.js';
-import { MB, latencyFromHistogram, type LoadgenStatus, type LoadgenSummary } from './summary.js';
+import { MB, latencyFromHistogram, summaryHead, type LoadgenStatus, type LoadgenSummary } from './summary.js';
 import { StartTrigger, createLoadgenMetrics, serveMetrics, type LoadgenMetrics } from './metrics.js';
 
 export type Acks = '0' | '1' | 'all';
@@ -147,25 +147,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     const seconds = (winEnd - sched.measureStart) / 1000;
     const targetMessages = sched.unthrottled ? 0 : (targetMeasured ?? Math.max(0, Math.round(seconds * o.rate)));
     return {
-      schema: 'greenrace.loadgen/1',
-      driver: 'native',
-      instance: o.instance,
-      host: hostname(),
-      status,
-      ...(failure ? { error: failure } : {}),
-      config: {
-        topic: o.topic,
-        bootstrap: o.bootstrap,
-        rate: o.rate,
-        messageSize: o.size,
-        acks: o.acks,
-        keys: o.keys,
-        lingerMs: o.lingerMs,
-        batchBytes: o.batchBytes,
-        warmupS: o.warmupS,
-        durationS: o.durationS,
-        startAt,
-      },
+      ...summaryHead('native', o, { status, ...(failure ? { failure } : {}), keys: o.keys, startAt, host: hostname() }),
       window: { start: sched.measureStart, end: winEnd },
       target: { messages: targetMessages, rate: o.rate },
       counts: { ...counts },

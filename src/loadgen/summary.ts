@@ -69,6 +69,49 @@ export interface LoadgenSummary {
 
 export const MB = 1024 * 1024;
 
+/** What both drivers were asked to do, as written into every summary's `config`. */
+export interface SummaryConfigInput {
+  instance: string;
+  topic: string;
+  bootstrap: string[];
+  rate: number;
+  size: number;
+  acks: string;
+  lingerMs: number;
+  batchBytes: number;
+  warmupS: number;
+  durationS: number;
+}
+
+/** The part of a summary both drivers fill the same way. */
+export function summaryHead(
+  driver: LoadgenDriver,
+  o: SummaryConfigInput,
+  extra: { status: LoadgenStatus; failure?: { code: string; message: string }; keys: string; startAt: number; host: string },
+): Pick<LoadgenSummary, 'schema' | 'driver' | 'instance' | 'host' | 'status' | 'error' | 'config'> {
+  return {
+    schema: 'greenrace.loadgen/1',
+    driver,
+    instance: o.instance,
+    host: extra.host,
+    status: extra.status,
+    ...(extra.failure ? { error: extra.failure } : {}),
+    config: {
+      topic: o.topic,
+      bootstrap: o.bootstrap,
+      rate: o.rate,
+      messageSize: o.size,
+      acks: o.acks,
+      keys: extra.keys,
+      lingerMs: o.lingerMs,
+      batchBytes: o.batchBytes,
+      warmupS: o.warmupS,
+      durationS: o.durationS,
+      startAt: extra.startAt,
+    },
+  };
+}
+
 export function latencyFromHistogram(h: LatencyHistogram): LatencyFigures {
   const ms = (us: number): number => Math.round(us) / 1000;
   return {

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { LatencyHistogram } from '../../loadgen/histogram.js';
 import { StartTrigger, createLoadgenMetrics, serveMetrics } from '../../loadgen/metrics.js';
 import { Schedule, nowMs } from '../../loadgen/schedule.js';
-import { MB, type LoadgenStatus, type LoadgenSummary } from '../../loadgen/summary.js';
+import { MB, summaryHead, type LoadgenStatus, type LoadgenSummary } from '../../loadgen/summary.js';
 import type { LoadgenOptions } from '../../loadgen/generator.js';
 import { PerfTestParser, type PerfFinal } from './perftest-parse.js';
 
@@ -141,25 +141,7 @@ export async function runPerfTest(o: PerfTestOptions): Promise<LoadgenSummary> {
     }
     const targetMessages = sched.unthrottled ? 0 : Math.round(((Math.max(sched.measureStart, wEnd) - sched.measureStart) / 1000) * o.rate);
     return {
-      schema: 'greenrace.loadgen/1',
-      driver: 'perf-test',
-      instance: o.instance,
-      host: hostname(),
-      status,
-      ...(failure ? { error: failure } : {}),
-      config: {
-        topic: o.topic,
-        bootstrap: o.bootstrap,
-        rate: o.rate,
-        messageSize: o.size,
-        acks: o.acks,
-        keys: 'none',
-        lingerMs: o.lingerMs,
-        batchBytes: o.batchBytes,
-        warmupS: o.warmupS,
-        durationS: o.durationS,
-        startAt,
-      },
+      ...summaryHead('perf-test', o, { status, ...(failure ? { failure } : {}), keys: 'none', startAt, host: hostname() }),
       window: { start: winStart, end: winEnd },
       target: { messages: targetMessages, rate: o.rate },
       counts: { sent: acked, acked, failed: 0, unsent: Math.max(0, targetMessages - acked), bytesAcked: acked * o.size },
