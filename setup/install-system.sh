@@ -2,7 +2,9 @@
 # Installs the Debian packages greenrace needs on the machine that runs it (the controller),
 # which on the local platform is also every host. Idempotent; needs root.
 #   setup/install-system.sh            what the tool needs to run experiments
-#   setup/install-system.sh --tests    plus what the test suite needs (tmux, linters)
+#   setup/install-system.sh --tests    plus what the test suite needs (tmux, linters, and the host
+#                                      tools of the local platform's hosts: network tools and PCP,
+#                                      installed through the roles' own install steps)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup/install-system.sh: run as root (it installs Debian packages)" >&2
@@ -18,10 +20,25 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all ${#PKGS[@]} present"
-  exit 0
+else
+  echo "system packages: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "system packages: done"
 fi
-echo "system packages: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "system packages: done"
+if [ "${1:-}" = "--tests" ]; then
+  # The tests call the local hosts' tools directly (without a `setup` before them), so the machine
+  # gets them here, through the same role tasks a first `net` run would use.
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  echo "host tools (network tools, PCP): through ansible/playbooks/controller-tools.yml"
+  log="$(mktemp /tmp/greenrace-controller-tools.XXXXXX.log)"
+  if ! ANSIBLE_CONFIG="$here/ansible/ansible.cfg" ANSIBLE_NOCOLOR=1 \
+       ansible-playbook -i localhost, -c local "$here/ansible/playbooks/controller-tools.yml" >"$log" 2>&1; then
+    echo "setup/install-system.sh: installing the host tools failed; the last lines of $log:" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  grep -E '^localhost' "$log" | sed 's/^/  /' || true
+  rm -f "$log"
+fi

@@ -16,4 +16,5 @@ else
   echo "npm packages: installing"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+if [ "${1:-}" = "--tests" ]; then bash setup/check-test-programs.sh; fi
 echo "install: done in $(( $(date +%s) - t0 )) s"
