@@ -32,6 +32,12 @@ export interface Host {
   roles: Role[];
   /** Extra per-host inventory variables (ansible_ssh_common_args, jump host, ...). */
   vars?: Record<string, string | number | boolean>;
+  /**
+   * The physical machine this host runs on (set by the platform): hosts with the same value share
+   * one set of energy counters and are accounted once (local: one id for every namespace host;
+   * static: the `machine:` key or the address; g5k: the node FQDN). Absent: the host is its own machine.
+   */
+  machine?: string;
 }
 
 /** Hosts grouped by role. */
