@@ -202,3 +202,12 @@ export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
     cpu,
   };
 }
+
+/** The one line a generator prints when it ends (the JSON summary holds the rest). */
+export function summaryLine(s: LoadgenSummary): string {
+  const l = s.latencyMs;
+  return (
+    `${s.status}: ${s.counts.acked} acked (${s.achieved.msgPerSec.toFixed(1)} msg/s, ${s.achieved.mbPerSec.toFixed(2)} MB/s), ` +
+    `${s.counts.failed} failed, ${s.counts.unsent} unsent; latency ms p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max}`
+  );
+}

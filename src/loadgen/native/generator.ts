@@ -4,10 +4,10 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
-import { LatencyHistogram } from './histogram.js';
-import { Schedule, nowMs } from './schedule.js';
-import { MB, latencyFromHistogram, summaryHead, type LoadgenStatus, type LoadgenSummary } from './summary.js';
-import { StartTrigger, createLoadgenMetrics, serveMetrics, type LoadgenMetrics } from './metrics.js';
+import { LatencyHistogram } from '../histogram.js';
+import { Schedule, nowMs } from '../schedule.js';
+import { MB, latencyFromHistogram, summaryHead, type LoadgenStatus, type LoadgenSummary } from '../summary.js';
+import { StartTrigger, createLoadgenMetrics, serveMetrics, type LoadgenMetrics } from '../metrics.js';
 
 export type Acks = '0' | '1' | 'all';
 export type KeyMode = 'none' | 'random' | 'sequential';

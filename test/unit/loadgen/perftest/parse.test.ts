@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parsePerfTest } from '../../../../src/workloads/ingest/perftest-parse.js';
-import { kafkaToolsVersion, perfTestArgs } from '../../../../src/workloads/ingest/perftest-driver.js';
+import { parsePerfTest } from '../../../../src/loadgen/perftest/parse.js';
+import { kafkaToolsVersion, perfTestArgs } from '../../../../src/loadgen/perftest/driver.js';
 
 const fx = (f: string): string => readFileSync(new URL(`../../../fixtures/ingest/${f}`, import.meta.url), 'utf8');
 

@@ -3,12 +3,12 @@ import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LatencyHistogram } from '../../loadgen/histogram.js';
-import { StartTrigger, createLoadgenMetrics, serveMetrics } from '../../loadgen/metrics.js';
-import { Schedule, nowMs } from '../../loadgen/schedule.js';
-import { MB, summaryHead, type LoadgenStatus, type LoadgenSummary } from '../../loadgen/summary.js';
-import type { LoadgenOptions } from '../../loadgen/generator.js';
-import { PerfTestParser, type PerfFinal } from './perftest-parse.js';
+import { LatencyHistogram } from '../histogram.js';
+import { StartTrigger, createLoadgenMetrics, serveMetrics } from '../metrics.js';
+import { Schedule, nowMs } from '../schedule.js';
+import { MB, summaryHead, type LoadgenStatus, type LoadgenSummary } from '../summary.js';
+import type { LoadgenOptions } from '../native/generator.js';
+import { PerfTestParser, type PerfFinal } from './parse.js';
 
 export interface PerfTestOptions extends LoadgenOptions {
   /** Directory with kafka-tools-<version>.jar and its dependencies. */

@@ -1,0 +1,37 @@
+/**
+ * Use case `entrypoint loadgen`: run one generator instance from a plan (the ingest hand-off) or
+ * from flags, write its summary, and say how it went.
+ */
+import { writeFileAtomic } from '../core/files.js';
+import { InterruptedError, RunError, UsageError } from '../core/errors.js';
+import { DRIVERS, type RunIO } from '../loadgen/drivers.js';
+import { instanceSettings, readPlan, type LoadgenPlan } from '../loadgen/plan.js';
+import { summaryLine, type LoadgenSummary } from '../loadgen/summary.js';
+
+export interface LoadgenRequest {
+  /** `--plan <file>`, or a plan built from flags. */
+  plan: { file: string } | { plan: LoadgenPlan };
+  /** Instance to run (the plan's only one when absent and it has one). */
+  instance?: string;
+  /** Where the summary goes (wins over the plan entry's); stdout when neither says. */
+  summary?: string;
+  io: RunIO & { out?: (text: string) => void; err?: (text: string) => void };
+}
+
+export async function runLoadgenInstance(req: LoadgenRequest): Promise<LoadgenSummary> {
+  const source = 'file' in req.plan ? req.plan.file : 'the flags';
+  const plan = 'file' in req.plan ? readPlan(req.plan.file) : req.plan.plan;
+  const id = req.instance ?? (plan.generators.length === 1 ? plan.generators[0]!.id : undefined);
+  if (id === undefined)
+    throw new UsageError('loadgen.no_instance', `${source}: the plan has ${plan.generators.length} generators: say which one with --instance <id>`);
+  const settings = instanceSettings(plan, id, source);
+  const summary = await DRIVERS[settings.driver.name].run(settings, req.io);
+  const text = JSON.stringify(summary, null, 2) + '\n';
+  const path = req.summary ?? settings.summary;
+  if (path) writeFileAtomic(path, text);
+  else (req.io.out ?? ((t: string) => void process.stdout.write(t)))(text);
+  (req.io.err ?? ((t: string) => void process.stderr.write(t)))(`[${settings.instance}] ${summaryLine(summary)}\n`);
+  if (summary.status === 'aborted') throw new InterruptedError('load generator stopped by a signal; partial summary written');
+  if (summary.status === 'failed') throw new RunError(summary.error?.code ?? 'loadgen.failed', summary.error?.message ?? 'load generator failed');
+  return summary;
+}
