@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { sshCommonArgs } from '../core/ssh-options.js';
 import { ROLES, type Host, type Role } from '../core/types.js';
 
 /**
@@ -23,33 +24,6 @@ export interface Inventory {
     vars: Record<string, string | boolean>;
     children: Record<Role, { hosts: Record<string, HostVars> }>;
   };
-}
-
-/** Quote one argument for ansible_ssh_common_args (split by shlex on the Ansible side). */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * ssh options of one host: `ansible_ssh_common_args` as the platform gave it, plus the
- * conventional helper variables a platform may set instead:
- * `gr_known_hosts` (a known_hosts file, checked strictly) and `gr_jump` (`user@host:port` of a
- * jump host, e.g. access.grid5000.fr).
- */
-export function sshCommonArgs(host: Host): string | undefined {
-  const v = host.vars ?? {};
-  const parts: string[] = [];
-  const given = v.ansible_ssh_common_args;
-  if (typeof given === 'string' && given.trim() !== '') parts.push(given.trim());
-  const kh = v.gr_known_hosts;
-  if (typeof kh === 'string' && kh !== '' && !/UserKnownHostsFile/.test(parts.join(' '))) {
-    parts.push(`-o UserKnownHostsFile=${shellQuote(kh)} -o StrictHostKeyChecking=yes`);
-  }
-  const jump = v.gr_jump;
-  if (typeof jump === 'string' && jump !== '' && !/ProxyJump|ProxyCommand/.test(parts.join(' '))) {
-    parts.push(`-o ProxyJump=${shellQuote(jump)}`);
-  }
-  return parts.length ? parts.join(' ') : undefined;
 }
 
 export function hostVars(host: Host, dataDir: string | undefined): HostVars {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadExperiment } from '../config/loader.js';
 import type { Experiment } from '../config/schema/experiment.js';
 import { InterruptedError, RunError, UsageError, errorMessage, isGreenraceError } from '../core/errors.js';
-import { inventoryPath } from '../ansible/config.js';
+import { controlPathDir, inventoryPath } from '../ansible/config.js';
 import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
 import { writeAnsibleFiles } from './ansible-files.js';
 import { stateDir } from '../core/paths.js';
@@ -92,7 +92,8 @@ function context(o: NetCommon): Ctx {
     metadata = s.metadata;
     dir = stateDir(experiment.name);
   } else if (o.stateDir) dir = o.stateDir;
-  return { experiment, hosts, ...(pushgatewayUrl ? { pushgatewayUrl } : {}), metadata, exec: o.exec ?? new SshExec(), ownExec: !o.exec, ...(dir ? { stateDir: dir } : {}) };
+  const exec = o.exec ?? new SshExec(dir ? { ansibleControlDir: controlPathDir(dir) } : {});
+  return { experiment, hosts, ...(pushgatewayUrl ? { pushgatewayUrl } : {}), metadata, exec, ownExec: !o.exec, ...(dir ? { stateDir: dir } : {}) };
 }
 
 /** Facts about hosts for the run record: from setup's gathered metadata, else a quick probe. */

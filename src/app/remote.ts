@@ -4,25 +4,28 @@
  * (in the results); an abort kills the remote commands before the promise settles.
  *
  * The shell imports this module at start-up (host selection for completion and argument checks), so
- * ssh2 and the SSH code are loaded on first use.
+ * the SSH code is loaded on first use.
  */
 import { join } from 'node:path';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { resultsDir, stateDir } from '../core/paths.js';
 import { ROLES, type Host, type Role } from '../core/types.js';
-import type { ConnectionSource, ExecResult } from '../remote/exec.js';
-import type { FetchResult } from '../remote/fetch.js';
-import type { SshPool } from '../remote/pool.js';
+import type { ExecResult } from '../remote/exec.js';
+import type { FetchResult } from '../remote/files.js';
+import type { SshSession } from '../remote/session.js';
 import { readState, type ExperimentState } from './state.js';
 
 export type { ExecResult } from '../remote/exec.js';
-export type { FetchResult } from '../remote/fetch.js';
-export type { SshPool } from '../remote/pool.js';
+export type { FetchResult } from '../remote/files.js';
+export type { SshSession } from '../remote/session.js';
 
-/** A set of SSH connections kept open between commands (close it with closeAll()). */
-export async function openPool(): Promise<SshPool> {
-  const { SshPool } = await import('../remote/pool.js');
-  return new SshPool();
+/**
+ * SSH connections kept open between commands (the shell's): they share the experiment's Ansible
+ * control sockets, so `sh()` after a play reuses its connections. Close it with close().
+ */
+export async function openSession(exp: string): Promise<SshSession> {
+  const [{ SshSession }, { controlPathDir }] = await Promise.all([import('../remote/session.js'), import('../ansible/config.js')]);
+  return new SshSession({ ansibleControlDir: controlPathDir(stateDir(exp)) });
 }
 
 function describe(v: unknown): string {
@@ -88,8 +91,8 @@ async function targetsOf(exp: string, sel: unknown) {
 export interface ShOptions {
   /** Cancels: the command (its whole process group) is killed on every host, then InterruptedError. */
   signal?: AbortSignal;
-  /** Connections to reuse (the shell's pool); one connection per host per call otherwise. */
-  pool?: ConnectionSource;
+  /** Connections to reuse (the shell's session); the experiment's Ansible sockets otherwise. */
+  session?: SshSession;
   /** Kill the command after this many milliseconds. */
   timeoutMs?: number;
   /** Live output as it arrives. */
@@ -103,8 +106,8 @@ export async function shOnHosts(exp: string, sel: unknown, command: string, opts
   const targets = await targetsOf(exp, sel);
   const { execMany } = await import('../remote/exec.js');
   return execMany(targets, command, {
+    session: opts.session ?? (await openSession(exp)),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.pool ? { source: opts.pool } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.onData ? { onData: opts.onData } : {}),
   });
@@ -112,7 +115,7 @@ export async function shOnHosts(exp: string, sel: unknown, command: string, opts
 
 export interface FetchOptions {
   signal?: AbortSignal;
-  pool?: ConnectionSource;
+  session?: SshSession;
   /** Where the copies go (`<dir>/<host>/<basename>`); default results/<exp>/fetched/<UTC time>/. */
   dir?: string;
 }
@@ -123,13 +126,13 @@ export function fetchDir(exp: string, now = new Date()): string {
   return join(resultsDir(exp), 'fetched', stamp);
 }
 
-/** Copy one file from the selected hosts over SFTP; a host without the file is an error in its result. */
+/** Copy one file from the selected hosts; a host without the file is an error in its result. */
 export async function fetchFromHosts(exp: string, sel: unknown, path: string, opts: FetchOptions = {}): Promise<FetchResult[]> {
   if (typeof path !== 'string' || path === '') throw new UsageError('remote.bad_path', `path must be a file path on the hosts (got ${describe(path)})`);
   const targets = await targetsOf(exp, sel);
-  const { fetchMany } = await import('../remote/fetch.js');
+  const { fetchMany } = await import('../remote/files.js');
   return fetchMany(targets, path, opts.dir ?? fetchDir(exp), {
+    session: opts.session ?? (await openSession(exp)),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.pool ? { source: opts.pool } : {}),
   });
 }

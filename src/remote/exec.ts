@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { ClientChannel } from 'ssh2';
-import { InterruptedError, errorMessage, isGreenraceError } from '../core/errors.js';
-import { RemoteError } from './errors.js';
-import { connect, type SshConnection } from './connect.js';
+import { InterruptedError } from '../core/errors.js';
+import { shq } from '../core/shell.js';
+import { sshFailure } from './errors.js';
+import { SshSession } from './session.js';
 import type { SshTarget } from './target.js';
 
 /** What one command did on one host. Per-host failures are data here, not exceptions. */
@@ -12,45 +14,46 @@ export interface ExecResult {
   command: string;
   stdout: string;
   stderr: string;
-  /** Exit status; null when the command was killed by a signal or never ran. */
+  /** Exit status; null when the command was killed by a signal, timed out or never ran. */
   code: number | null;
   /** Signal name when killed by one (e.g. SIGTERM). */
   signal?: string;
-  /** Why the command could not run (connection, authentication, host key, timeout). */
-  error?: { code: string; message: string };
-  /** True when it was cancelled (Ctrl-C, timeout) and its remote process group was killed. */
+  /** Why the command could not run (connection, authentication, host key) or was stopped (timeout). */
+  error?: { code: string; message: string; hint?: string };
+  /** True when it was cancelled (abort, timeout) and its remote process group was killed. */
   cancelled?: boolean;
+  /** True when it outlived `timeoutMs` (and was killed). */
+  timedOut?: boolean;
   /** True when output went over `maxBuffer` and was cut. */
   truncated?: boolean;
   durationMs: number;
 }
 
 export interface ExecOptions {
-  /** Cancels the command: the channel is closed and the remote process group is killed. */
+  /** Cancels the command: its remote process group is killed, then the local ssh. */
   signal?: AbortSignal;
   /** Kill the command after this many milliseconds. */
   timeoutMs?: number;
-  /** Connection timeout (ms) when a connection has to be opened. */
-  connectTimeoutMs?: number;
   /** Live output, as it arrives. */
   onData?: (host: string, stream: 'stdout' | 'stderr', chunk: string) => void;
+  /** Given to the command's stdin (then closed); without it stdin is empty. */
+  input?: string | Uint8Array;
   /** Bytes kept per stream (default 8 MiB). */
   maxBuffer?: number;
+  /** Connections shared between commands; without it, one private session for this call. */
+  session?: SshSession;
+  /** Write stdout (bytes) to this file instead of keeping it (fetch). */
+  stdoutFile?: string;
 }
 
 const MARK = '@@greenrace-pgid ';
-
-/** Quote a string for a POSIX shell. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The command as sent: run in its own session (setsid) so that cancelling can kill its whole process
  * group; the group id is announced on the first stderr line and stripped from the output.
  */
 export function wrapCommand(command: string): string {
-  return `exec setsid -w /bin/sh -c ${shQuote(`printf '${MARK}%s\\n' "$$" >&2; exec /bin/sh -c "$1"`)} gr-sh ${shQuote(command)}`;
+  return `exec setsid -w /bin/sh -c ${shq(`printf '${MARK}%s\\n' "$$" >&2; exec /bin/sh -c "$1"`)} gr-sh ${shq(command)}`;
 }
 
 /**
@@ -72,70 +75,93 @@ function signalName(n: number): string | undefined {
   return Object.keys(sigs).find((k) => sigs[k] === n);
 }
 
-function openExec(conn: SshConnection, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) =>
-    conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))),
-  );
-}
-
-/** Run a short command to completion (used for the kill); resolves on close or after `ms`. */
-async function runQuiet(conn: SshConnection, command: string, ms: number): Promise<void> {
-  let ch: ClientChannel;
-  try {
-    ch = await openExec(conn, command);
-  } catch {
-    return;
-  }
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      ch.close();
-      resolve();
-    }, ms);
-    ch.on('data', () => undefined);
-    ch.stderr.on('data', () => undefined);
-    ch.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    ch.end();
+/** Run ssh for `remote` (already wrapped) and wait for it; a small command, its output ignored. */
+function runQuiet(session: SshSession, t: SshTarget, remote: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const p = spawn('ssh', session.argv(t, remote), { stdio: 'ignore' });
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.once('close', () => (clearTimeout(timer), resolve()));
+    p.once('error', () => (clearTimeout(timer), resolve()));
   });
 }
 
-/** Run one command on an open connection. Rejects only when the channel cannot be opened. */
-export async function execOn(conn: SshConnection, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-  const t = conn.target;
+interface Collected {
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+/** Run one command on one target; never throws for host problems (they land in `error`). */
+export async function execTarget(target: SshTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const own = opts.session ? undefined : new SshSession();
+  try {
+    return await execWith(opts.session ?? own!, target, command, opts);
+  } finally {
+    await own?.close();
+  }
+}
+
+/** ssh's own notes about connection sharing (two commands racing to open it): not the command's output. */
+const MUX_NOTE = /^(ControlSocket .* already exists, disabling multiplexing|mux_client_[^\n]*)\r?\n/gm;
+
+async function execWith(session: SshSession, t: SshTarget, command: string, opts: ExecOptions): Promise<ExecResult> {
+  const opened = await session.firstUse(t);
+  try {
+    return await execOnce(session, t, command, opts, opened);
+  } finally {
+    opened();
+  }
+}
+
+function execOnce(session: SshSession, t: SshTarget, command: string, opts: ExecOptions, opened: () => void): Promise<ExecResult> {
   const started = Date.now();
   const max = opts.maxBuffer ?? 8 * 1024 * 1024;
   const base = { host: t.name, address: t.address, command };
-  if (opts.signal?.aborted) {
-    return { ...base, stdout: '', stderr: '', code: null, cancelled: true, durationMs: 0 };
-  }
-  let ch: ClientChannel;
-  try {
-    ch = await openExec(conn, wrapCommand(command));
-  } catch (e) {
-    throw new RemoteError('remote.channel', `cannot start a command on ${t.name}: ${errorMessage(e)}`, { hosts: [t.name], cause: e });
-  }
-  let stdout = '';
-  let stderr = '';
-  let head = ''; // stderr until the group-id line is seen
-  let pgid: number | undefined;
-  let truncated = false;
-  let cancelled = false;
-  let killing: Promise<void> | undefined;
-  let onPgid: (() => void) | undefined;
+  if (opts.signal?.aborted) return Promise.resolve({ ...base, stdout: '', stderr: '', code: null, cancelled: true, durationMs: 0 });
+  const out: Collected = { stdout: '', stderr: '', truncated: false };
   const append = (cur: string, chunk: string): string => {
     if (cur.length + chunk.length <= max) return cur + chunk;
-    truncated = true;
+    out.truncated = true;
     return cur + chunk.slice(0, Math.max(0, max - cur.length));
   };
-  const onStderr = (s: string): void => {
-    stderr = append(stderr, s);
-    if (s) opts.onData?.(t.name, 'stderr', s);
-  };
   return new Promise<ExecResult>((resolve) => {
-    let exitCode: number | null = null;
-    let exitSignal: string | undefined;
+    const child = spawn('ssh', session.argv(t, wrapCommand(command)), { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let file: WriteStream | undefined;
+    if (opts.stdoutFile) {
+      file = createWriteStream(opts.stdoutFile);
+      child.stdout!.pipe(file);
+    } else {
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (s: string) => {
+        out.stdout = append(out.stdout, s);
+        opts.onData?.(t.name, 'stdout', s);
+      });
+    }
+    let head = ''; // stderr until the group-id line is seen
+    let pgid: number | undefined;
+    let cancelled = false;
+    let timedOut = false;
+    let killing: Promise<void> | undefined;
+    let onPgid: (() => void) | undefined;
+    const onStderr = (s: string): void => {
+      out.stderr = append(out.stderr, s);
+      if (s) opts.onData?.(t.name, 'stderr', s);
+    };
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      if (pgid !== undefined) return onStderr(s);
+      // Until the group-id line arrives (ssh's own messages may come first), stderr is held back.
+      head += s;
+      const i = head.indexOf(MARK);
+      const end = i < 0 ? -1 : head.indexOf('\n', i);
+      if (end < 0) return;
+      pgid = Number(head.slice(i + MARK.length, end)) || -1;
+      const rest = (head.slice(0, i) + head.slice(end + 1)).replace(MUX_NOTE, '');
+      head = '';
+      opened();
+      onPgid?.();
+      onStderr(rest);
+    });
     const cancel = (): void => {
       if (cancelled) return;
       cancelled = true;
@@ -144,142 +170,86 @@ export async function execOn(conn: SshConnection, command: string, opts: ExecOpt
           // The group id comes with the first bytes; wait a little for it before giving up on the kill.
           await new Promise<void>((r) => {
             const tm = setTimeout(r, 2000);
-            onPgid = () => {
-              clearTimeout(tm);
-              r();
-            };
+            onPgid = () => (clearTimeout(tm), r());
           });
         }
-        if (pgid !== undefined) await runQuiet(conn, killCommand(pgid), 5000);
-        ch.close();
+        if (pgid !== undefined && pgid > 0) await runQuiet(session, t, killCommand(pgid), 8000);
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        child.kill('SIGTERM');
       })();
     };
-    const timer = opts.timeoutMs ? setTimeout(cancel, opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          cancel();
+        }, opts.timeoutMs)
+      : undefined;
     const onAbort = (): void => cancel();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    ch.setEncoding('utf8');
-    ch.stderr.setEncoding('utf8');
-    ch.on('data', (s: string) => {
-      stdout = append(stdout, s);
-      opts.onData?.(t.name, 'stdout', s);
-    });
-    ch.stderr.on('data', (s: string) => {
-      if (pgid !== undefined) return onStderr(s);
-      head += s;
-      const nl = head.indexOf('\n');
-      if (nl < 0) return;
-      const first = head.slice(0, nl);
-      const rest = head.slice(nl + 1);
-      head = '';
-      if (first.startsWith(MARK)) {
-        pgid = Number(first.slice(MARK.length)) || undefined;
-        onPgid?.();
-        onStderr(rest);
-      } else {
-        // No marker: setsid is missing or the login shell printed something first. Keep it all.
-        pgid = -1;
-        onStderr(first + '\n' + rest);
-      }
-    });
-    ch.on('exit', (code: number | null, sig?: string) => {
-      exitCode = code;
-      if (sig) exitSignal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
-    });
-    ch.once('close', () => {
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input);
+    }
+    let spawnError: Error | undefined;
+    child.once('error', (e) => (spawnError = e));
+    child.once('close', (exit: number | null) => {
       void (async () => {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         if (killing) await killing;
-        if (head) onStderr(head);
-        let code = exitCode;
-        let sig = exitSignal;
-        const m = SETSID_SIGNALLED.exec(stderr);
-        if (m && code !== null) {
-          // `setsid -w` reports a child killed by a signal with the raw wait status as exit code.
-          stderr = stderr.replace(SETSID_SIGNALLED, '');
-          sig = signalName(code & 0x7f);
+        if (file) await new Promise<void>((r) => (file!.writableFinished ? r() : file!.once('finish', () => r())));
+        if (head) onStderr(head.replace(MUX_NOTE, ''));
+        let code: number | null = cancelled ? null : exit;
+        let sig: string | undefined;
+        const m = SETSID_SIGNALLED.exec(out.stderr);
+        if (m && exit !== null) {
+          // `setsid -w` reports a child killed by a signal with the signal number as its exit code.
+          out.stderr = out.stderr.replace(SETSID_SIGNALLED, '');
+          sig = signalName(exit & 0x7f);
           code = null;
         }
-        if (pgid === -1 && /setsid: (not found|command not found)|setsid: No such file/.test(stderr)) {
-          // Old host without util-linux setsid: say so, once.
-          stderr += '\n(greenrace: this host has no setsid; install util-linux)';
+        const r: ExecResult = { ...base, stdout: out.stdout, stderr: out.stderr, code, durationMs: Date.now() - started };
+        if (spawnError) r.error = { code: 'remote.no_ssh', message: `cannot run ssh on this machine: ${spawnError.message}` };
+        else if (pgid === undefined && exit === 255 && !cancelled) {
+          r.error = sshFailure(t, out.stderr);
+          r.code = null;
+        } else if (pgid === undefined && /setsid: (not found|command not found)|setsid: No such file/.test(out.stderr)) {
+          r.stderr += '\n(greenrace: this host has no setsid; install util-linux)';
         }
-        const r: ExecResult = { ...base, stdout, stderr, code, durationMs: Date.now() - started };
         if (sig) r.signal = sig;
         if (cancelled) r.cancelled = true;
-        if (truncated) r.truncated = true;
-        if (cancelled && opts.timeoutMs && !opts.signal?.aborted) {
-          r.error = { code: 'remote.timeout', message: `${t.name}: command timed out after ${opts.timeoutMs / 1000} s and was killed` };
+        if (timedOut) {
+          r.timedOut = true;
+          if (!opts.signal?.aborted) r.error = { code: 'remote.timeout', message: `${t.name}: command timed out after ${(opts.timeoutMs ?? 0) / 1000} s and was killed` };
         }
+        if (out.truncated) r.truncated = true;
         resolve(r);
       })();
     });
-    ch.end(); // no stdin
   });
-}
-
-/** A source of connections: a pool (kept open between calls) or one-shot connections. */
-export interface ConnectionSource {
-  get(target: SshTarget, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<SshConnection>;
-  /** Called after use; one-shot sources close the connection here. */
-  release(conn: SshConnection): void;
-}
-
-export const oneShot: ConnectionSource = {
-  get: (t, o) => connect(t, o),
-  release: (c) => c.close(),
-};
-
-/** Run a command on one target; never throws for host problems (they land in `error`). */
-export async function execTarget(target: SshTarget, command: string, opts: ExecOptions & { source?: ConnectionSource } = {}): Promise<ExecResult> {
-  const source = opts.source ?? oneShot;
-  const started = Date.now();
-  let conn: SshConnection;
-  try {
-    conn = await source.get(target, { ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.connectTimeoutMs ?? 10_000 });
-  } catch (e) {
-    const r: ExecResult = { host: target.name, address: target.address, command, stdout: '', stderr: '', code: null, durationMs: Date.now() - started };
-    if (e instanceof InterruptedError) r.cancelled = true;
-    else r.error = { code: isGreenraceError(e) ? e.code : 'remote.connect', message: errorMessage(e) };
-    return r;
-  }
-  try {
-    return await execOn(conn, command, opts);
-  } catch (e) {
-    return {
-      host: target.name,
-      address: target.address,
-      command,
-      stdout: '',
-      stderr: '',
-      code: null,
-      error: { code: isGreenraceError(e) ? e.code : 'remote.channel', message: errorMessage(e) },
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    source.release(conn);
-  }
 }
 
 /**
  * Run one command on many hosts in parallel. Resolves with one result per target, in order.
  * When `signal` aborts, every remote command is killed first, then it rejects with InterruptedError.
  */
-export async function execMany(
-  targets: SshTarget[],
-  command: string,
-  opts: ExecOptions & { source?: ConnectionSource; concurrency?: number } = {},
-): Promise<ExecResult[]> {
+export async function execMany(targets: SshTarget[], command: string, opts: ExecOptions & { concurrency?: number } = {}): Promise<ExecResult[]> {
+  const own = opts.session ? undefined : new SshSession();
+  const session = opts.session ?? own!;
   const limit = Math.max(1, opts.concurrency ?? 32);
   const results: ExecResult[] = new Array(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++;
-      results[i] = await execTarget(targets[i]!, command, opts);
+      results[i] = await execWith(session, targets[i]!, command, opts);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, targets.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, targets.length) }, worker));
+  } finally {
+    await own?.close();
+  }
   if (opts.signal?.aborted) {
     throw new InterruptedError(`interrupted: "${command}" was stopped on ${targets.map((t) => t.name).join(', ')}`);
   }

@@ -1,7 +1,10 @@
-/** SSH to experiment hosts (ssh2): run commands in parallel, cancel them, fetch files. */
-export { connect, type SshConnection, type ConnectOptions } from './connect.js';
-export { execOn, execTarget, execMany, shQuote, wrapCommand, oneShot, type ExecResult, type ExecOptions, type ConnectionSource } from './exec.js';
-export { fetchFrom, fetchMany, type FetchResult, type FetchOptions } from './fetch.js';
-export { SshPool } from './pool.js';
-export { targetFromHost, type SshTarget, type TargetDefaults } from './target.js';
-export { RemoteError } from './errors.js';
+/**
+ * The one SSH stack (OpenSSH): run commands on hosts in parallel (streamed, with stdin, timeouts and
+ * cancellation that kills the remote process group), copy files both ways, share connections with
+ * the experiment's Ansible. Why OpenSSH: docs/architecture.md.
+ */
+export { execTarget, execMany, wrapCommand, killCommand, type ExecResult, type ExecOptions } from './exec.js';
+export { fetchFile, fetchMany, putFile, type FetchResult, type FileOptions } from './files.js';
+export { SshSession, ansibleControlPath, type SessionOptions } from './session.js';
+export { targetFromHost, sshOptions, parseJumpSpec, type SshTarget, type TargetDefaults } from './target.js';
+export { RemoteError, sshFailure } from './errors.js';

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Host } from '../core/types.js';
+import { splitArgs } from '../core/shell.js';
+import { sshCommonArgs } from '../core/ssh-options.js';
 
 /** Where and how to reach one host over SSH. */
 export interface SshTarget {
@@ -10,38 +9,27 @@ export interface SshTarget {
   address: string;
   port: number;
   user: string;
-  /** Private key file; without it, the SSH agent and then ~/.ssh/id_{ed25519,ecdsa,rsa} are tried. */
+  /** Private key file; without it, ssh tries the agent and ~/.ssh/id_* as usual. */
   keyFile?: string;
   /**
-   * known_hosts file the server key must be listed in. Without it, ~/.ssh/known_hosts is used when it
-   * lists the host; an unlisted host is then accepted (as `StrictHostKeyChecking=accept-new`, without writing).
+   * known_hosts file the server key must be listed in. Without it, ~/.ssh/known_hosts is used and an
+   * unlisted host is accepted (`StrictHostKeyChecking=accept-new`), as the static platform's probe does.
    */
   knownHostsFile?: string;
   /** Refuse hosts missing from `knownHostsFile` (default true when a file is given). */
   strictHostKeyChecking?: boolean;
-  /** Reach this host through another one (`ssh -J`), e.g. access.grid5000.fr. */
+  /** Reach this host through another one, e.g. access.grid5000.fr (a ProxyCommand with the jump's own options). */
   jump?: SshTarget;
+  /**
+   * The host's own ssh options, passed to ssh verbatim and in Ansible's order (its
+   * `ansible_ssh_common_args`: ProxyJump, known_hosts, ...). They win over the fields above.
+   */
+  options?: string[];
 }
 
 export interface TargetDefaults {
   /** known_hosts to use when the host does not name one (e.g. `<stateDir>/ssh/known_hosts`). */
   knownHostsFile?: string;
-}
-
-/** Split a shell-ish argument string (ansible_ssh_common_args) into words, honouring quotes. */
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  let m: RegExpExecArray | null;
-  let last = -1;
-  while ((m = re.exec(s)) !== null) {
-    const word = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? '');
-    // Adjacent pieces (`-oFoo="a b"`) join into one word.
-    if (last === m.index && out.length) out[out.length - 1] += word;
-    else out.push(word);
-    last = re.lastIndex;
-  }
-  return out;
 }
 
 /** `-o Key=Value`, `-oKey=Value`, `-o Key Value` options from ssh arguments, keys lower-cased; plus `-J`. */
@@ -62,7 +50,7 @@ export function sshOptions(args: string[]): Map<string, string> {
     }
     if (!kv) continue;
     const m = /^([A-Za-z]+)\s*[= ]\s*(.*)$/.exec(kv);
-    if (m) opts.set(m[1]!.toLowerCase(), m[2]!);
+    if (m && !opts.has(m[1]!.toLowerCase())) opts.set(m[1]!.toLowerCase(), m[2]!);
   }
   return opts;
 }
@@ -93,36 +81,26 @@ export function parseJumpSpec(spec: string, defaults: { user: string; keyFile?: 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
- * The SSH target for an inventory host: address, port, user and key from the host, plus what its
- * `ansible_ssh_common_args` say (UserKnownHostsFile, StrictHostKeyChecking, ProxyJump / -J).
+ * The SSH target for an inventory host: address, port, user and key from the host, its ssh options
+ * exactly as the inventory gives them to Ansible, and what those options say (known_hosts, strict
+ * checking, jump host) for messages.
  */
 export function targetFromHost(host: Host, defaults: TargetDefaults = {}): SshTarget {
   const vars = host.vars ?? {};
   const t: SshTarget = { name: host.name, address: host.address, port: host.port || 22, user: host.user || 'root' };
   const key = host.keyFile ?? str(vars.ansible_ssh_private_key_file);
   if (key) t.keyFile = key;
-  const opts = sshOptions(splitArgs(str(vars.ansible_ssh_common_args) ?? ''));
+  const options = splitArgs(sshCommonArgs(host) ?? '');
+  if (options.length) t.options = options;
+  const opts = sshOptions(options);
   const khf = opts.get('userknownhostsfile');
-  const grKnown = str(vars.gr_known_hosts);
-  const known = khf && khf !== '/dev/null' ? khf.split(/\s+/)[0] : (grKnown ?? defaults.knownHostsFile);
-  if (!khf && grKnown) t.strictHostKeyChecking = true;
+  const known = khf && khf !== '/dev/null' ? khf.split(/\s+/)[0] : defaults.knownHostsFile;
   if (khf === '/dev/null') t.strictHostKeyChecking = false;
   else if (known) t.knownHostsFile = known;
   const strict = opts.get('stricthostkeychecking')?.toLowerCase();
   if (strict === 'no' || strict === 'off' || strict === 'accept-new') t.strictHostKeyChecking = false;
   else if (strict === 'yes') t.strictHostKeyChecking = true;
-  const jump = opts.get('proxyjump') ?? str(vars.gr_jump);
-  if (jump && jump.toLowerCase() !== 'none') {
-    const j = parseJumpSpec(jump, { user: process.env.USER ?? 'root' });
-    // The jump host is checked against the user's ~/.ssh/known_hosts when it is listed there.
-    j.strictHostKeyChecking = false;
-    t.jump = j;
-  }
+  const jump = opts.get('proxyjump');
+  if (jump && jump.toLowerCase() !== 'none') t.jump = parseJumpSpec(jump, { user: process.env.USER ?? 'root' });
   return t;
-}
-
-/** Default private keys, in the order OpenSSH tries them. */
-export function defaultKeyFiles(): string[] {
-  const d = join(homedir(), '.ssh');
-  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(d, f)).filter((p) => existsSync(p));
 }

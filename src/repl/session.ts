@@ -3,7 +3,7 @@ import { InterruptedError, UsageError } from '../core/errors.js';
 import { loadExperiment, type LoadOptions, type LoadedExperiment } from '../config/loader.js';
 import type { Experiment } from '../config/schema/experiment.js';
 import { latestRunRecord, type RunRecord } from '../app/query.js';
-import type { SshPool } from '../app/remote.js';
+import type { SshSession } from '../app/remote.js';
 import { diffConfigs, type Change, type Override } from './overrides.js';
 import { redact, secretValues } from './redact.js';
 
@@ -19,7 +19,7 @@ export interface SessionOptions {
 }
 
 /**
- * Everything the shell's helpers share: the loaded experiment, the overrides, an SSH connection pool,
+ * Everything the shell's helpers share: the loaded experiment, the overrides, its SSH connections,
  * the last run record, and the helpers in flight (so Ctrl-C can cancel them).
  */
 export class Session {
@@ -33,7 +33,7 @@ export class Session {
   readonly color: boolean;
   confirm: (question: string) => Promise<boolean>;
   private readonly active = new Set<AbortController>();
-  private poolP: Promise<SshPool> | undefined;
+  private sessionP: Promise<SshSession> | undefined;
   private secrets: Set<string>;
 
   constructor(opts: SessionOptions) {
@@ -80,6 +80,10 @@ export class Session {
     this.loaded = next;
     this.extra = extra;
     if (switching) {
+      // Connections follow the experiment: its own Ansible control folder.
+      const old = this.sessionP;
+      this.sessionP = undefined;
+      void old?.then((x) => x.close());
       this.exp = next.experiment.name;
       this.lastRun = latestRunRecord(this.exp);
     }
@@ -121,15 +125,15 @@ export class Session {
     return n;
   }
 
-  /** The SSH connection pool (ssh2 is loaded on first use, to keep the shell's start fast). */
-  pool(): Promise<SshPool> {
-    this.poolP ??= import('../app/remote.js').then((m) => m.openPool());
-    return this.poolP;
+  /** The shell's SSH connections (the SSH code is loaded on first use, to keep the shell's start fast). */
+  ssh(): Promise<SshSession> {
+    this.sessionP ??= import('../app/remote.js').then((m) => m.openSession(this.exp));
+    return this.sessionP;
   }
 
   async close(): Promise<void> {
     this.interrupt();
-    if (this.poolP) await (await this.poolP).closeAll();
+    if (this.sessionP) await (await this.sessionP).close();
   }
 }
 

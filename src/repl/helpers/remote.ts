@@ -66,10 +66,10 @@ export const sh: HelperDef = {
       if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout > 0))) throw argError(sig, `opts.timeout must be a number of seconds > 0 (got ${describe(o.timeout)})`);
       selectHosts(s.exp, role, sig);
       return s.task(async (signal) => {
-        const [{ shOnHosts }, pool] = await Promise.all([import('../../app/remote.js'), s.pool()]);
+        const [{ shOnHosts }, session] = await Promise.all([import('../../app/remote.js'), s.ssh()]);
         const rs = await shOnHosts(s.exp, role, command, {
           signal,
-          pool,
+          session,
           ...(typeof o.timeout === 'number' ? { timeoutMs: o.timeout * 1000 } : {}),
           ...(o.stream
             ? {
@@ -87,7 +87,7 @@ export const fetch: HelperDef = {
   name: 'fetch',
   kind: 'function',
   signature: 'fetch(role, path)',
-  summary: 'copy a file from hosts (SFTP) into results/<exp>/fetched/<time>/<host>/',
+  summary: 'copy a file from hosts (over SSH) into results/<exp>/fetched/<time>/<host>/',
   details: [
     'role: control, broker, worker, all, a host name, or a list of those. path: a file on the hosts.',
     'Returns an array of {host, remotePath, localPath?, bytes?, error?}. A missing file is reported per host.',
@@ -100,8 +100,8 @@ export const fetch: HelperDef = {
       if (typeof path !== 'string' || path === '') throw argError(sig, `path must be a file path on the hosts (got ${describe(path)})`);
       selectHosts(s.exp, role, sig);
       return s.task(async (signal) => {
-        const [{ fetchFromHosts }, pool] = await Promise.all([import('../../app/remote.js'), s.pool()]);
-        const rs: FetchResult[] = await fetchFromHosts(s.exp, role, path, { signal, pool });
+        const [{ fetchFromHosts }, session] = await Promise.all([import('../../app/remote.js'), s.ssh()]);
+        const rs: FetchResult[] = await fetchFromHosts(s.exp, role, path, { signal, session });
         if (rs.every((r) => r.error)) {
           throw new GreenraceError('repl.fetch_failed', `fetch: no host gave ${path}`, { details: rs.map((r) => r.error!.message) });
         }

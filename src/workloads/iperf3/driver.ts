@@ -1,4 +1,4 @@
-import { shJoin } from '../net/exec.js';
+import { shJoin } from '../../core/shell.js';
 import type { NetDriver } from '../net/driver.js';
 import { parseIperf3 } from './parse.js';
 

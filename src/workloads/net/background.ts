@@ -1,5 +1,6 @@
 import { RunError } from '../../core/errors.js';
-import { shq, type HostExec } from './exec.js';
+import { shq } from '../../core/shell.js';
+import type { HostExec } from './exec.js';
 import type { NetHost } from './types.js';
 
 /** A program started in the background on a host, in its own process group, with a pidfile. */

@@ -26,11 +26,3 @@ export interface HostExec {
   fetch(host: NetHost, remotePath: string, localPath: string, opts?: ExecOptions): Promise<void>;
   close(): Promise<void>;
 }
-
-/** POSIX single-quote a string for sh. */
-export function shq(s: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export const shJoin = (argv: string[]): string => argv.map(shq).join(' ');

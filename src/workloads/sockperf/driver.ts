@@ -1,4 +1,4 @@
-import { shJoin } from '../net/exec.js';
+import { shJoin } from '../../core/shell.js';
 import type { NetDriver, NetParams } from '../net/driver.js';
 import { parseSockperf } from './parse.js';
 

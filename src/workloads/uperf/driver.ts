@@ -1,5 +1,6 @@
 import { RunError } from '../../core/errors.js';
-import { shJoin, type HostExec } from '../net/exec.js';
+import { shJoin } from '../../core/shell.js';
+import type { HostExec } from '../net/exec.js';
 import type { NetDriver, NetParams, PairPlan } from '../net/driver.js';
 import { putFile } from '../net/ssh-exec.js';
 import { parseUperf } from './parse.js';

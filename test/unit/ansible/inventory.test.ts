@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
-import { buildInventory, inventoryHosts, inventoryYaml, sshCommonArgs } from '../../../src/ansible/inventory.js';
+import { buildInventory, inventoryHosts, inventoryYaml } from '../../../src/ansible/inventory.js';
+import { sshCommonArgs } from '../../../src/core/ssh-options.js';
 import type { Host } from '../../../src/core/types.js';
 
 const host = (name: string, roles: Host['roles'], extra: Partial<Host> = {}): Host => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJumpSpec, splitArgs, sshOptions, targetFromHost } from '../../../src/remote/target.js';
+import { parseJumpSpec, sshOptions, targetFromHost } from '../../../src/remote/target.js';
+import { splitArgs } from '../../../src/core/shell.js';
 import type { Host } from '../../../src/core/types.js';
 
 const host = (vars: Host['vars'] = {}): Host => ({ name: 'w1', address: '10.77.0.11', port: 22, user: 'root', roles: ['worker'], vars });
@@ -32,5 +33,28 @@ describe('SSH targets from inventory hosts', () => {
     expect(splitArgs(`-o "ProxyCommand=ssh -W %h:%p gw" -oBatchMode=yes`)).toEqual(['-o', 'ProxyCommand=ssh -W %h:%p gw', '-oBatchMode=yes']);
     expect(sshOptions(['-oBatchMode=yes']).get('batchmode')).toBe('yes');
     expect(parseJumpSpec('[::1]:2200', { user: 'u' })).toMatchObject({ address: '::1', port: 2200, user: 'u' });
+  });
+});
+
+describe('connections shared with Ansible', () => {
+  it("names control sockets exactly as Ansible's ssh plugin does", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { ansibleControlPath } = await import('../../../src/remote/session.js');
+    const py = execFileSync(
+      '/usr/bin/python3',
+      ['-c', "from ansible.plugins.connection.ssh import Connection as C; print(C._create_control_path('10.77.0.11', 2222, 'root') % {'directory': '/cp'})"],
+      { encoding: 'utf8' },
+    ).trim();
+    expect(ansibleControlPath('/cp', { address: '10.77.0.11', port: 2222, user: 'root' })).toBe(py);
+  });
+
+  it('passes the inventory options to ssh in Ansible order, with the shared socket', async () => {
+    const { SshSession, ansibleControlPath } = await import('../../../src/remote/session.js');
+    const s = new SshSession({ ansibleControlDir: '/tmp/gr-cp-test' });
+    const argv = s.argv(targetFromHost(host({ ansible_ssh_common_args: '-o ProxyJump=jdoe@gw -o UserKnownHostsFile=/kh' })), 'true');
+    expect(argv).toContain('ProxyJump=jdoe@gw');
+    expect(argv).not.toContainEqual(expect.stringMatching(/^ProxyCommand=/));
+    expect(argv).toContain(`ControlPath=${ansibleControlPath('/tmp/gr-cp-test', { address: '10.77.0.11', port: 22, user: 'root' })}`);
+    expect(argv.slice(-3)).toEqual(['10.77.0.11', '--', 'true']);
   });
 });
