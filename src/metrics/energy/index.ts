@@ -2,7 +2,6 @@
  * The energy sources greenrace knows, built from an experiment's `energy` section. Platform sources
  * (Kwollect on Grid'5000) are passed in by the app layer as `extra`.
  */
-import type { Experiment } from '../../config/schema/experiment.js';
 import type { PrometheusClient } from '../prometheus.js';
 import { ModelSource, type ModelConfig } from './model.js';
 import { RaplSource } from './rapl.js';
@@ -10,9 +9,46 @@ import { ScaphandreSource } from './scaphandre.js';
 import type { EnergySource } from './source.js';
 
 export type { EnergySource, EnergyHost, EnergyWindow, HostEnergy, EnergyCoverage, EnergyQuery } from './source.js';
-export { energyAccount, toEnergyFigure, baselineFromAccount, type EnergyAccount, type Baseline, type HostAccount } from './account.js';
+export {
+  energyAccount,
+  toEnergyFigure,
+  baselineFromAccount,
+  type AccountOptions,
+  type EnergyAccount,
+  type MachineAccount,
+  type HostAccount,
+  type BaselineUse,
+  type RecordEnergy,
+} from './account.js';
+export {
+  normalizeBaseline,
+  idleJoules,
+  dynamicJoules,
+  baselineAge,
+  baselineFromMachines,
+  type Baseline,
+  type BaselineV1,
+  type MachineBaseline,
+  type BaselineAge,
+  type EnergyKind,
+} from './baseline.js';
+export { machineOf, groupByMachine } from './machines.js';
+export { hostShares, type HostShare, type AttributionBasis } from './attribution.js';
 
-export function modelConfig(energy: Experiment['energy']): ModelConfig {
+/** The parts of an experiment's `energy` section the sources read. */
+export interface EnergySettings {
+  sources: readonly string[];
+  rapl_zone: string;
+  model?: { idle_watts: number; max_watts: number } | undefined;
+  hosts: Record<string, { idle_watts: number; max_watts: number }>;
+}
+/** What `energySources` needs of an experiment: its energy section and the scrape interval. */
+export interface EnergyExperiment {
+  energy: EnergySettings;
+  monitoring: { scrape_interval: number };
+}
+
+export function modelConfig(energy: EnergySettings): ModelConfig {
   const cfg: ModelConfig = { hosts: {} };
   if (energy.model) cfg.default = { idleWatts: energy.model.idle_watts, maxWatts: energy.model.max_watts };
   for (const [h, m] of Object.entries(energy.hosts)) cfg.hosts![h] = { idleWatts: m.idle_watts, maxWatts: m.max_watts };
@@ -24,7 +60,7 @@ export function modelConfig(energy: Experiment['energy']): ModelConfig {
  * `extra` holds platform sources by name (e.g. `{ kwollect: source }`); a listed source that is
  * neither built in nor given is skipped.
  */
-export function energySources(exp: Pick<Experiment, 'energy' | 'monitoring'>, prom: PrometheusClient, extra: Record<string, EnergySource> = {}): EnergySource[] {
+export function energySources(exp: EnergyExperiment, prom: PrometheusClient, extra: Record<string, EnergySource> = {}): EnergySource[] {
   const step = exp.monitoring.scrape_interval;
   const out: EnergySource[] = [];
   exp.energy.sources.forEach((name, i) => {

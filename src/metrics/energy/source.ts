@@ -1,8 +1,8 @@
 /**
  * The energy source interface. Every way of turning a time window into joules for a set of hosts
  * (Scaphandre, node_exporter RAPL, Kwollect wattmetres on Grid'5000, a CPU-utilisation power model)
- * implements `EnergySource`; `account.ts` asks each in order of preference and keeps, per host, the
- * best answer that has data. This interface is stable: sources outside src/metrics (the Kwollect
+ * implements `EnergySource`; `account.ts` asks each in order of preference and keeps, per physical
+ * machine, the best answer that has data. This interface is stable: sources outside src/metrics (the Kwollect
  * source in src/platforms/g5k/) are written against it.
  */
 
@@ -25,6 +25,11 @@ export interface EnergyHost {
   instances?: string[];
   /** Site-specific identifiers a source may need (e.g. the Grid'5000 node name and site for Kwollect). */
   attributes?: Record<string, string>;
+  /**
+   * The physical machine it runs on (`Host.machine`, set by the platform). Hosts with the same value
+   * read the same counters and are accounted once; absent: the host is its own machine.
+   */
+  machine?: string;
 }
 
 /** How much of the window a host's figure is backed by data. */
