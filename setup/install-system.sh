@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 PKGS=(ansible ansible-core openssh-server openssh-client iproute2 iputils-ping procps psmisc curl
-      prometheus prometheus-node-exporter prometheus-pushgateway iperf3 sockperf nginx-light wrk
+      prometheus prometheus-node-exporter prometheus-pushgateway iperf3 sockperf nginx-light wrk netperf
       openjdk-17-jre-headless maven)
 if [ "${1:-}" = "--tests" ]; then PKGS+=(tmux ansible-lint yamllint jq); fi
 missing=()
@@ -24,6 +24,13 @@ else
   echo "system packages: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  if printf '%s\n' "${missing[@]}" | grep -qx netperf; then
+    # netperf 2.7 is in Debian's non-free component: enabled for this one package (pinned), the
+    # same step the net_tools role runs on hosts.
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    nf="$(bash "$here/ansible/roles/net_tools/files/apt-non-free-only.sh" netperf)"
+    echo "system packages: netperf from Debian non-free, pinned so nothing else comes from there ($nf)"
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "system packages: done"
 fi

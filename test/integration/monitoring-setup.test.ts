@@ -1,7 +1,7 @@
 /**
  * `setup` with the monitoring services on the local platform (3 namespace hosts on 10.81.0.0/24),
  * through the CLI as a user runs it: every target up within a bounded time, a pushed metric read
- * back through Prometheus, `status` showing target health, `baseline` giving idle watts per host
+ * back through Prometheus, `status` showing target health, `baseline` giving idle watts per machine
  * with their source, a second `setup` changing nothing in the monitoring roles, and `killjob`
  * leaving no exporter, Pushgateway or Prometheus process behind.
  */
@@ -128,11 +128,14 @@ describe('monitoring stack through setup on the local platform', () => {
     const rows = r.stdout.split('\n').filter((l) => /^mon-setup|^\S+\s+\d+\.\d\s+model/.test(l));
     expect(rows).toHaveLength(3);
     const b = JSON.parse(readFileSync(join(home.stateDir(EXP), 'baseline.json'), 'utf8'));
+    // Per machine (schema /2): every host maps to a machine that has idle watts.
+    expect(b.schema).toBe('greenrace.baseline/2');
     expect(Object.keys(b.hosts)).toHaveLength(3);
-    for (const h of Object.values(b.hosts) as Array<{ watts: number; source: string }>) {
-      expect(h.source).toBe('model');
-      expect(h.watts).toBeGreaterThanOrEqual(20);
-      expect(h.watts).toBeLessThanOrEqual(60);
+    for (const m of Object.values(b.hosts) as string[]) expect(b.machines[m]).toBeDefined();
+    for (const m of Object.values(b.machines) as Array<{ watts: number; source: string }>) {
+      expect(m.source).toBe('model');
+      expect(m.watts).toBeGreaterThanOrEqual(20);
+      expect(m.watts).toBeLessThanOrEqual(60);
     }
   });
 
