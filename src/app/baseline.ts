@@ -11,6 +11,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../core/files.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import { PrometheusClient } from '../metrics/prometheus.js';
 import { energyAccount, energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
+import { platformEnergySources } from '../platforms/index.js';
 import { experimentNameOf, readState, type ExperimentState } from './state.js';
 
 export const baselinePath = (dir: string): string => join(dir, 'baseline.json');
@@ -36,11 +37,7 @@ export async function energyContext(ref: string): Promise<EnergyContext> {
       hint: 'list node_exporter, prometheus and pushgateway under `services` in the experiment file, then run setup again',
     });
   const prom = new PrometheusClient(url);
-  const extra: Record<string, EnergySource> = {};
-  if (st.platformKind === 'g5k' && st.experimentSnapshot.energy.sources.includes('kwollect')) {
-    const { kwollectSourceFor } = await import('../platforms/g5k/energy-source.js');
-    extra.kwollect = kwollectSourceFor(st.platform.data, st.experimentSnapshot);
-  }
+  const extra = await platformEnergySources(st.platform, st.experimentSnapshot.platform);
   const sources = energySources(st.experimentSnapshot, prom, extra);
   const hosts: EnergyHost[] = st.platform.hosts.map((h) => ({
     name: h.name,

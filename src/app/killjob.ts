@@ -9,8 +9,8 @@ import { ansibleCfgPath, inventoryPath } from '../ansible/config.js';
 import { runPlaybook } from '../ansible/runner.js';
 import { GreenraceError, InterruptedError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
-import type { PlatformKind, ServiceName } from '../core/types.js';
-import { platformFor } from '../platforms/index.js';
+import type { ServiceName } from '../core/types.js';
+import { PLATFORM_KINDS, platformFor, type PlatformKind } from '../platforms/index.js';
 import { orderedServices, planServices } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
@@ -33,8 +33,6 @@ export interface KilljobOutcome {
   warnings: string[];
   elapsedMs: number;
 }
-
-const KINDS: PlatformKind[] = ['local', 'static', 'g5k'];
 
 /** Whether setup got far enough that services may be running on the hosts. */
 function servicesMayRun(st: ExperimentState): boolean {
@@ -110,7 +108,7 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
     if (closed.length) progress(`closed ${closed.length} ssh control connection${closed.length > 1 ? 's' : ''}`);
 
     // The platform from the state; without a readable state, each platform releases what its own files name.
-    const kinds = st ? [st.platformKind] : KINDS;
+    const kinds = st ? [st.platformKind] : PLATFORM_KINDS;
     for (const kind of kinds) {
       let platform;
       try {

@@ -13,8 +13,8 @@ import { loadExperiment } from '../config/loader.js';
 import type { Experiment } from '../config/schema/experiment.js';
 import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
-import type { PlatformKind, ServiceName } from '../core/types.js';
-import { platformFor } from '../platforms/index.js';
+import type { ServiceName } from '../core/types.js';
+import { platformFor, type PlatformKind } from '../platforms/index.js';
 import type { PlatformHandle, ReserveRequest } from '../platforms/platform.js';
 import { orderedServices, planServices, type ServicePlan } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
@@ -117,8 +117,8 @@ export async function setupDryRun(opts: SetupOptions): Promise<DryRunOutcome> {
   const dir = stateDirOf(experiment.name);
   const platform = await platformFor(experiment.platform.kind);
   const plan = await platform.plan(reserveRequest(experiment, files, dir, opts));
-  // Data folders and the controller address are assigned at reservation; the local platform's hosts share this filesystem.
-  const handleLike: PlatformHandle = { kind: experiment.platform.kind, data: {}, hosts: plan.hosts, dataDirs: {}, sharedFilesystem: experiment.platform.kind === 'local' };
+  // Data folders and the controller address are assigned at reservation.
+  const handleLike: PlatformHandle = { kind: experiment.platform.kind, data: {}, hosts: plan.hosts, dataDirs: {}, sharedFilesystem: plan.sharedFilesystem };
   const inv = inventoryOf(experiment.name, dir, handleLike);
   return {
     kind: 'dry-run',

@@ -10,7 +10,8 @@ import type { Experiment } from '../config/schema/experiment.js';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/files.js';
 import { stateDir } from '../core/paths.js';
-import type { PlatformKind, ServiceName } from '../core/types.js';
+import type { ServiceName } from '../core/types.js';
+import type { PlatformKind } from '../platforms/registry.js';
 import type { PlatformHandle } from '../platforms/platform.js';
 
 export const STATE_VERSION = 1;

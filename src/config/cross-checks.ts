@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { crossCheckPlatform } from '../platforms/section.js';
 import type { Experiment } from './schema/experiment.js';
 
 /** Checks that span several keys. `where(path)` names the file or flag a key came from. */
@@ -25,8 +26,5 @@ export function crossChecks(e: Experiment, where: (path: string) => string): voi
   if (rf !== undefined && rf > r.broker) fail('ingest.replication_factor', `is ${rf} but there are only ${r.broker} broker hosts`);
   if (e.energy.model && e.energy.model.max_watts < e.energy.model.idle_watts)
     fail('energy.model.max_watts', 'must not be below energy.model.idle_watts');
-  if (e.platform.kind === 'static' && !e.platform.static.inventory)
-    fail('platform.static.inventory', 'the static platform needs an inventory file (or --inventory FILE)');
-  if (e.platform.kind === 'g5k' && !e.platform.g5k?.site && !e.platform.g5k?.cluster)
-    fail('platform.g5k', 'the g5k platform needs a site or a cluster');
+  crossCheckPlatform(e.platform, fail);
 }

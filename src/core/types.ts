@@ -14,8 +14,6 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-export type PlatformKind = 'local' | 'static' | 'g5k';
-
 /** One machine the experiment runs on, as Ansible reaches it. */
 export interface Host {
   /** Inventory name (unique in the experiment), e.g. `gr3f-1`. */
@@ -30,6 +28,13 @@ export interface Host {
   keyFile?: string;
   /** Roles this host plays. */
   roles: Role[];
+  /**
+   * The physical machine the host runs on, set by the platform that hands the host out: hosts with
+   * the same value share one machine's power, so energy is accounted per machine, not per host.
+   * local: this machine's name for every namespace host; static: the inventory's `machine:` key,
+   * else the host's address; g5k: the node's fqdn. Absent only in state written by older versions.
+   */
+  machine?: string;
   /** Extra per-host inventory variables (ansible_ssh_common_args, jump host, ...). */
   vars?: Record<string, string | number | boolean>;
   /**

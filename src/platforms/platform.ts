@@ -1,9 +1,23 @@
-import type { Experiment } from '../config/schema/experiment.js';
-import type { Host, PlatformKind, RoleSizes } from '../core/types.js';
+/**
+ * What every platform is: the `Platform` a use case drives (plan, reserve, status, release) and the
+ * `PlatformModule` each platform folder's index.ts exports for the registry (kind, config section,
+ * cross-check, energy sources, and `create()`, which loads the platform's code on first use).
+ */
+import type { z } from 'zod';
+import type { Host, RoleSizes } from '../core/types.js';
+import type { EnergySource } from '../metrics/energy/source.js';
+import type { PlatformKind } from './registry.js';
+import type { PlatformSection } from './section.js';
+
+/** What a platform sees of the experiment: its name and its `platform` section. */
+export interface PlatformExperiment {
+  name: string;
+  platform: PlatformSection;
+}
 
 /** What `setup` asks a platform for. */
 export interface ReserveRequest {
-  experiment: Experiment;
+  experiment: PlatformExperiment;
   /** Hosts wanted per role (the experiment's roles after `--workers`). */
   roles: RoleSizes;
   /** `.greenrace/<exp>/`: the platform keeps its files (keys, per-host dirs, logs) under it. */
@@ -28,6 +42,7 @@ export interface PlatformHandle {
   kind: PlatformKind;
   /** Platform-specific data: job ids, namespace names, subnet, ... (no secrets). */
   data: Record<string, unknown>;
+  /** Every host carries `machine`: hosts with the same value run on one physical machine. */
   hosts: Host[];
   /**
    * The address of this machine as the hosts see it, where they can reach services run here
@@ -56,6 +71,8 @@ export interface PlatformPlan {
   lines: string[];
   /** The hosts that would be handed out (addresses may be predicted). */
   hosts: Host[];
+  /** Whether the hosts would share this machine's filesystem (as the handle's `sharedFilesystem`). */
+  sharedFilesystem: boolean;
 }
 
 export interface Platform {
@@ -72,4 +89,27 @@ export interface Platform {
   status(handle: PlatformHandle): Promise<HostStatus[]>;
   /** Give everything back. Idempotent; works from a partial handle or none (then from what is on disk). */
   release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void): Promise<void>;
+}
+
+/** Reports a cross-check failure at a key of the platform's section (`''`: the section itself). */
+export type SectionFail = (key: string, message: string) => never;
+
+/**
+ * One platform, as its folder's index.ts exports it. Only cheap things load with it (the config
+ * section's schema); the platform's code loads in `create()` and `energySources()`.
+ */
+export interface PlatformModule<K extends string = string, S extends z.ZodType = z.ZodType> {
+  kind: K;
+  /** One line for help and docs. */
+  description: string;
+  /** Its section under `platform.<kind>` in an experiment file (defaults included). */
+  schema: S;
+  /** Checks across keys of its section, run when it is the experiment's platform. */
+  crossCheck?(section: z.output<S>, fail: SectionFail): void;
+  create(): Promise<Platform>;
+  /**
+   * Energy sources this platform offers besides the host-level ones every platform has through
+   * Prometheus (Scaphandre, RAPL, the model), by the name `energy.sources` lists them under.
+   */
+  energySources(handle: PlatformHandle, section: z.output<S>): Promise<Record<string, EnergySource>>;
 }

@@ -16,9 +16,9 @@ import { experimentSchema, type Experiment } from '../../src/config/schema/exper
 import type { RoleSizes } from '../../src/core/types.js';
 import { platformFor } from '../../src/platforms/index.js';
 import type { PlatformHandle } from '../../src/platforms/platform.js';
-import type { LocalHandleData } from '../../src/platforms/local/platform.js';
+import type { LocalHandleData } from '../../src/platforms/local/handle.js';
 import { readIntent } from '../../src/platforms/local/intent.js';
-import { REGISTRY_DIR, claimsOf } from '../../src/platforms/local/registry.js';
+import { REGISTRY_DIR, claimsOf } from '../../src/platforms/local/claims.js';
 
 export interface TestCluster {
   name: string;

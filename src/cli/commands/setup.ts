@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
+import { PLATFORM_KINDS, type PlatformKind } from '../../platforms/registry.js';
 import { collect, intOption } from '../options.js';
 import { bold, dim, table } from '../output.js';
 
 export interface SetupFlags {
   workers?: number;
-  platform?: 'local' | 'static' | 'g5k';
+  platform?: PlatformKind;
   inventory?: string;
   cluster?: string;
   set: string[];
@@ -48,7 +49,7 @@ export function registerSetup(program: Command): void {
     .description('get the hosts of an experiment and prepare them with Ansible (SSH, facts, metadata, services)')
     .argument('<exp>', 'experiment name (experiments/<exp>.yaml) or path to a YAML file')
     .option('--workers <n>', 'number of worker hosts (roles.worker, at least 1)', intOption('--workers', 1, 1000))
-    .addOption(new Option('--platform <kind>', 'where the hosts come from (platform.kind)').choices(['local', 'static', 'g5k']))
+    .addOption(new Option('--platform <kind>', 'where the hosts come from (platform.kind)').choices(PLATFORM_KINDS))
     .option('--inventory <file>', 'Ansible YAML inventory of existing hosts (platform.static.inventory)')
     .option('--cluster <name>', "Grid'5000 cluster for every role (platform.g5k.cluster; implies --platform g5k)")
     .option('--set <key.path=value>', 'override a configuration key (repeatable)', collect, [])

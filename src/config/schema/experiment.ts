@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SERVICES } from '../../core/types.js';
-import { platformSchema } from './platform.js';
+import { platformSection } from '../../platforms/section.js';
 import { monitoringSchema } from './monitoring.js';
 import { energySchema } from './energy.js';
 import { kafkaSchema, redpandaSchema } from './brokers.js';
@@ -20,7 +20,7 @@ export const experimentSchema = z.strictObject({
   /** Filled by the loader from the file name; a file may not set it. */
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lowercase letters, digits, "-" and "_" (at most 40)'),
   description: z.string().optional(),
-  platform: platformSchema,
+  platform: platformSection,
   roles: rolesSchema,
   runtime: z.enum(['host', 'k3s']).default('host'),
   services: z

@@ -1,9 +1,9 @@
 import { ConfigError } from '../../core/errors.js';
 import { ROLES } from '../../core/types.js';
 import type { RoleSizes } from '../../core/types.js';
-import type { Experiment } from '../../config/schema/experiment.js';
-import type { G5kPlatformConfig } from '../../config/schema/g5k.js';
-import { g5kPlatformSchema } from '../../config/schema/g5k.js';
+import type { PlatformExperiment } from '../platform.js';
+import type { G5kPlatformConfig } from './schema.js';
+import { g5kPlatformSchema } from './schema.js';
 import type { JobOptions, RolePlacement } from './oar.js';
 import { normaliseWalltime } from './oar.js';
 import { clusterOfNode, clusterPreset, fqdnOf, siteOfFqdn } from './presets.js';
@@ -25,11 +25,11 @@ export interface Resolved {
   unresolved: string[];
 }
 
-export function g5kConfig(exp: Experiment): G5kPlatformConfig {
+export function g5kConfig(exp: PlatformExperiment): G5kPlatformConfig {
   return exp.platform.g5k ?? g5kPlatformSchema.parse({});
 }
 
-export function defaultJobName(exp: Experiment): string {
+export function defaultJobName(exp: PlatformExperiment): string {
   return `greenrace-${exp.name}`;
 }
 
@@ -38,7 +38,7 @@ export function defaultJobName(exp: Experiment): string {
  * job options. Clusters without a preset go to `lookup` (the reference API); without `lookup` (plan)
  * their site is `site` from the config, else left unresolved.
  */
-export async function resolveRequest(exp: Experiment, roles: RoleSizes, lookup?: ClusterLookup): Promise<Resolved> {
+export async function resolveRequest(exp: PlatformExperiment, roles: RoleSizes, lookup?: ClusterLookup): Promise<Resolved> {
   const g = g5kConfig(exp);
   const key = (k: string): string => `platform.g5k.${k}`;
   const info = new Map<string, ClusterInfo | undefined>();

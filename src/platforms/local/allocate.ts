@@ -17,7 +17,7 @@ import {
   type LocalAllocation,
 } from './names.js';
 import { listLinks, listNamespaces, rootIpv4Usage } from './network.js';
-import { claim, holderOf, type Claim } from './registry.js';
+import { claim, holderOf, type Claim } from './claims.js';
 
 const TAG_ATTEMPTS = 64;
 

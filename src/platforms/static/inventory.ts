@@ -10,8 +10,9 @@
  *     worker:  { hosts: { w1: ~ } }
  * ```
  * Per host: ansible_host, ansible_user, ansible_port, ansible_ssh_private_key_file, ansible_ssh_common_args
- * (e.g. `-o ProxyJump=user@gw`), or a `jump` var (`[user@]host[:port]`, turned into ProxyJump). Every
- * error names the file and the key path.
+ * (e.g. `-o ProxyJump=user@gw`), or a `jump` var (`[user@]host[:port]`, turned into ProxyJump), and
+ * `machine`: the physical machine the host runs on, for energy accounting (hosts with the same value
+ * share one machine's power; default: the host's address). Every error names the file and the key path.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -180,7 +181,7 @@ export function parseInventory(text: string, file: string, opts: { defaultUser?:
     }
     const extra: Record<string, Scalar> = {};
     for (const [k, v] of Object.entries(vars)) {
-      if (['ansible_host', 'ansible_user', 'ansible_port', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'jump'].includes(k)) continue;
+      if (['ansible_host', 'ansible_user', 'ansible_port', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'jump', 'machine'].includes(k)) continue;
       extra[k] = v;
     }
     const jumpRaw = str(vars, 'jump', file, path);
@@ -190,7 +191,8 @@ export function parseInventory(text: string, file: string, opts: { defaultUser?:
       extra.ansible_ssh_common_args = `${common}-o ProxyJump=${jump}`;
     }
     if (typeof vars.gr_data_dir === 'string') dataDirs[name] = vars.gr_data_dir;
-    const host: Host = { name, address, port, user, roles: ROLES.filter((r) => roles.includes(r)), ...(keyFile ? { keyFile } : {}) };
+    const machine = str(vars, 'machine', file, path) ?? address;
+    const host: Host = { name, address, port, user, roles: ROLES.filter((r) => roles.includes(r)), machine, ...(keyFile ? { keyFile } : {}) };
     if (Object.keys(extra).length) host.vars = extra;
     out.push(host);
   }

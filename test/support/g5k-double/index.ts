@@ -1,15 +1,15 @@
 /**
- * The Grid'5000 API double for tests. Its runtime lives in src/platforms/g5k/double/ so that the
- * normal build (tsc over src/**) compiles it and `node dist/src/platforms/g5k/double/main.js` starts
- * it by hand; this module adds test helpers on top.
+ * The Grid'5000 API double, for tests and by hand. It is not part of the build (nothing under test/
+ * goes to dist/): tests import it from here, and `npx tsx test/support/g5k-double/main.ts` starts it
+ * as a server (see docs/g5k.md). server.ts is the double; this module adds test helpers on top.
  */
-import { G5kDouble } from '../../../src/platforms/g5k/double/server.js';
-import type { DoubleOptions } from '../../../src/platforms/g5k/double/server.js';
+import { G5kDouble } from './server.js';
+import type { DoubleOptions } from './server.js';
 import type { Clock } from '../../../src/platforms/g5k/clock.js';
 
-export { G5kDouble } from '../../../src/platforms/g5k/double/server.js';
-export type { DoubleOptions, Faults } from '../../../src/platforms/g5k/double/server.js';
-export { energyBetween, DEFAULT_CLUSTERS } from '../../../src/platforms/g5k/double/fixtures.js';
+export { G5kDouble } from './server.js';
+export type { DoubleOptions, Faults } from './server.js';
+export { energyBetween, DEFAULT_CLUSTERS } from './fixtures.js';
 
 /** A double with a stopped clock, started on a free port. */
 export async function startDouble(opts: DoubleOptions = {}): Promise<G5kDouble> {

@@ -65,7 +65,7 @@ describe('KwollectSource (EnergySource)', () => {
   afterAll(() => d.stop());
 
   it('answers one entry per host: measured for g5k nodes (address mapped), no data for others', async () => {
-    const { KwollectSource } = await import('../../../../src/platforms/g5k/energy-source.js');
+    const { KwollectSource } = await import('../../../../src/platforms/g5k/energy.js');
     const src = new KwollectSource(api(d));
     const start = d.clock.now() - 1200;
     const end = start + 900;

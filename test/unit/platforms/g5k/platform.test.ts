@@ -42,6 +42,8 @@ describe('g5k platform against the API double', () => {
     ]);
     const h0 = h.hosts[0]!;
     expect(h0.address).toBe('paravance-1.rennes.grid5000.fr');
+    // each node is its own machine, named by its fqdn
+    expect(h.hosts.map((x) => x.machine)).toEqual(h.hosts.map((x) => `${x.name}.rennes.grid5000.fr`));
     expect(h0.user).toBe('root');
     expect(String(h0.vars?.ansible_ssh_common_args)).toContain('ProxyJump=alice@access.grid5000.fr');
     const job = d.jobs.at(-1)!;

@@ -89,6 +89,8 @@ describe('nodes mapped by address_map (the double on local hosts)', () => {
       ['paravance-2', '10.99.0.12'],
       ['paravance-3', 'paravance-3.rennes.grid5000.fr'],
     ]);
+    // a mapped node is still its node: the machine is the fqdn, not the mapped address
+    expect(h.hosts.map((x) => x.machine)).toEqual(['paravance-1.rennes.grid5000.fr', 'paravance-2.rennes.grid5000.fr', 'paravance-3.rennes.grid5000.fr']);
     expect(h.hosts.map((x) => /ProxyJump=alice@access.grid5000.fr/.test(String(x.vars?.ansible_ssh_common_args)))).toEqual([false, false, true]);
     expect(h.dataDirs).toEqual(Object.fromEntries(h.hosts.map((x) => [x.name, join(stateDir, 'hosts', x.name)])));
     expect(checked.every((t) => t.controlDir !== undefined)).toBe(true);

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { experimentSchema } from '../../../../src/config/schema/experiment.js';
@@ -11,7 +11,7 @@ let local: Platform;
 
 beforeAll(async () => {
   process.env.GREENRACE_LOCAL_REGISTRY = registry;
-  local = new (await import('../../../../src/platforms/local/platform.js')).LocalPlatform();
+  local = await (await import('../../../../src/platforms/index.js')).platformFor('local');
 });
 afterEach(() => vi.restoreAllMocks());
 afterAll(() => {
@@ -47,6 +47,9 @@ describe('local platform without root', () => {
       'worker-2=10.99.7.14',
       'worker-3=10.99.7.15',
     ]);
+    // every namespace host runs on this machine: one machine for all of them
+    expect(new Set(plan.hosts.map((h) => h.machine))).toEqual(new Set([hostname()]));
+    expect(plan.sharedFilesystem).toBe(true);
     expect(existsSync(join(dir, 'state-plan'))).toBe(false);
     expect(existsSync(registry) ? readdirSync(registry) : []).toEqual([]);
   });

@@ -67,6 +67,34 @@ describe('static inventory: the seeds hosts.yaml format', () => {
     expect(inv.dataDirs).toEqual({ w1: '/data/w1' });
   });
 
+  it('machine: the host key when given (group vars too), else the address; not passed to Ansible', () => {
+    const inv = parseInventory(
+      `all:
+  children:
+    broker:
+      vars: { machine: rack1-box7 }
+      hosts:
+        vm-a: { ansible_host: 10.0.0.21 }
+        vm-b: { ansible_host: 10.0.0.22 }
+    worker:
+      hosts:
+        w1: { ansible_host: 10.0.0.31, machine: rack2-box1 }
+        w2: { ansible_host: 10.0.0.32 }
+`,
+      join(dir, 'machines.yaml'),
+      { defaultUser: 'ops' },
+    );
+    expect(inv.hosts.map((h) => [h.name, h.machine])).toEqual([
+      ['vm-a', 'rack1-box7'],
+      ['vm-b', 'rack1-box7'],
+      ['w1', 'rack2-box1'],
+      ['w2', '10.0.0.32'],
+    ]);
+    expect(inv.hosts.some((h) => h.vars && 'machine' in h.vars)).toBe(false);
+    const e = configError(() => parseInventory('all:\n  children:\n    worker:\n      hosts:\n        w1: { machine: "" }\n', join(dir, 'm2.yaml')));
+    expect(e.message).toContain('all.children.worker.hosts.w1.machine: expected a non-empty string');
+  });
+
   it('gives a host listed in two groups both roles', () => {
     const inv = parseInventory('all:\n  children:\n    control: { hosts: { one: } }\n    worker: { hosts: { one: , two: } }\n', '/x/inv.yaml', { defaultUser: 'u' });
     expect(inv.hosts.map((h) => [h.name, h.roles])).toEqual([

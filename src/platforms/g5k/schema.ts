@@ -1,4 +1,6 @@
+/** `platform.g5k`: Grid'5000, where and how to reserve, deploy and reach nodes. */
 import { z } from 'zod';
+import type { SectionFail } from '../platform.js';
 
 const ROLE_KEYS = ['control', 'broker', 'worker'] as const;
 
@@ -63,3 +65,10 @@ export const g5kPlatformSchema = z.strictObject({
 });
 
 export type G5kPlatformConfig = z.output<typeof g5kPlatformSchema>;
+
+/** The section as it sits under `platform.g5k` (absent unless the file sets it; `g5kConfig` fills the defaults). */
+export const g5kSection = g5kPlatformSchema.optional();
+
+export function crossCheck(section: G5kPlatformConfig | undefined, fail: SectionFail): void {
+  if (!section?.site && !section?.cluster) fail('', 'the g5k platform needs a site or a cluster');
+}

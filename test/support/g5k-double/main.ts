@@ -1,13 +1,15 @@
-#!/usr/bin/env node
 /**
- * Start the Grid'5000 API double by hand:
- *   node dist/src/platforms/g5k/double/main.js [--port 8085] [--speed 1] [--user alice --password-env G5K_DOUBLE_PASSWORD]
+ * Start the Grid'5000 API double by hand (from the repository root; tsx is a dev dependency):
+ *   npx tsx test/support/g5k-double/main.ts [--port 8085] [--speed 1] [--user alice --password-env G5K_DOUBLE_PASSWORD]
  *        [--anonymous-user alice] [--job-wait 20] [--deploy-seconds 20]
  *        [--map-cluster paravance --map 10.84.0.11,10.84.0.12,...] [--public-key FILE]
- *        [--fail-deploy paravance-2:2,...]
+ *        [--fail-deploy paravance-2:2,...] [--pid-file FILE]
  * It prints the API URL and, with --map, the `platform.g5k` snippet (api_url, address_map,
- * shared_filesystem, public_key) that points an experiment at it. Stops on Ctrl-C or SIGTERM.
+ * shared_filesystem, public_key) that points an experiment at it. Stops on Ctrl-C or SIGTERM. With
+ * --pid-file it writes the pid of the process serving the API there (npx and tsx run it as a child,
+ * so `$!` of the shell is not that process) and removes the file when it stops.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { G5kDouble } from './server.js';
 import { DEFAULT_CLUSTERS } from './fixtures.js';
@@ -26,14 +28,16 @@ const { values } = parseArgs({
     map: { type: 'string' },
     'public-key': { type: 'string' },
     'fail-deploy': { type: 'string' },
+    'pid-file': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: main.js [--port N] [--speed X] [--user U] [--password-env VAR] [--anonymous-user U] [--job-wait S] [--deploy-seconds S]\n' +
-      '               [--map-cluster C --map IP,IP,...] [--public-key FILE] [--fail-deploy NODE:TIMES,...]\n',
+    'usage: npx tsx test/support/g5k-double/main.ts [--port N] [--speed X] [--user U] [--password-env VAR]\n' +
+      '               [--anonymous-user U] [--job-wait S] [--deploy-seconds S]\n' +
+      '               [--map-cluster C --map IP,IP,...] [--public-key FILE] [--fail-deploy NODE:TIMES,...] [--pid-file FILE]\n',
   );
   process.exit(0);
 }
@@ -77,6 +81,8 @@ for (const item of (values['fail-deploy'] ?? '').split(',').filter(Boolean)) {
   double.faults.deployFailures = { ...double.faults.deployFailures, [node]: Number(times) };
 }
 const url = await double.start();
+const pidFile = values['pid-file'];
+if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
 process.stdout.write(`Grid'5000 API double listening at ${url} (clock speed ${values.speed})\n`);
 process.stdout.write(`control: ${url.replace(/\/stable$/, '')}/__double/{stats,advance,speed,faults,jobs,energy}\n`);
 if (mapped.length && mapCluster) {
@@ -89,6 +95,7 @@ if (mapped.length && mapCluster) {
 }
 const stop = async (): Promise<void> => {
   await double.stop();
+  if (pidFile) rmSync(pidFile, { force: true });
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -1,13 +1,13 @@
-#!/usr/bin/env node
 // Bench: a reservation whose job waits 10 minutes (double clock) before it starts.
-// Counts API calls and measures wall time. Run after `npx tsc -p tsconfig.json`:
-//   node bench/g5k/reserve-wait.mjs [--speed 60] [--wait 600]
+// Counts API calls and measures wall time. From the repository root (tsx is a dev dependency):
+//   npx tsx bench/g5k/reserve-wait.ts [--speed 60] [--wait 600]
 import { parseArgs } from 'node:util';
-import { G5kDouble } from '../../dist/src/platforms/g5k/double/server.js';
-import { G5kApi } from '../../dist/src/platforms/g5k/api.js';
-import { Secret } from '../../dist/src/platforms/g5k/credentials.js';
-import { jobSpecs } from '../../dist/src/platforms/g5k/oar.js';
-import { reserveJobs } from '../../dist/src/platforms/g5k/reservation.js';
+import type { Clock } from '../../src/platforms/g5k/clock.js';
+import { G5kApi } from '../../src/platforms/g5k/api.js';
+import { Secret } from '../../src/platforms/g5k/credentials.js';
+import { jobSpecs, type RolePlacement } from '../../src/platforms/g5k/oar.js';
+import { reserveJobs } from '../../src/platforms/g5k/reservation.js';
+import { G5kDouble } from '../../test/support/g5k-double/server.js';
 
 const { values } = parseArgs({ options: { speed: { type: 'string', default: '60' }, wait: { type: 'string', default: '600' } } });
 const speed = Number(values.speed);
@@ -16,14 +16,14 @@ const double = new G5kDouble({ speed, users: { bench: 'bench-pw' }, jobWaitSecon
 await double.start();
 const api = new G5kApi({ baseUrl: double.url, credentials: { username: 'bench', password: new Secret('bench-pw'), origin: 'bench' } });
 // The client sleeps in double time: real sleep = double seconds / speed.
-const clock = { now: () => double.clock.now(), sleep: (s) => new Promise((r) => setTimeout(r, (s * 1000) / speed)) };
-const placements = [
+const clock: Clock = { now: () => double.clock.now(), sleep: (s) => new Promise((r) => setTimeout(r, (s * 1000) / speed)) };
+const placements: RolePlacement[] = [
   { role: 'control', count: 1, site: 'rennes', cluster: 'paravance', nodes: [] },
   { role: 'broker', count: 3, site: 'rennes', cluster: 'paravance', nodes: [] },
   { role: 'worker', count: 2, site: 'rennes', cluster: 'paravance', nodes: [] },
 ];
 const specs = jobSpecs(placements, { name: 'bench-wait', walltime: '02:00:00', queue: 'default', types: ['deploy'] });
-const lines = [];
+const lines: string[] = [];
 const t0 = performance.now();
 const d0 = double.clock.now();
 const { jobs } = await reserveJobs(specs, { api, clock, user: 'bench', progress: (l) => lines.push(l) });
@@ -34,7 +34,7 @@ await double.stop();
 const out = {
   job_wait_double_s: wait,
   speed,
-  state: jobs[0].state,
+  state: jobs[0]!.state,
   api_calls_client: api.calls,
   api_calls_seen_by_double: Object.values(byEndpoint).reduce((a, b) => a + b, 0),
   by_endpoint: byEndpoint,

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'plt-reg-'));
-let reg: typeof import('../../../../src/platforms/local/registry.js');
+let reg: typeof import('../../../../src/platforms/local/claims.js');
 
 beforeAll(async () => {
   process.env.GREENRACE_LOCAL_REGISTRY = join(dir, 'registry');
-  reg = await import('../../../../src/platforms/local/registry.js');
+  reg = await import('../../../../src/platforms/local/claims.js');
 });
 afterAll(() => {
   delete process.env.GREENRACE_LOCAL_REGISTRY;

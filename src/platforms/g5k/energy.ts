@@ -1,10 +1,12 @@
+/** Energy of Grid'5000 nodes: Kwollect as an energy source, built from a set-up experiment's g5k state. */
 import type { EnergyHost, EnergyQuery, EnergySource, HostEnergy } from '../../metrics/energy/source.js';
 import { noData } from '../../metrics/energy/source.js';
-import type { Experiment } from '../../config/schema/experiment.js';
+import type { PlatformHandle } from '../platform.js';
 import { G5kApi } from './api.js';
 import { insideGrid5000, loadCredentials } from './credentials.js';
 import { kwollectEnergy } from './kwollect.js';
 import type { KwollectOptions } from './kwollect.js';
+import type { G5kPlatformConfig } from './schema.js';
 
 /** The node fqdn of an energy host: attributes.g5k_fqdn (the inventory var), else a grid5000.fr name or address. */
 export function fqdnOfEnergyHost(h: EnergyHost): string | undefined {
@@ -75,10 +77,10 @@ export class KwollectSource implements EnergySource {
  * recorded (`.greenrace/<exp>/g5k.json`, also the handle's data), credentials as for setup (built on
  * first use, never logged), the power metric from `platform.g5k.energy_metric`.
  */
-export function kwollectSourceFor(data: Record<string, unknown> | undefined, experiment?: Pick<Experiment, 'platform'>): KwollectSource {
-  const apiUrl = typeof data?.apiUrl === 'string' ? data.apiUrl : (experiment?.platform.g5k?.api_url ?? undefined);
-  const timeout = typeof data?.apiTimeout === 'number' ? data.apiTimeout : (experiment?.platform.g5k?.api_timeout ?? 30);
-  const metric = experiment?.platform.g5k?.energy_metric ?? 'auto';
+export function kwollectSourceFor(data: Record<string, unknown> | undefined, section?: G5kPlatformConfig): KwollectSource {
+  const apiUrl = typeof data?.apiUrl === 'string' ? data.apiUrl : section?.api_url;
+  const timeout = typeof data?.apiTimeout === 'number' ? data.apiTimeout : (section?.api_timeout ?? 30);
+  const metric = section?.energy_metric ?? 'auto';
   let api: G5kApi | undefined;
   return new KwollectSource(
     () => {
@@ -90,4 +92,9 @@ export function kwollectSourceFor(data: Record<string, unknown> | undefined, exp
     },
     { metric },
   );
+}
+
+/** The g5k platform's energy sources: Kwollect (wattmetres or BMC readings of each node). */
+export async function energySources(handle: PlatformHandle, section: G5kPlatformConfig | undefined): Promise<Record<string, EnergySource>> {
+  return { kwollect: kwollectSourceFor(handle.data, section) };
 }
