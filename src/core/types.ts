@@ -28,13 +28,6 @@ export interface Host {
   keyFile?: string;
   /** Roles this host plays. */
   roles: Role[];
-  /**
-   * The physical machine the host runs on, set by the platform that hands the host out: hosts with
-   * the same value share one machine's power, so energy is accounted per machine, not per host.
-   * local: this machine's name for every namespace host; static: the inventory's `machine:` key,
-   * else the host's address; g5k: the node's fqdn. Absent only in state written by older versions.
-   */
-  machine?: string;
   /** Extra per-host inventory variables (ansible_ssh_common_args, jump host, ...). */
   vars?: Record<string, string | number | boolean>;
   /**

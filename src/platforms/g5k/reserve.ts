@@ -25,7 +25,7 @@ import { reserveJobs } from './reservation.js';
 import type { ClusterInfo } from './resolve.js';
 import { g5kConfig, resolveRequest } from './resolve.js';
 import type { SshTarget } from './ssh.js';
-import { isDeployed, sshCommonArgs } from './ssh.js';
+import { isDeployed, nodeSshArgs } from './ssh.js';
 import { STATE_FILE, type G5kState } from './state.js';
 
 export async function reserve(ctx: G5kContext, req: ReserveRequest, previous?: PlatformHandle): Promise<PlatformHandle> {
@@ -136,7 +136,7 @@ export async function reserve(ctx: G5kContext, req: ReserveRequest, previous?: P
       const jump = jumpOf(fqdn);
       if (!jump) direct.push(name);
       const vars: Record<string, string | number | boolean> = {
-        ansible_ssh_common_args: sshCommonArgs(jump ? { jump } : {}),
+        ansible_ssh_common_args: nodeSshArgs(jump ? { jump } : {}),
         ansible_pipelining: true,
         g5k_fqdn: fqdn,
         g5k_site: fqdn.split('.')[1] ?? '',

@@ -1,6 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * SSH to Grid'5000 nodes: the options the inventory gives Ansible for a node, and setup's own checks
+ * (already deployed? reachable?) run through the one SSH stack (src/remote) with the same options,
+ * sharing connections with Ansible in the experiment's control folder.
+ */
+import { splitArgs } from '../../core/shell.js';
+import { execTarget, SshSession, type SshTarget as RemoteTarget } from '../../remote/index.js';
 
 /** How to reach one node over SSH (the same options go into the inventory). */
 export interface SshTarget {
@@ -10,8 +14,8 @@ export interface SshTarget {
   jump?: string;
   keyFile?: string;
   /**
-   * Folder for the connection-sharing socket (the experiment's control folder, which `killjob`
-   * closes). Without it, or when the socket path would be too long, each call connects on its own.
+   * The experiment's Ansible control folder (`controlPathDir`): checks share connections with
+   * Ansible there, and `killjob` closes them. Without it, each check connects on its own.
    */
   controlDir?: string;
 }
@@ -22,52 +26,33 @@ export interface SshTarget {
  */
 export const SSH_HOST_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
 
-/** A Unix socket path holds 107 bytes; ssh adds `.` + 16 characters while binding; %C is 40 hex. */
-const MAX_SOCKET = 107;
-
-/** The connection-sharing options for `controlDir` (the access gateway allows few parallel connections). */
-export function controlOptions(controlDir: string | undefined): string[] {
-  if (!controlDir) return [];
-  const path = join(controlDir, 'g5k-%C');
-  if (Buffer.byteLength(controlDir) + '/g5k-'.length + 40 + 17 > MAX_SOCKET) return [];
-  try {
-    mkdirSync(controlDir, { recursive: true, mode: 0o700 });
-  } catch {
-    return [];
-  }
-  return ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=120s', '-o', `ControlPath=${path}`];
-}
-
 /**
- * The `ansible_ssh_common_args` for a target: host-key options and the jump host. Connection sharing
+ * The `ansible_ssh_common_args` for a node: host-key options and the jump host. Connection sharing
  * (ControlMaster, ControlPersist, the control folder in the state folder) comes from the
  * experiment's ansible.cfg, so `killjob` finds and closes those connections.
  */
-export function sshCommonArgs(t: Pick<SshTarget, 'jump'>): string {
+export function nodeSshArgs(t: Pick<SshTarget, 'jump'>): string {
   const opts = [...SSH_HOST_OPTIONS];
   if (t.jump) opts.push('-o', `ProxyJump=${t.jump}`);
   return opts.join(' ');
 }
 
-/** The ssh arguments for running `command` on a target. */
-export function sshArgs(t: SshTarget, command: string, timeoutSeconds = 10): string[] {
-  const args = [...SSH_HOST_OPTIONS, '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${timeoutSeconds}`, ...controlOptions(t.controlDir)];
-  if (t.jump) args.push('-o', `ProxyJump=${t.jump}`);
-  if (t.keyFile) args.push('-i', t.keyFile, '-o', 'IdentitiesOnly=yes');
-  args.push(`${t.user}@${t.address}`, command);
-  return args;
+/** The node as the SSH stack reaches it: the inventory's options, and only the given key. */
+export function remoteTarget(t: SshTarget): RemoteTarget {
+  const options = splitArgs(nodeSshArgs(t));
+  if (t.keyFile) options.push('-o', 'IdentitiesOnly=yes');
+  return { name: t.address, address: t.address, port: 22, user: t.user, options, strictHostKeyChecking: false, ...(t.keyFile ? { keyFile: t.keyFile } : {}) };
 }
 
-/** Run a command on a node with the ssh binary; resolves to its exit code (255: could not connect). */
-export function sshRun(t: SshTarget, command: string, timeoutSeconds = 10): Promise<number> {
-  const args = sshArgs(t, command, timeoutSeconds);
-  return new Promise((resolve) => {
-    execFile('ssh', args, { timeout: (timeoutSeconds + 20) * 1000 }, (err) => {
-      if (!err) return resolve(0);
-      const code = (err as { code?: unknown }).code;
-      resolve(typeof code === 'number' ? code : 255);
-    });
-  });
+/** Run a command on a node; resolves to its exit code (255: could not connect, or killed after the timeout). */
+export async function sshRun(t: SshTarget, command: string, timeoutSeconds = 10): Promise<number> {
+  const session = new SshSession({ connectTimeoutS: timeoutSeconds, ...(t.controlDir ? { ansibleControlDir: t.controlDir } : {}) });
+  try {
+    const r = await execTarget(remoteTarget(t), command, { session, timeoutMs: (timeoutSeconds + 20) * 1000 });
+    return r.code ?? 255;
+  } finally {
+    await session.close();
+  }
 }
 
 /**

@@ -2,11 +2,11 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PlatformError } from '../../core/errors.js';
+import { shq } from '../../core/shell.js';
 import type { Host, RoleSizes } from '../../core/types.js';
 import type { PlatformHandle } from '../platform.js';
 import { sshPaths } from './keys.js';
 import { addressOf, BRIDGE_OCTET, MAX_LOCAL_HOSTS, subnetOf, totalHosts, type LocalAllocation, type LocalHostSlot } from './names.js';
-import { shQuote } from './run.js';
 
 /** What a local handle keeps in `data` (JSON, no secrets: paths to keys, never keys). */
 export interface LocalHandleData {
@@ -57,7 +57,7 @@ export function checkRoles(roles: RoleSizes): void {
 export function handleOf(a: LocalAllocation): PlatformHandle {
   const ssh = sshPaths(a.stateDir);
   const machine = thisMachine();
-  const commonArgs = `-o UserKnownHostsFile=${shQuote(ssh.knownHosts)} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`;
+  const commonArgs = `-o UserKnownHostsFile=${shq(ssh.knownHosts)} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes`;
   const hosts: Host[] = a.hosts.map((s) => ({
     name: s.name,
     address: addressOf(a.prefix, s.octet),

@@ -5,30 +5,32 @@ import { clockFromEnv, scaledClock } from '../../../../src/platforms/g5k/clock.j
 import type { Clock } from '../../../../src/platforms/g5k/clock.js';
 import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
 import type { SshTarget } from '../../../../src/platforms/g5k/ssh.js';
-import { sshArgs, sshCommonArgs } from '../../../../src/platforms/g5k/ssh.js';
+import { nodeSshArgs, remoteTarget } from '../../../../src/platforms/g5k/ssh.js';
+import { SshSession, ansibleControlPath } from '../../../../src/remote/index.js';
 import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
 import type { G5kDouble } from '../../../support/g5k-double/index.js';
 import { api, experiment, PASSWORD, pubKey, tmp, USER } from './helpers.js';
 
 describe('ssh arguments', () => {
   it('the inventory gets host-key options and the jump, and leaves connection sharing to ansible.cfg', () => {
-    expect(sshCommonArgs({ jump: 'alice@access.grid5000.fr' })).toBe(
+    expect(nodeSshArgs({ jump: 'alice@access.grid5000.fr' })).toBe(
       '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ProxyJump=alice@access.grid5000.fr',
     );
-    expect(sshCommonArgs({})).not.toMatch(/Control|ProxyJump/);
+    expect(nodeSshArgs({})).not.toMatch(/Control|ProxyJump/);
   });
 
-  it('own checks share connections in the control folder when the socket path fits, else connect alone', () => {
+  it("own checks go through the SSH stack with the inventory's options and share Ansible's connection to the node", () => {
     const dir = join(tmp(), 'cp');
-    const a = sshArgs({ address: 'n1', user: 'root', controlDir: dir, keyFile: '/k', jump: 'alice@gw' }, 'true', 7);
-    expect(a).toContain(`ControlPath=${dir}/g5k-%C`);
-    expect(a).toContain('ControlPersist=120s');
+    const t = remoteTarget({ address: 'n1', user: 'root', keyFile: '/k', jump: 'alice@gw' });
+    const a = new SshSession({ ansibleControlDir: dir, connectTimeoutS: 7 }).argv(t, 'true');
+    expect(a).toContain(`ControlPath=${ansibleControlPath(dir, { address: 'n1', port: 22, user: 'root' })}`);
     expect(existsSync(dir)).toBe(true);
-    expect(a.slice(-4)).toEqual(['-o', 'IdentitiesOnly=yes', 'root@n1', 'true']);
     expect(a).toContain('ProxyJump=alice@gw');
+    expect(a).toContain('IdentitiesOnly=yes');
+    expect(a).toContain('IdentityFile=/k');
     expect(a).toContain('ConnectTimeout=7');
-    const long = `/tmp/${'x'.repeat(60)}/cp`;
-    expect(sshArgs({ address: 'n1', user: 'root', controlDir: long }, 'true').join(' ')).not.toContain('Control');
+    expect(a).toContain('UserKnownHostsFile=/dev/null');
+    expect(a.join(' ')).not.toContain('ProxyCommand');
   });
 });
 

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../src/core/errors.js';
 import { checkRoleMinimums, loadInventory, parseInventory, resolveInventoryPath } from '../../../../src/platforms/static/inventory.js';
-import { splitArgs, sshArgsFor } from '../../../../src/platforms/static/ssh.js';
 import { rmSync } from 'node:fs';
 
 const FIXTURE = new URL('../../../fixtures/platforms/seed-hosts.yaml', import.meta.url).pathname;
@@ -176,27 +175,5 @@ describe('static inventory: role sizes are minimums', () => {
     expect(e.code).toBe('platform.static.too_few_hosts');
     expect(e.message).toMatch(/too few hosts in role worker \(worker: 3 host\(s\), the experiment needs 5\)/);
     expect(e.path).toBe('all.children.worker.hosts');
-  });
-});
-
-describe('static ssh arguments', () => {
-  it('splits ansible_ssh_common_args like a shell', () => {
-    expect(splitArgs(`-o ProxyJump=gw -o 'UserKnownHostsFile=/a b/kh' -o "X=\\"y\\""`)).toEqual([
-      '-o',
-      'ProxyJump=gw',
-      '-o',
-      'UserKnownHostsFile=/a b/kh',
-      '-o',
-      'X="y"',
-    ]);
-  });
-  it("puts the inventory's options before the defaults (ssh keeps the first value)", () => {
-    const args = sshArgsFor(
-      { name: 'w1', address: '10.0.0.2', port: 2200, user: 'ops', keyFile: '/k', roles: ['worker'], vars: { ansible_ssh_common_args: '-o StrictHostKeyChecking=yes' } },
-      4,
-    );
-    expect(args.indexOf('StrictHostKeyChecking=yes')).toBeLessThan(args.indexOf('StrictHostKeyChecking=accept-new'));
-    expect(args).toEqual(expect.arrayContaining(['-i', '/k', '-p', '2200', '-l', 'ops', 'ConnectTimeout=4', 'BatchMode=yes']));
-    expect(args.at(-1)).toBe('10.0.0.2');
   });
 });
