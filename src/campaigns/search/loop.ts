@@ -1,0 +1,114 @@
+/**
+ * The search loop: ask the strategy for the next trial, have the executor run it, judge it against
+ * the SLO, and go on until the strategy is done. The executor is the only part that touches a
+ * system (a real cluster through the app layer, or a simulated one in tests and bench/search).
+ */
+import { evaluateSlo, type Slo, type TrialFigures } from './slo.js';
+import { bracketOf, converged, nextTrial, type Bracket, type RampStep, type SearchParams, type Trial } from './strategy.js';
+
+export interface FixedResult {
+  figures: TrialFigures;
+  runId?: string;
+  seconds?: number;
+}
+
+export interface RampResult {
+  /** Per step: target and achieved; the loop judges each step on throughput and backlog. */
+  steps: Array<{ target: number; achieved: number | null; backlogGrew: boolean }>;
+  runId?: string;
+  seconds?: number;
+}
+
+export interface TrialExecutor {
+  fixed(rate: number, n: number, why: string): Promise<FixedResult>;
+  /** Absent when the workload cannot raise its rate in steps inside one run. */
+  ramp?(rates: number[], n: number, why: string): Promise<RampResult>;
+}
+
+export interface SearchOutcome {
+  trials: Trial[];
+  bracket: Bracket;
+  /** The highest load that met the SLO below the lowest failure (the capacity), or null. */
+  capacity: number | null;
+  withinPrecision: boolean;
+  stopReason: 'converged' | 'max_trials' | 'max_load' | 'min_load';
+  /** Sum of the trials' wall-clock seconds (when the executor measured them). */
+  seconds: number;
+}
+
+export async function runSearch(
+  params: SearchParams,
+  slo: Slo,
+  exec: TrialExecutor,
+  opts: { onTrial?: (t: Trial, b: Bracket) => void; initial?: Trial[]; signal?: AbortSignal } = {},
+): Promise<SearchOutcome> {
+  const trials: Trial[] = [...(opts.initial ?? [])];
+  const p: SearchParams = exec.ramp ? params : { ...params, ramp: undefined };
+  for (;;) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    const next = nextTrial(trials, p);
+    if (next.kind === 'done') {
+      const bracket = bracketOf(trials);
+      return {
+        trials,
+        bracket,
+        capacity: bracket.low,
+        withinPrecision: converged(bracket, p.precision),
+        stopReason: next.reason,
+        seconds: trials.reduce((a, t) => a + (t.seconds ?? 0), 0),
+      };
+    }
+    const n = trials.length + 1;
+    let trial: Trial;
+    if (next.kind === 'fixed') {
+      const r = await exec.fixed(next.rate, n, next.why);
+      const v = evaluateSlo(slo, r.figures);
+      trial = {
+        n,
+        kind: 'fixed',
+        target: next.rate,
+        achieved: r.figures.achieved,
+        pass: v.pass,
+        reasons: v.reasons,
+        ...(r.figures.p99Ms !== undefined ? { p99Ms: r.figures.p99Ms } : {}),
+        ...(r.runId ? { runId: r.runId } : {}),
+        ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
+      };
+    } else {
+      const r = await exec.ramp!(next.rates, n, next.why);
+      const steps: RampStep[] = r.steps.map((s) => ({
+        target: s.target,
+        achieved: s.achieved,
+        pass: s.achieved !== null && s.achieved >= slo.minRatio * s.target && !s.backlogGrew,
+      }));
+      const firstFail = steps.find((s) => !s.pass);
+      trial = {
+        n,
+        kind: 'ramp',
+        target: next.rates[next.rates.length - 1]!,
+        achieved: firstFail?.achieved ?? steps[steps.length - 1]?.achieved ?? null,
+        pass: !firstFail,
+        reasons: firstFail ? [`knee between ${fmtRate(lastPass(steps))} and ${fmtRate(firstFail.target)}`] : [],
+        steps,
+        ...(r.runId ? { runId: r.runId } : {}),
+        ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
+      };
+    }
+    trials.push(trial);
+    opts.onTrial?.(trial, bracketOf(trials));
+  }
+}
+
+function lastPass(steps: RampStep[]): number | null {
+  let last: number | null = null;
+  for (const s of steps) {
+    if (!s.pass) break;
+    last = s.target;
+  }
+  return last;
+}
+
+export function fmtRate(v: number | null): string {
+  if (v === null) return '—';
+  return v >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100);
+}

@@ -1,0 +1,211 @@
+/**
+ * Max-sustainable-throughput search strategies, as pure functions of the trials so far: given the
+ * history, say which trial comes next (or that the search is done). Both strategies stop when the
+ * bracket [highest passing load, lowest failing load] is within the precision:
+ * high − low ≤ precision × low (GreenFlow stops at high − low < 5 % of the load).
+ *
+ *  - `double-bisect` (GreenFlow's adaptive search): from the start load, double until a trial
+ *    fails (halve until one passes when the first fails), then bisect.
+ *  - `knee` (ours): first locate the knee in one trial — a ramp inside one run (the rate rises in
+ *    steps; the steps past the knee show the plateau the system reaches), or, when the workload
+ *    cannot ramp, one overload probe whose achieved rate is that plateau — then confirm with
+ *    full-SLO trials aimed just below the estimate and one precision step above, reusing every
+ *    earlier trial for the bracket. Ramp steps are judged on throughput and backlog only, so they
+ *    guide the search but never settle the bracket: only full trials do.
+ */
+export type StrategyName = 'knee' | 'double-bisect';
+export const STRATEGIES: readonly StrategyName[] = ['knee', 'double-bisect'];
+
+export interface RampStep {
+  target: number;
+  achieved: number | null;
+  /** Throughput and backlog held during this step. */
+  pass: boolean;
+}
+
+export interface Trial {
+  /** 1-based position in the search. */
+  n: number;
+  kind: 'fixed' | 'ramp';
+  /** Target load (a ramp: its top step). */
+  target: number;
+  achieved: number | null;
+  pass: boolean;
+  reasons: string[];
+  p99Ms?: number | null;
+  steps?: RampStep[];
+  runId?: string;
+  /** Wall-clock seconds the trial took (overhead included). */
+  seconds?: number;
+}
+
+export interface SearchParams {
+  strategy: StrategyName;
+  /** First load to try (double-bisect), the bottom of the ramp (knee). */
+  start: number;
+  /** Relative width of the final bracket: high − low ≤ precision × low. */
+  precision: number;
+  minLoad: number;
+  maxLoad: number;
+  maxTrials: number;
+  /** The SLO's throughput ratio: a failure with achieved below it is throughput-limited. */
+  minRatio: number;
+  /** knee: ramp inside one run when the workload can (steps, factor between steps). */
+  ramp?: { steps: number; factor: number };
+  /** knee without a ramp: the probe load is this many times the start (or the highest pass). */
+  probeFactor: number;
+  /** A capacity estimate from an earlier search (`--seed-from`): the knee is looked for there first. */
+  seed?: number;
+}
+
+export type NextTrial =
+  | { kind: 'fixed'; rate: number; why: string }
+  | { kind: 'ramp'; rates: number[]; why: string }
+  | { kind: 'done'; reason: 'converged' | 'max_trials' | 'max_load' | 'min_load' };
+
+export interface Bracket {
+  /** Highest load that passed below the lowest failure (null: none passed). */
+  low: number | null;
+  /** Lowest load that failed (null: none failed). */
+  high: number | null;
+  /** Passes at or above `high`: noise made the system look non-monotonic. */
+  inconsistent: number;
+}
+
+/** The bracket from full trials only (ramp steps never settle it). */
+export function bracketOf(trials: Trial[]): Bracket {
+  const fixed = trials.filter((t) => t.kind === 'fixed');
+  const fails = fixed.filter((t) => !t.pass).map((t) => t.target);
+  const high = fails.length ? Math.min(...fails) : null;
+  const passes = fixed.filter((t) => t.pass).map((t) => t.target);
+  const below = high === null ? passes : passes.filter((r) => r < high);
+  return { low: below.length ? Math.max(...below) : null, high, inconsistent: passes.length - below.length };
+}
+
+/** Within precision: high ≤ (1 + precision) × low (a relative tolerance absorbs rounding). */
+export function converged(b: Bracket, precision: number): boolean {
+  return b.low !== null && b.high !== null && b.high <= b.low * (1 + precision) * (1 + 1e-9);
+}
+
+/**
+ * The plateau the system reached when overloaded: the mean achieved load of the failing ramp steps
+ * of the latest ramp, else the achieved load of the lowest throughput-limited failing trial.
+ */
+export function capacityEstimate(trials: Trial[], minRatio: number): number | null {
+  for (let i = trials.length - 1; i >= 0; i--) {
+    const t = trials[i]!;
+    if (t.kind !== 'ramp' || !t.steps) continue;
+    const past = t.steps.filter((s) => !s.pass && s.achieved !== null).map((s) => s.achieved!);
+    if (past.length) return past.reduce((a, b) => a + b, 0) / past.length;
+  }
+  const limited = trials
+    .filter((t) => t.kind === 'fixed' && !t.pass && t.achieved !== null && t.achieved < minRatio * t.target)
+    .sort((a, b) => a.target - b.target);
+  return limited.length ? limited[0]!.achieved : null;
+}
+
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+function doubleBisect(trials: Trial[], p: SearchParams): NextTrial {
+  const b = bracketOf(trials);
+  if (trials.length === 0) return { kind: 'fixed', rate: clamp(p.start, p.minLoad, p.maxLoad), why: 'start' };
+  if (b.high === null) {
+    if (b.low! >= p.maxLoad) return { kind: 'done', reason: 'max_load' };
+    return { kind: 'fixed', rate: Math.min(2 * b.low!, p.maxLoad), why: 'double' };
+  }
+  if (b.low === null) {
+    if (b.high <= p.minLoad) return { kind: 'done', reason: 'min_load' };
+    return { kind: 'fixed', rate: Math.max(b.high / 2, p.minLoad), why: 'halve' };
+  }
+  return { kind: 'fixed', rate: (b.low + b.high) / 2, why: 'bisect' };
+}
+
+function rampFrom(bottom: number, p: SearchParams, why: string): NextTrial {
+  const r = p.ramp!;
+  const rates: number[] = [];
+  for (let i = 0; i < r.steps; i++) {
+    const x = bottom * r.factor ** i;
+    if (x >= p.maxLoad) {
+      rates.push(p.maxLoad);
+      break;
+    }
+    rates.push(x);
+  }
+  return { kind: 'ramp', rates, why };
+}
+
+/** Near a rate already tried by a full trial (within a quarter of the precision)? */
+const tried = (trials: Trial[], x: number, precision: number): boolean =>
+  trials.some((t) => t.kind === 'fixed' && Math.abs(t.target - x) <= (precision / 4) * x);
+
+function knee(trials: Trial[], p: SearchParams): NextTrial {
+  const b = bracketOf(trials);
+  const est = capacityEstimate(trials, p.minRatio);
+  const aim = (e: number): number => e * (1 - p.precision / 2);
+  const ramps = trials.filter((t) => t.kind === 'ramp');
+  const fixed = trials.filter((t) => t.kind === 'fixed');
+
+  // 1. Locate the knee.
+  if (trials.length === 0) {
+    if (p.seed !== undefined) return { kind: 'fixed', rate: clamp(aim(p.seed), p.minLoad, p.maxLoad), why: 'just below the seeded capacity' };
+    if (p.ramp) return rampFrom(clamp(p.start, p.minLoad, p.maxLoad), p, 'ramp to find the knee');
+    return { kind: 'fixed', rate: clamp(p.start * p.probeFactor, p.minLoad, p.maxLoad), why: 'overload probe' };
+  }
+  if (est === null && b.high === null) {
+    // Everything passed so far: look higher.
+    const top = Math.max(b.low ?? 0, ...ramps.map((t) => t.target));
+    if (top >= p.maxLoad) {
+      if (b.low !== null && b.low >= p.maxLoad) return { kind: 'done', reason: 'max_load' };
+      return { kind: 'fixed', rate: p.maxLoad, why: 'confirm at the maximum load' };
+    }
+    if (p.ramp) return rampFrom(top, p, 'the ramp passed every step: ramp higher');
+    return { kind: 'fixed', rate: Math.min(top * p.probeFactor, p.maxLoad), why: 'overload probe' };
+  }
+
+  // 2. Confirm around the estimate.
+  const low = b.low;
+  const high = b.high;
+  if (low === null && high === null) {
+    // Only ramps so far, and the last one showed the knee.
+    return { kind: 'fixed', rate: clamp(aim(est!), p.minLoad, p.maxLoad), why: 'just below the knee of the ramp' };
+  }
+  if (low !== null && high !== null) {
+    if (high <= low * (1 + p.precision) ** 2 * (1 + 1e-9)) {
+      // One trial closes it either way.
+      return { kind: 'fixed', rate: low * (1 + p.precision), why: 'close the bracket' };
+    }
+    if (est !== null) {
+      const x = aim(est);
+      if (x >= low * (1 + p.precision) && x <= high / (1 + p.precision) && !tried(trials, x, p.precision)) {
+        return { kind: 'fixed', rate: x, why: 'just below the estimated knee' };
+      }
+      // Just above the highest pass, when the estimate says the knee is close above it.
+      if (est > low && est <= low * (1 + p.precision) ** 2 && !tried(trials, low * (1 + p.precision), p.precision)) {
+        return { kind: 'fixed', rate: low * (1 + p.precision), why: 'one step above the highest pass' };
+      }
+    }
+    return { kind: 'fixed', rate: Math.sqrt(low * high), why: 'bisect' };
+  }
+  if (low !== null) {
+    // Passes only (the estimate comes from a ramp): one precision step above the highest pass,
+    // or straight to just below the estimate when it is further up.
+    if (low >= p.maxLoad) return { kind: 'done', reason: 'max_load' };
+    const up = est !== null && aim(est) > low * (1 + p.precision) ? aim(est) : low * (1 + p.precision);
+    return { kind: 'fixed', rate: Math.min(up, p.maxLoad), why: up === low * (1 + p.precision) ? 'one step above the highest pass' : 'just below the estimated knee' };
+  }
+  // Failures only.
+  if (high! <= p.minLoad) return { kind: 'done', reason: 'min_load' };
+  if (est !== null && aim(est) < high! / (1 + p.precision / 2) && !tried(trials, aim(est), p.precision)) {
+    return { kind: 'fixed', rate: Math.max(aim(est), p.minLoad), why: fixed.length ? 'just below the achieved plateau' : 'just below the estimated knee' };
+  }
+  // The failures were not throughput-limited (e.g. the p99 bound): step down, faster each time.
+  const fails = fixed.filter((t) => !t.pass).length;
+  return { kind: 'fixed', rate: Math.max(high! / (1 + p.precision) ** 2 ** Math.min(fails, 6), p.minLoad), why: 'step down' };
+}
+
+/** The next trial of a search (or `done`). */
+export function nextTrial(trials: Trial[], p: SearchParams): NextTrial {
+  if (converged(bracketOf(trials), p.precision)) return { kind: 'done', reason: 'converged' };
+  if (trials.length >= p.maxTrials) return { kind: 'done', reason: 'max_trials' };
+  return p.strategy === 'double-bisect' ? doubleBisect(trials, p) : knee(trials, p);
+}

@@ -1,0 +1,69 @@
+/**
+ * A simulated system with a known capacity, for testing search strategies (and bench/search's
+ * simulator table): an open-loop load at rate r is carried in full while r ≤ C, and at C with a
+ * growing backlog above it. Each trial sees its own capacity C·(1 + noise·z) (z standard normal,
+ * seeded), like a real cluster whose capacity varies from run to run. p99 grows as 1/(1 − ρ).
+ * Wall time per trial: a fixed overhead + warm-up + measured time (a ramp: one step per rate).
+ */
+import type { FixedResult, RampResult, TrialExecutor } from '../../src/campaigns/search/loop.js';
+import { seededRandom } from '../../src/campaigns/grid.js';
+
+export interface SimulatedOptions {
+  capacity: number;
+  /** Relative standard deviation of the capacity from trial to trial (0 = none). */
+  noise?: number;
+  seed?: number;
+  p99BaseMs?: number;
+  overheadS?: number;
+  warmupS?: number;
+  durationS?: number;
+  stepS?: number;
+  /** Let the executor ramp (the knee strategy then ramps instead of probing). */
+  canRamp?: boolean;
+}
+
+export class SimulatedSystem implements TrialExecutor {
+  readonly trialCapacities: number[] = [];
+  private readonly rnd: () => number;
+  ramp?: (rates: number[]) => Promise<RampResult>;
+
+  constructor(private readonly o: SimulatedOptions) {
+    this.rnd = seededRandom(o.seed ?? 1);
+    if (o.canRamp) this.ramp = (rates) => Promise.resolve(this.runRamp(rates));
+  }
+
+  private normal(): number {
+    const u = Math.max(this.rnd(), 1e-12);
+    const v = this.rnd();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  private capacityNow(): number {
+    const c = this.o.capacity * (1 + (this.o.noise ?? 0) * this.normal());
+    this.trialCapacities.push(c);
+    return c;
+  }
+
+  fixed(rate: number): Promise<FixedResult> {
+    const c = this.capacityNow();
+    const d = this.o.durationS ?? 20;
+    const achieved = Math.min(rate, c);
+    const rho = rate / c;
+    const p99 = rho < 1 ? (this.o.p99BaseMs ?? 5) / (1 - rho) : 60_000;
+    const backlog = rate > c ? Math.round((rate - c) * d) : 0;
+    return Promise.resolve({
+      figures: { target: rate, achieved, p99Ms: p99, backlog, saturated: backlog > 0 },
+      seconds: (this.o.overheadS ?? 10) + (this.o.warmupS ?? 5) + d,
+    });
+  }
+
+  private runRamp(rates: number[]): RampResult {
+    const c = this.capacityNow();
+    let backlogged = false;
+    const steps = rates.map((r) => {
+      backlogged = backlogged || r > c;
+      return { target: r, achieved: Math.min(r, c), backlogGrew: backlogged };
+    });
+    return { steps, seconds: (this.o.overheadS ?? 10) + (this.o.warmupS ?? 5) + rates.length * (this.o.stepS ?? 5) };
+  }
+}
