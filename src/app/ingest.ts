@@ -17,7 +17,7 @@ import { GreenraceError, InterruptedError, RunError, UsageError, errorMessage } 
 import { PROJECT_ROOT } from '../core/paths.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import { hostsInRole, type Host } from '../core/types.js';
-import { mergeSummaries, MB, type LoadgenSummary, type MergedSummary } from '../loadgen/summary.js';
+import { asLoadgenSummary, mergeSummaries, MB, type LoadgenSummary, type MergedSummary } from '../loadgen/summary.js';
 import { energyAccount, energySources, toEnergyFigure, type EnergyAccount, type EnergyWindow } from '../metrics/energy/index.js';
 import { appendRunCsv, runDir, saveRunRecord, type RunRecord, type RunStatus } from '../runs/record.js';
 import { newRunId } from '../runs/run-id.js';
@@ -169,8 +169,8 @@ function readSummaries(dir: string): LoadgenSummary[] {
   for (const f of readdirSync(d).sort()) {
     if (!f.endsWith('.json')) continue;
     try {
-      const s = JSON.parse(readFileSync(join(d, f), 'utf8')) as LoadgenSummary;
-      if (s.schema === 'greenrace.loadgen/1') out.push(s);
+      const s = asLoadgenSummary(JSON.parse(readFileSync(join(d, f), 'utf8')));
+      if (s) out.push(s);
     } catch {
       /* a summary cut short by a kill: left out, its instance counts as missing */
     }
@@ -428,8 +428,13 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
       messages_acked: merged.counts.acked,
       messages_failed: merged.counts.failed,
       messages_unsent: merged.counts.unsent,
+      messages_unacked: merged.counts.unacked,
       bytes_acked: merged.counts.bytesAcked,
+      // True when messages due in the window were never sent or never acknowledged: the latency
+      // figures then hold that backlog at its censored latency (lower bounds).
+      saturated: merged.saturated,
       latency_ms: merged.latencyMs,
+      latency_basis: merged.latency,
       latency_merge: merged.latencyMerge,
       warmup: merged.warmup,
       errors: merged.errors,
@@ -444,7 +449,10 @@ async function runLocked(opts: IngestOptions, prep: ReturnType<typeof prepareIng
         acked: s.counts.acked,
         failed: s.counts.failed,
         unsent: s.counts.unsent,
+        unacked: s.counts.unacked,
+        saturated: s.saturated,
         latency_ms: s.latencyMs,
+        latency_basis: { loop: s.latency.loop, from: s.latency.from },
         ...(s.error ? { error: s.error } : {}),
         ...(s.notes ? { notes: s.notes } : {}),
       })),

@@ -2,11 +2,14 @@
  * Use case `entrypoint loadgen`: run one generator instance from a plan (the ingest hand-off) or
  * from flags, write its summary, and say how it went.
  */
-import { writeFileAtomic } from '../core/files.js';
 import { InterruptedError, RunError, UsageError } from '../core/errors.js';
-import { DRIVERS, type RunIO } from '../loadgen/drivers.js';
+import { runGenerator, type RunIO } from '../loadgen/driver.js';
+import { DRIVERS } from '../loadgen/drivers.js';
 import { instanceSettings, readPlan, type LoadgenPlan } from '../loadgen/plan.js';
-import { summaryLine, type LoadgenSummary } from '../loadgen/summary.js';
+import { summaryLine, writeSummary, type LoadgenSummary } from '../loadgen/summary.js';
+
+/** How to read generator latency figures (what they are measured from, and any backlog in them). */
+export { describeLatency } from '../loadgen/summary.js';
 
 export interface LoadgenRequest {
   /** `--plan <file>`, or a plan built from flags. */
@@ -25,11 +28,8 @@ export async function runLoadgenInstance(req: LoadgenRequest): Promise<LoadgenSu
   if (id === undefined)
     throw new UsageError('loadgen.no_instance', `${source}: the plan has ${plan.generators.length} generators: say which one with --instance <id>`);
   const settings = instanceSettings(plan, id, source);
-  const summary = await DRIVERS[settings.driver.name].run(settings, req.io);
-  const text = JSON.stringify(summary, null, 2) + '\n';
-  const path = req.summary ?? settings.summary;
-  if (path) writeFileAtomic(path, text);
-  else (req.io.out ?? ((t: string) => void process.stdout.write(t)))(text);
+  const summary = await runGenerator(settings, await DRIVERS[settings.driver.name].create(), req.io);
+  writeSummary(summary, req.summary ?? settings.summary, req.io.out);
   (req.io.err ?? ((t: string) => void process.stderr.write(t)))(`[${settings.instance}] ${summaryLine(summary)}\n`);
   if (summary.status === 'aborted') throw new InterruptedError('load generator stopped by a signal; partial summary written');
   if (summary.status === 'failed') throw new RunError(summary.error?.code ?? 'loadgen.failed', summary.error?.message ?? 'load generator failed');

@@ -1,127 +1,134 @@
 /**
- * A log-linear latency histogram in the spirit of HdrHistogram: values (integers, here
- * microseconds) below 2^(SUB_BITS+1) are counted exactly; above, each power of two is split into
- * 2^SUB_BITS equal buckets, so any reported value is within 1/2^SUB_BITS (0.78 %) of the truth.
- * Recording is O(1) with no allocation; histograms from several generators merge exactly.
+ * Latency histogram of a generator: HdrHistogram (hdr-histogram-js, pure JS), values in integer
+ * microseconds, 3 significant digits (any reported value within 0.1 % of the truth), auto-resizing.
+ * Some values are censored: a message never sent or never acknowledged by the end of the run is
+ * recorded at the time it had waited when the generator stopped looking (a lower bound of its
+ * latency); `censored` counts them, so a reader knows how many percentiles may be lower bounds.
+ * Histograms of several instances merge exactly through their compressed encoding.
  */
-export const SUB_BITS = 7;
-const SUB = 1 << SUB_BITS; // 128
-/** Largest value kept as is; larger values are clamped (2^36 µs ≈ 19 h). */
-export const MAX_VALUE = 2 ** 36 - 1;
-const MAX_SHIFT = 36 - SUB_BITS - 1;
-const SIZE = (MAX_SHIFT + 1) * SUB + 2 * SUB;
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { RunError } from '../core/errors.js';
 
-export function bucketIndex(v: number): number {
-  if (v < 2 * SUB) return v < 0 ? 0 : Math.floor(v);
-  const x = v > MAX_VALUE ? MAX_VALUE : Math.floor(v);
-  // Most significant bit without 32-bit limits.
-  const msb = x < 2 ** 32 ? 31 - Math.clz32(x) : 32 + (31 - Math.clz32(Math.floor(x / 2 ** 32)));
-  const shift = msb - SUB_BITS;
-  return shift * SUB + Math.floor(x / 2 ** shift);
-}
+export const SIGNIFICANT_DIGITS = 3;
 
-/** The smallest value that lands in bucket `i`. */
-export function bucketLow(i: number): number {
-  if (i < 2 * SUB) return i;
-  const shift = Math.floor(i / SUB) - 1;
-  return (i - shift * SUB) * 2 ** shift;
-}
-
-/** The largest value that lands in bucket `i`. */
-export function bucketHigh(i: number): number {
-  if (i < 2 * SUB) return i;
-  const shift = Math.floor(i / SUB) - 1;
-  return bucketLow(i) + 2 ** shift - 1;
-}
-
+/** A histogram as written into a summary. */
 export interface HistogramJson {
-  /** Unit of the recorded values. */
   unit: 'us';
-  subBits: number;
+  encoding: 'hdr-compressed-base64';
+  /** HdrHistogram V2 compressed encoding, base64. */
+  data: string;
   count: number;
-  min: number;
-  max: number;
-  sum: number;
-  /** Sparse buckets: [index, count]. */
-  buckets: Array<[number, number]>;
+  /** How many of `count` are censored values (lower bounds). */
+  censored: number;
 }
+
+/** The part of the JS histogram used here beyond the public interface (counts by index). */
+interface Indexed {
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  countsArrayLength: number;
+}
+
+const fresh = (): Histogram => build({ bitBucketSize: 64, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, autoResize: true, useWebAssembly: false });
 
 export class LatencyHistogram {
-  private counts = new Float64Array(SIZE);
-  count = 0;
-  sum = 0;
-  min = Infinity;
-  max = 0;
+  private h: Histogram = fresh();
+  /** Values recorded as censored (lower bounds). */
+  censored = 0;
 
-  record(v: number, n = 1): void {
-    if (!(n > 0)) return;
-    const x = v < 0 ? 0 : v;
-    this.counts[bucketIndex(x)]! += n;
-    this.count += n;
-    this.sum += x * n;
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
+  get count(): number {
+    return this.h.totalCount;
+  }
+  /** The largest value, as the highest value of its bucket (like every percentile; ≤ 0.1 % above). */
+  get max(): number {
+    return this.h.totalCount ? (this.h as unknown as { highestEquivalentValue(v: number): number }).highestEquivalentValue(this.h.maxValue) : 0;
+  }
+  get min(): number {
+    return this.h.totalCount ? this.h.minNonZeroValue : 0;
   }
 
-  /** Value at percentile p (0..100): the highest value equivalent to the bucket, capped at max. */
-  percentile(p: number): number {
-    if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.count));
-    let acc = 0;
-    for (let i = 0; i < SIZE; i++) {
-      acc += this.counts[i]!;
-      if (acc >= rank) return Math.min(bucketHigh(i), this.max);
+  /** Record `n` values `us` (microseconds; negative counts as 0). */
+  record(us: number, n = 1): void {
+    if (!(n > 0)) return;
+    const v = us > 0 ? Math.round(us) : 0;
+    if (n === 1) this.h.recordValue(v);
+    else this.h.recordValueWithCount(v, n);
+  }
+
+  /** Record `n` censored values (lower bounds of latencies not observed to their end). */
+  recordCensored(us: number, n = 1): void {
+    if (!(n > 0)) return;
+    this.record(us, n);
+    this.censored += n;
+  }
+
+  /**
+   * Record `n` censored values spaced evenly from `firstUs` down by `stepUs` (a backlog on an
+   * open-loop schedule: message i waited `end − intended(i)`). Values close enough to share the
+   * histogram's precision are recorded together, so a backlog of millions costs little.
+   */
+  recordCensoredRamp(firstUs: number, stepUs: number, n: number): void {
+    let i = 0;
+    while (i < n) {
+      const v = Math.max(0, firstUs - i * stepUs);
+      // Values within 0.05 % of v (half the histogram's resolution) go in one record.
+      const k = stepUs > 0 ? Math.max(1, Math.min(n - i, Math.floor((v * 0.0005) / stepUs) + 1)) : n - i;
+      this.recordCensored(Math.max(0, firstUs - (i + (k - 1) / 2) * stepUs), k);
+      i += k;
     }
-    return this.max;
+  }
+
+  /** Value at percentile p (0..100), µs: the highest value of its bucket (HdrHistogram's rule); 0 when empty. */
+  percentile(p: number): number {
+    return this.h.totalCount ? this.h.getValueAtPercentile(Math.min(100, Math.max(0, p))) : 0;
   }
 
   mean(): number {
-    return this.count === 0 ? 0 : this.sum / this.count;
+    return this.h.totalCount ? this.h.mean : 0;
   }
 
-  /** Number of recorded values ≤ v (to the histogram's precision). */
-  countAtOrBelow(v: number): number {
-    const last = bucketIndex(v);
+  /** Counts of values ≤ each bound (µs, ascending), to the histogram's precision, in one pass. */
+  countsAtOrBelow(boundsUs: readonly number[]): number[] {
+    const x = this.h as unknown as Indexed;
+    const out: number[] = [];
     let acc = 0;
-    for (let i = 0; i <= last; i++) acc += this.counts[i]!;
-    return acc;
+    let i = 0;
+    const len = x.countsArrayLength;
+    for (const b of boundsUs) {
+      const last = Math.min(len - 1, x.countsArrayIndex(Math.max(0, Math.floor(b))));
+      for (; i <= last; i++) acc += x.getCountAtIndex(i);
+      out.push(acc);
+    }
+    return out;
   }
 
   add(other: LatencyHistogram): void {
-    for (let i = 0; i < SIZE; i++) this.counts[i]! += other.counts[i]!;
-    this.count += other.count;
-    this.sum += other.sum;
-    if (other.count > 0) {
-      this.min = Math.min(this.min, other.min);
-      this.max = Math.max(this.max, other.max);
-    }
+    this.h.add(other.h);
+    this.censored += other.censored;
   }
 
   reset(): void {
-    this.counts.fill(0);
-    this.count = 0;
-    this.sum = 0;
-    this.min = Infinity;
-    this.max = 0;
+    this.h.reset();
+    this.censored = 0;
   }
 
   toJSON(): HistogramJson {
-    const buckets: Array<[number, number]> = [];
-    for (let i = 0; i < SIZE; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
-    return { unit: 'us', subBits: SUB_BITS, count: this.count, min: this.count ? this.min : 0, max: this.max, sum: this.sum, buckets };
+    return { unit: 'us', encoding: 'hdr-compressed-base64', data: encodeIntoCompressedBase64(this.h), count: this.h.totalCount, censored: this.censored };
   }
 
   static fromJSON(j: HistogramJson): LatencyHistogram {
-    if (j.subBits !== SUB_BITS || j.unit !== 'us') throw new Error(`histogram with subBits ${j.subBits} / unit ${j.unit} cannot be merged`);
-    const h = new LatencyHistogram();
-    for (const [i, c] of j.buckets) {
-      if (!Number.isInteger(i) || i < 0 || i >= SIZE) throw new Error(`histogram bucket index ${i} out of range`);
-      h.counts[i]! += c;
+    if (j.unit !== 'us' || j.encoding !== 'hdr-compressed-base64')
+      throw new RunError('loadgen.histogram', `a summary histogram in ${String(j.encoding)} / ${String(j.unit)} cannot be merged (expected hdr-compressed-base64 / us)`);
+    const out = new LatencyHistogram();
+    let decoded: Histogram;
+    try {
+      decoded = decodeFromCompressedBase64(j.data, 64, false);
+    } catch (e) {
+      throw new RunError('loadgen.histogram', `a summary histogram cannot be decoded: ${(e as Error).message}`);
     }
-    h.count = j.count;
-    h.sum = j.sum;
-    h.min = j.count ? j.min : Infinity;
-    h.max = j.max;
-    return h;
+    out.h.add(decoded);
+    out.censored = j.censored;
+    return out;
   }
 }

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LatencyHistogram } from './histogram.js';
 
@@ -37,7 +36,7 @@ export function createLoadgenMetrics(labels: Record<string, string>, latency: ()
   };
   new Histogram({
     name: 'greenrace_loadgen_latency_seconds',
-    help: 'Send-to-ack latency from the intended send time (measured phase only)',
+    help: 'Send-to-ack latency of measured messages, from the intended send time (native, throttled) or the actual send; at the end also the censored backlog',
     buckets: LATENCY_BUCKETS_S,
     registers: [registry],
     collect() {
@@ -60,59 +59,12 @@ function fillFromHistogram(ph: HistogramInternals, h: LatencyHistogram): void {
   ph.zero({});
   const entry = Object.values(ph.hashMap)[0];
   if (!entry) return;
+  const cum = h.countsAtOrBelow(ph.upperBounds.map((ub) => ub * 1e6));
   let below = 0;
-  for (const ub of ph.upperBounds) {
-    const cum = h.countAtOrBelow(Math.floor(ub * 1e6));
-    entry.bucketValues[ub] = cum - below;
-    below = cum;
-  }
-  entry.sum = h.sum / 1e6;
+  ph.upperBounds.forEach((ub, i) => {
+    entry.bucketValues[ub] = cum[i]! - below;
+    below = cum[i]!;
+  });
+  entry.sum = (h.mean() * h.count) / 1e6;
   entry.count = h.count;
-}
-
-/**
- * The start trigger: a generator started without a fixed start time reports `GET /ready` (200 once
- * it reached the brokers) and takes its shared start time from `POST /start?at=<epoch ms>`.
- */
-export class StartTrigger {
-  ready = false;
-  private resolveAt!: (at: number) => void;
-  readonly at: Promise<number> = new Promise((r) => (this.resolveAt = r));
-  private fired = false;
-  fire(at: number): boolean {
-    if (this.fired || !Number.isFinite(at) || at <= 0) return false;
-    this.fired = true;
-    this.resolveAt(at);
-    return true;
-  }
-}
-
-/** Serve /metrics on `port` (0 = any free port), and the start trigger when given. */
-export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0', trigger?: StartTrigger): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (trigger && url.pathname === '/ready') {
-      res.writeHead(trigger.ready ? 200 : 503).end(trigger.ready ? 'ready\n' : 'not ready\n');
-      return;
-    }
-    if (trigger && url.pathname === '/start' && req.method === 'POST') {
-      const ok = trigger.ready && trigger.fire(Number(url.searchParams.get('at')));
-      res.writeHead(ok ? 200 : 409).end(ok ? 'started\n' : 'not ready, already started, or bad ?at=\n');
-      return;
-    }
-    if (url.pathname !== '/metrics' && url.pathname !== '/') {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (e: unknown) => res.writeHead(500).end(String(e)),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address();
-  return { server, port: typeof addr === 'object' && addr ? addr.port : port };
 }

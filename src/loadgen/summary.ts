@@ -1,7 +1,12 @@
+import { writeFileAtomic } from '../core/files.js';
+import { RunError } from '../core/errors.js';
 import { LatencyHistogram, type HistogramJson } from './histogram.js';
+import type { DriverName, GeneratorSettings } from './plan.js';
 
 export type LoadgenStatus = 'completed' | 'aborted' | 'failed';
-export type LoadgenDriver = 'native' | 'perf-test';
+export type LoadgenDriver = DriverName;
+
+export const LOADGEN_SUMMARY_SCHEMA = 'greenrace.loadgen/2';
 
 export interface LatencyFigures {
   p50: number;
@@ -10,16 +15,36 @@ export interface LatencyFigures {
   p999: number;
   max: number;
   mean: number;
-  /** Number of latency samples behind the figures. */
+  /** Number of latency samples behind the figures (censored ones included). */
   samples: number;
+  /** How many samples are censored (lower bounds: messages never sent or never acknowledged). */
+  censored: number;
+}
+
+/**
+ * What the latency figures measure.
+ *  - `open` loop, from the `intended` send time (native generator with a target rate): a message
+ *    held up by the ones before it shows its whole wait; the backlog left at the end is counted at
+ *    its censored latency (`censoredAt` − intended time).
+ *  - `closed` loop, from the actual `send` (perf-test, and the native generator unthrottled): a
+ *    sender that waits for acks does not send the messages it should have sent meanwhile, so their
+ *    wait never shows (coordinated omission): these figures understate latency under load.
+ */
+export interface LatencyBasis {
+  loop: 'open' | 'closed';
+  from: 'intended' | 'send';
+  /** Exact HdrHistogram of the driver, or the percentiles the tool printed. */
+  source: 'histogram' | 'perf-test';
+  /** Epoch ms at which censored values were taken (when the generator stopped waiting). */
+  censoredAt?: number;
 }
 
 /**
  * What one generator instance measured, written as JSON at the end of its run (also when it
- * was stopped or failed). The native generator and the perf-test driver write the same shape.
+ * was stopped or failed). Every driver writes this shape.
  */
 export interface LoadgenSummary {
-  schema: 'greenrace.loadgen/1';
+  schema: typeof LOADGEN_SUMMARY_SCHEMA;
   driver: LoadgenDriver;
   instance: string;
   host: string;
@@ -48,16 +73,23 @@ export interface LoadgenSummary {
     failed: number;
     /** Due in the measured phase but never sent (the generator or the broker fell behind). */
     unsent: number;
+    /** Measured messages sent but not acknowledged when the generator stopped waiting. */
+    unacked: number;
     bytesAcked: number;
   };
   warmup: { sent: number; acked: number; failed: number };
   achieved: { msgPerSec: number; mbPerSec: number };
-  /** Send-to-ack latency in milliseconds, measured from the intended send time. */
+  /**
+   * The run did not keep up: messages due in the window were never sent or never acknowledged
+   * (`counts.unsent`, `counts.unacked`). The latency figures then include them at their censored
+   * latency, so percentiles at and above the censored share are lower bounds.
+   */
+  saturated: boolean;
+  /** Send-to-ack latency in milliseconds (see `latency` for what it measures). */
   latencyMs: LatencyFigures;
+  latency: LatencyBasis;
   /** Exact histogram (µs) when the driver has one, so instances merge exactly. */
   histogram?: HistogramJson;
-  /** How percentiles were obtained: exact histogram, or the driver's own figures. */
-  latencySource: 'histogram' | 'perf-test';
   cpu?: { userS: number; systemS: number };
   errors: Array<{ message: string; count: number }>;
   client: { name: string; version: string };
@@ -67,30 +99,21 @@ export interface LoadgenSummary {
   series?: Array<{ t: number; acked: number; rate: number; avgMs?: number; maxMs?: number }>;
 }
 
-export const MB = 1024 * 1024;
-
-/** What both drivers were asked to do, as written into every summary's `config`. */
-export interface SummaryConfigInput {
-  instance: string;
-  topic: string;
-  bootstrap: string[];
-  rate: number;
-  size: number;
-  acks: string;
-  lingerMs: number;
-  batchBytes: number;
-  warmupS: number;
-  durationS: number;
+/** A parsed summary of this version, or undefined (another version, or not a summary). */
+export function asLoadgenSummary(x: unknown): LoadgenSummary | undefined {
+  return x && typeof x === 'object' && (x as { schema?: unknown }).schema === LOADGEN_SUMMARY_SCHEMA ? (x as LoadgenSummary) : undefined;
 }
 
-/** The part of a summary both drivers fill the same way. */
+export const MB = 1024 * 1024;
+
+/** The part of a summary every driver fills the same way (written by the shared runner). */
 export function summaryHead(
   driver: LoadgenDriver,
-  o: SummaryConfigInput,
-  extra: { status: LoadgenStatus; failure?: { code: string; message: string }; keys: string; startAt: number; host: string },
+  o: GeneratorSettings,
+  extra: { status: LoadgenStatus; failure?: { code: string; message: string }; startAt: number; host: string; keys?: string },
 ): Pick<LoadgenSummary, 'schema' | 'driver' | 'instance' | 'host' | 'status' | 'error' | 'config'> {
   return {
-    schema: 'greenrace.loadgen/1',
+    schema: LOADGEN_SUMMARY_SCHEMA,
     driver,
     instance: o.instance,
     host: extra.host,
@@ -100,9 +123,9 @@ export function summaryHead(
       topic: o.topic,
       bootstrap: o.bootstrap,
       rate: o.rate,
-      messageSize: o.size,
+      messageSize: o.messageSize,
       acks: o.acks,
-      keys: extra.keys,
+      keys: extra.keys ?? o.keys,
       lingerMs: o.lingerMs,
       batchBytes: o.batchBytes,
       warmupS: o.warmupS,
@@ -122,6 +145,7 @@ export function latencyFromHistogram(h: LatencyHistogram): LatencyFigures {
     max: ms(h.max),
     mean: ms(h.mean()),
     samples: h.count,
+    censored: h.censored,
   };
 }
 
@@ -134,7 +158,11 @@ export interface MergedSummary {
   counts: LoadgenSummary['counts'];
   warmup: LoadgenSummary['warmup'];
   achieved: { msgPerSec: number; mbPerSec: number };
+  /** Any instance saturated (its backlog is in the latency figures, censored). */
+  saturated: boolean;
   latencyMs: LatencyFigures;
+  /** What the latency measures; `mixed` when the instances' bases differ. */
+  latency: Pick<LatencyBasis, 'loop' | 'from'> | 'mixed';
   /** `histogram`: exact merge; `max-of-instances`: an upper bound from per-instance figures. */
   latencyMerge: 'histogram' | 'single-instance' | 'max-of-instances' | 'none';
   errors: Array<{ message: string; count: number }>;
@@ -147,10 +175,10 @@ export interface MergedSummary {
  * has one, else the maximum of each instance's percentile (an upper bound, said so).
  */
 export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
-  if (list.length === 0) throw new Error('no summaries to merge');
+  if (list.length === 0) throw new RunError('loadgen.no_summaries', 'no generator summaries to merge');
   const drivers = new Set(list.map((s) => s.driver));
   const statuses: Record<string, number> = {};
-  const counts = { sent: 0, acked: 0, failed: 0, unsent: 0, bytesAcked: 0 };
+  const counts = { sent: 0, acked: 0, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 };
   const warmup = { sent: 0, acked: 0, failed: 0 };
   const target = { messages: 0, rate: 0 };
   const errs = new Map<string, number>();
@@ -183,10 +211,12 @@ export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
     const withLat = list.filter((s) => s.latencyMs.samples > 0);
     const max = (k: keyof LatencyFigures): number => Math.max(0, ...withLat.map((s) => s.latencyMs[k]));
     const samples = withLat.reduce((a, s) => a + s.latencyMs.samples, 0);
+    const censored = withLat.reduce((a, s) => a + s.latencyMs.censored, 0);
     const mean = samples > 0 ? withLat.reduce((a, s) => a + s.latencyMs.mean * s.latencyMs.samples, 0) / samples : 0;
-    latencyMs = { p50: max('p50'), p95: max('p95'), p99: max('p99'), p999: max('p999'), max: max('max'), mean, samples };
+    latencyMs = { p50: max('p50'), p95: max('p95'), p99: max('p99'), p999: max('p999'), max: max('max'), mean, samples, censored };
     latencyMerge = withLat.length === 0 ? 'none' : withLat.length === 1 ? 'single-instance' : 'max-of-instances';
   }
+  const bases = new Set(list.map((s) => `${s.latency.loop}/${s.latency.from}`));
   return {
     instances: list.length,
     statuses,
@@ -196,18 +226,52 @@ export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
     counts,
     warmup,
     achieved: { msgPerSec: counts.acked / seconds, mbPerSec: counts.bytesAcked / MB / seconds },
+    saturated: list.some((s) => s.saturated),
     latencyMs,
+    latency: bases.size === 1 ? { loop: list[0]!.latency.loop, from: list[0]!.latency.from } : 'mixed',
     latencyMerge,
     errors: [...errs].map(([message, count]) => ({ message, count })).sort((a, b) => b.count - a.count),
     cpu,
   };
 }
 
+/**
+ * How to read a set of latency figures, in words: what it is measured from, and whether a
+ * backlog is inside it (then the percentiles are lower bounds, marked `≥`). Every place that
+ * prints generator latency uses this, so no p99 is printed without it.
+ */
+export function describeLatency(x: {
+  latency: Pick<LatencyBasis, 'loop' | 'from'> | 'mixed';
+  saturated: boolean;
+  counts: { unsent: number; unacked: number };
+  latencyMs: Pick<LatencyFigures, 'censored'>;
+}): { label: string; bound: '' | '≥ ' } {
+  const basis =
+    x.latency === 'mixed'
+      ? 'mixed bases (open- and closed-loop instances)'
+      : x.latency.loop === 'open'
+        ? 'open-loop, from the intended send time'
+        : 'closed-loop, from the actual send (coordinated omission: understates latency under load)';
+  if (!x.saturated) return { label: basis, bound: '' };
+  const backlog = `SATURATED: ${x.counts.unsent} unsent, ${x.counts.unacked} unacked`;
+  if (x.latencyMs.censored > 0) return { label: `${basis}; ${backlog}, counted at their latency when the run ended (lower bounds)`, bound: '≥ ' };
+  return { label: `${basis}; ${backlog}, not in these figures`, bound: '≥ ' };
+}
+
 /** The one line a generator prints when it ends (the JSON summary holds the rest). */
 export function summaryLine(s: LoadgenSummary): string {
   const l = s.latencyMs;
+  const d = describeLatency(s);
   return (
     `${s.status}: ${s.counts.acked} acked (${s.achieved.msgPerSec.toFixed(1)} msg/s, ${s.achieved.mbPerSec.toFixed(2)} MB/s), ` +
-    `${s.counts.failed} failed, ${s.counts.unsent} unsent; latency ms p50 ${l.p50} p99 ${l.p99} p99.9 ${l.p999} max ${l.max}`
+    `${s.counts.failed} failed, ${s.counts.unsent} unsent, ${s.counts.unacked} unacked; ` +
+    `latency ms p50 ${d.bound}${l.p50} p99 ${d.bound}${l.p99} p99.9 ${d.bound}${l.p999} max ${d.bound}${l.max} (${d.label})`
   );
+}
+
+/** Write the summary (atomically) to `path`, or to stdout. */
+export function writeSummary(s: LoadgenSummary, path: string | undefined, out: (text: string) => void = (t) => void process.stdout.write(t)): void {
+  const text = JSON.stringify(s, null, 2) + '\n';
+  if (path) writeFileAtomic(path, text);
+  else out(text);
 }

@@ -36,6 +36,7 @@ export function registerIngest(program: Command): void {
     .action(async (exp: string, f: Flags) => {
       const { runIngest, prepareIngest } = await import('../../app/ingest.js');
       const { table, bold, dim } = await import('../output.js');
+      const { describeLatency } = await import('../../app/loadgen.js');
       const flags = {
         ...(f.load !== undefined ? { load: f.load } : {}),
         ...(f.message_size !== undefined ? { message_size: f.message_size } : {}),
@@ -79,15 +80,26 @@ export function registerIngest(program: Command): void {
       function render(o: Awaited<ReturnType<typeof runIngest>>): string {
         const r = (o.record.results ?? {}) as Record<string, unknown>;
         const lat = r.latency_ms as { p50: number; p95: number; p99: number; p999: number; max: number } | undefined;
+        const basis = r.latency_basis as Parameters<typeof describeLatency>[0]['latency'] | undefined;
+        const { label: latText, bound: b } =
+          lat && basis
+            ? describeLatency({
+                latency: basis,
+                saturated: r.saturated === true,
+                counts: { unsent: Number(r.messages_unsent ?? 0), unacked: Number(r.messages_unacked ?? 0) },
+                latencyMs: { censored: Number((lat as { censored?: number }).censored ?? 0) },
+              })
+            : { label: '—', bound: '' };
         const fmt = (v: unknown, unit = ''): string => (v === null || v === undefined ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 3 }) : String(v)}${unit}`);
         const rows: string[][] = [
           ['status', o.record.status + (o.record.error ? ` (${o.record.error.code}: ${o.record.error.message})` : '')],
           ['target rate', fmt(r.target_rate, ' msg/s')],
           ['achieved rate', `${fmt(r.achieved_rate, ' msg/s')}${r.achieved_ratio != null ? ` (${((r.achieved_ratio as number) * 100).toFixed(1)} %)` : ''}`],
           ['throughput', fmt(r.mb_per_s, ' MB/s')],
-          ['acked / failed / unsent', `${fmt(r.messages_acked)} / ${fmt(r.messages_failed)} / ${fmt(r.messages_unsent)}`],
-          ['latency p50 / p95 / p99', lat ? `${fmt(lat.p50)} / ${fmt(lat.p95)} / ${fmt(lat.p99)} ms` : '—'],
-          ['latency p99.9 / max', lat ? `${fmt(lat.p999)} / ${fmt(lat.max)} ms` : '—'],
+          ['acked / failed / unsent / unacked', `${fmt(r.messages_acked)} / ${fmt(r.messages_failed)} / ${fmt(r.messages_unsent)} / ${fmt(r.messages_unacked)}`],
+          ['latency p50 / p95 / p99', lat ? `${b}${fmt(lat.p50)} / ${b}${fmt(lat.p95)} / ${b}${fmt(lat.p99)} ms` : '—'],
+          ['latency p99.9 / max', lat ? `${b}${fmt(lat.p999)} / ${b}${fmt(lat.max)} ms` : '—'],
+          ['latency measured', latText],
           ['energy', `${fmt(r.energy_j, ' J')}${Array.isArray(r.energy_sources) && r.energy_sources.length ? ` (${(r.energy_sources as string[]).join(', ')})` : ''}`],
           ['msg/J', fmt(r.msg_per_j)],
           ['J/MB', fmt(r.j_per_mb)],

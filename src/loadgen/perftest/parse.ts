@@ -48,16 +48,26 @@ export interface PerfOutput {
   warmupRecords?: number;
   /** Lines that are not part of the format (log lines, exceptions), for error messages. */
   other: string[];
+  /**
+   * Records whose send failed: the tool counts only successful records in its lines and prints
+   * each failure's exception (`printStackTrace`, one `<class>: <message>` line at column 0).
+   */
+  failed: number;
+  /** Failures by exception line. */
+  failures: Map<string, number>;
 }
+
+/** The first line of a Java exception as printStackTrace writes it (not a `Caused by:` or `at` line). */
+export const EXCEPTION_RE = /^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::\s.*)?$/;
 
 const num = (s: string): number => (s === 'NaN' ? NaN : s === 'Infinity' ? Infinity : s === '-Infinity' ? -Infinity : Number(s));
 
 /** Incremental parser: feed lines as they come (the driver shows progress from window lines). */
 export class PerfTestParser {
-  readonly out: PerfOutput = { windows: [], other: [] };
+  readonly out: PerfOutput = { windows: [], other: [], failed: 0, failures: new Map() };
   private inSteady = true;
 
-  line(raw: string): { kind: 'window'; w: PerfWindow } | { kind: 'final'; f: PerfFinal; steady: boolean } | { kind: 'other' } {
+  line(raw: string): { kind: 'window'; w: PerfWindow } | { kind: 'final'; f: PerfFinal; steady: boolean } | { kind: 'failure'; message: string } | { kind: 'other' } {
     const line = raw.trim();
     if (line === '') return { kind: 'other' };
     let m = WINDOW_RE.exec(line);
@@ -93,6 +103,11 @@ export class PerfTestParser {
     if (STEADY_RE.test(line)) {
       this.inSteady = true;
       return { kind: 'other' };
+    }
+    if (EXCEPTION_RE.test(raw)) {
+      this.out.failed++;
+      this.out.failures.set(line, (this.out.failures.get(line) ?? 0) + 1);
+      return { kind: 'failure', message: line };
     }
     this.out.other.push(line);
     return { kind: 'other' };

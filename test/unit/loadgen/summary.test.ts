@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../../src/loadgen/histogram.js';
-import { latencyFromHistogram, mergeSummaries, type LoadgenSummary } from '../../../src/loadgen/summary.js';
+import { describeLatency, latencyFromHistogram, LOADGEN_SUMMARY_SCHEMA, mergeSummaries, summaryLine, type LoadgenSummary } from '../../../src/loadgen/summary.js';
 
 function summary(over: Partial<LoadgenSummary> & { lat?: number[] }): LoadgenSummary {
   const h = new LatencyHistogram();
   for (const v of over.lat ?? []) h.record(v);
   const { lat: _lat, ...rest } = over;
   return {
-    schema: 'greenrace.loadgen/1',
+    schema: LOADGEN_SUMMARY_SCHEMA,
     driver: 'native',
     instance: 'i',
     host: 'h',
@@ -15,12 +15,13 @@ function summary(over: Partial<LoadgenSummary> & { lat?: number[] }): LoadgenSum
     config: { topic: 't', bootstrap: ['b:9092'], rate: 100, messageSize: 1000, acks: 'all', keys: 'none', lingerMs: 5, batchBytes: 65536, warmupS: 0, durationS: 10, startAt: 0 },
     window: { start: 0, end: 10_000 },
     target: { messages: 1000, rate: 100 },
-    counts: { sent: 1000, acked: 1000, failed: 0, unsent: 0, bytesAcked: 1_000_000 },
+    counts: { sent: 1000, acked: 1000, failed: 0, unsent: 0, unacked: 0, bytesAcked: 1_000_000 },
+    saturated: false,
     warmup: { sent: 0, acked: 0, failed: 0 },
     achieved: { msgPerSec: 100, mbPerSec: 0.095 },
     latencyMs: latencyFromHistogram(h),
     histogram: h.toJSON(),
-    latencySource: 'histogram',
+    latency: { loop: 'open', from: 'intended', source: 'histogram' },
     cpu: { userS: 1, systemS: 0.5 },
     errors: [],
     client: { name: 'x', version: '1' },
@@ -32,11 +33,11 @@ describe('mergeSummaries', () => {
   it('adds counts and rates of instances that ran side by side', () => {
     const m = mergeSummaries([
       summary({ instance: 'a', lat: [1000, 2000] }),
-      summary({ instance: 'b', counts: { sent: 990, acked: 980, failed: 10, unsent: 10, bytesAcked: 980_000 }, lat: [3000], errors: [{ message: 'timeout', count: 10 }] }),
+      summary({ instance: 'b', counts: { sent: 990, acked: 980, failed: 10, unsent: 10, unacked: 0, bytesAcked: 980_000 }, lat: [3000], errors: [{ message: 'timeout', count: 10 }] }),
     ]);
     expect(m.instances).toBe(2);
     expect(m.target).toEqual({ messages: 2000, rate: 200 });
-    expect(m.counts).toEqual({ sent: 1990, acked: 1980, failed: 10, unsent: 10, bytesAcked: 1_980_000 });
+    expect(m.counts).toEqual({ sent: 1990, acked: 1980, failed: 10, unsent: 10, unacked: 0, bytesAcked: 1_980_000 });
     expect(m.achieved.msgPerSec).toBeCloseTo(198, 6);
     expect(m.achieved.mbPerSec).toBeCloseTo(1_980_000 / 1048576 / 10, 6);
     expect(m.errors).toEqual([{ message: 'timeout', count: 10 }]);
@@ -51,13 +52,13 @@ describe('mergeSummaries', () => {
     expect(m.latencyMerge).toBe('histogram');
     expect(m.latencyMs.p50).toBeCloseTo(1, 1);
     expect(m.latencyMs.p999).toBeGreaterThan(495);
-    expect(m.latencyMs.max).toBe(500);
+    expect(m.latencyMs.max).toBeCloseTo(500.223, 3); // 500 ms to the histogram's precision (the top of its bucket)
     expect(m.latencyMs.samples).toBe(1000);
   });
 
   it('without histograms (perf-test), takes the worst instance per percentile and says so', () => {
     const p = (p99: number): LoadgenSummary => {
-      const s = summary({ driver: 'perf-test', latencySource: 'perf-test' });
+      const s = summary({ driver: 'perf-test', latency: { loop: 'closed', from: 'send', source: 'perf-test' } });
       delete s.histogram;
       s.latencyMs = { p50: 2, p95: 5, p99, p999: p99 * 2, max: p99 * 3, mean: 3, samples: 1000 };
       return s;
@@ -72,14 +73,48 @@ describe('mergeSummaries', () => {
   it('the window spans every instance and a partial (aborted) instance counts what it measured', () => {
     const m = mergeSummaries([
       summary({ window: { start: 1000, end: 11_000 } }),
-      summary({ status: 'aborted', window: { start: 1000, end: 6000 }, counts: { sent: 500, acked: 500, failed: 0, unsent: 0, bytesAcked: 500_000 } }),
+      summary({ status: 'aborted', window: { start: 1000, end: 6000 }, counts: { sent: 500, acked: 500, failed: 0, unsent: 0, unacked: 0, bytesAcked: 500_000 } }),
     ]);
     expect(m.window).toEqual({ start: 1000, end: 11_000 });
     expect(m.counts.acked).toBe(1500);
     expect(m.statuses).toEqual({ completed: 1, aborted: 1 });
   });
 
-  it('refuses an empty list', () => {
-    expect(() => mergeSummaries([])).toThrow();
+  it('refuses an empty list with a stable code', () => {
+    expect(() => mergeSummaries([])).toThrow(expect.objectContaining({ code: 'loadgen.no_summaries' }));
+  });
+
+  it('a saturated instance makes the run saturated and its censored backlog stays in the merged percentiles', () => {
+    const h = new LatencyHistogram();
+    for (let i = 0; i < 900; i++) h.record(2000);
+    h.recordCensoredRamp(3_000_000, 10_000, 100); // 100 never sent: 3 s down to 2.01 s
+    const sat = summary({ instance: 'b', saturated: true, counts: { sent: 900, acked: 900, failed: 0, unsent: 100, unacked: 0, bytesAcked: 900_000 } });
+    sat.histogram = h.toJSON();
+    sat.latencyMs = latencyFromHistogram(h);
+    const m = mergeSummaries([summary({ instance: 'a', lat: Array(1000).fill(2000) }), sat]);
+    expect(m.saturated).toBe(true);
+    expect(m.counts.unsent).toBe(100);
+    expect(m.latencyMs).toMatchObject({ samples: 2000, censored: 100 });
+    expect(m.latencyMs.p99).toBeGreaterThan(2000); // the top 1 % is the backlog (≥ 2 s), not the 2 ms of the acked
+    expect(m.latency).toEqual({ loop: 'open', from: 'intended' });
+    expect(mergeSummaries([summary({}), summary({ latency: { loop: 'closed', from: 'send', source: 'perf-test' } })]).latency).toBe('mixed');
+  });
+});
+
+describe('how latency is labelled wherever it is printed', () => {
+  it('open-loop, closed-loop, and a backlog that makes every percentile a lower bound', () => {
+    const ok = summary({ lat: [1000, 2000, 3000] });
+    expect(summaryLine(ok)).toMatch(/p99 3(\.\d+)? .*\(open-loop, from the intended send time\)$/);
+    expect(summaryLine(ok)).not.toMatch(/≥/);
+    const closed = summary({ driver: 'perf-test', latency: { loop: 'closed', from: 'send', source: 'perf-test' } });
+    expect(describeLatency(closed).label).toMatch(/^closed-loop, from the actual send \(coordinated omission/);
+    const h = new LatencyHistogram();
+    h.recordCensored(5_000_000, 10);
+    const sat = summary({ saturated: true, counts: { sent: 0, acked: 0, failed: 0, unsent: 10, unacked: 0, bytesAcked: 0 } });
+    sat.latencyMs = latencyFromHistogram(h);
+    expect(summaryLine(sat)).toMatch(/p50 ≥ 500[01](\.\d+)? p99 ≥ 500[01](\.\d+)? .*SATURATED: 10 unsent, 0 unacked, counted at their latency when the run ended \(lower bounds\)/);
+    // A closed-loop driver with records left over: flagged, and said to be outside the figures.
+    const pt = { ...closed, saturated: true, counts: { ...closed.counts, unsent: 7 } };
+    expect(describeLatency(pt)).toEqual({ bound: '≥ ', label: expect.stringMatching(/SATURATED: 7 unsent, 0 unacked, not in these figures$/) });
   });
 });

@@ -46,7 +46,7 @@ describe('ProducerPerformance output parser (recorded real outputs)', () => {
 });
 
 describe('ProducerPerformance command line', () => {
-  const base = { topic: 't', rate: 2000, size: 1024, bootstrap: ['a:9092', 'b:9092'], acks: 'all' as const, lingerMs: 5, batchBytes: 65536, requestTimeoutMs: 10000, warmupS: 5, durationS: 30 };
+  const base = { topic: 't', rate: 2000, messageSize: 1024, bootstrap: ['a:9092', 'b:9092'], acks: 'all' as const, lingerMs: 5, batchBytes: 65536, timeouts: { requestMs: 10000 }, warmupS: 5, durationS: 30 };
   it('4.1 uses --producer-props and no warm-up option', () => {
     const { args, numRecords, warmupRecords } = perfTestArgs(base, [4, 1, 1]);
     expect(numRecords).toBe(70000);

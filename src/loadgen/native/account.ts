@@ -1,0 +1,160 @@
+/**
+ * The native generator's bookkeeping, apart from any Kafka client so it can be driven by synthetic
+ * schedules in tests: which messages were sent, acknowledged, failed, never sent or never
+ * acknowledged, and their latencies.
+ *
+ * Two clocks, said once:
+ *  - counts (`sent`, `acked`, `failed`, bytes, the per-second series) follow the wall clock: a
+ *    message sent or acknowledged inside the measurement window counts there;
+ *  - latency follows the intended time (throttled: message i is due at start + i/rate, measured
+ *    when due inside the window; unthrottled: from its actual send inside the window). Every
+ *    measured message enters the histogram exactly once: at its acknowledgement, or censored at
+ *    `censorAt − intended` when the generator stops waiting (never sent: `unsent`; sent but no ack:
+ *    `unacked`; send failed: `failed`). So the percentiles never hide a backlog.
+ */
+import type { LatencyHistogram } from '../histogram.js';
+import type { LoadgenMetrics } from '../metrics.js';
+import type { Schedule } from '../schedule.js';
+
+interface Batch {
+  first: number;
+  n: number;
+  sentAt: number;
+  /** Measured messages of the batch: indices [mFrom, mFrom + mN) (throttled), or a count (unthrottled). */
+  mFrom: number;
+  mN: number;
+}
+
+export class SendAccount {
+  readonly counts = { sent: 0, acked: 0, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 };
+  readonly warm = { sent: 0, acked: 0, failed: 0 };
+  readonly errors = new Map<string, number>();
+  /** Acks per second of the window (index = second since the window start). */
+  readonly perSecond: number[] = [];
+  /** Index of the next message to send. */
+  next = 0;
+  /** Measured messages due by the end of sending (throttled), for the target. */
+  dueMeasured: number | undefined;
+  inflight = 0;
+  censoredAt: number | undefined;
+  private pending = new Map<number, Batch>();
+  private failedMeasured: Batch[] = [];
+  private unsentFrom = 0;
+  private ids = 0;
+  private closed = false;
+
+  constructor(
+    private readonly sched: Schedule,
+    private readonly size: number,
+    private readonly hist: LatencyHistogram,
+    private readonly metrics?: LoadgenMetrics,
+  ) {}
+
+  /** Messages [next, next + n) handed to the client at `sentAt`; returns the batch id. */
+  sent(n: number, sentAt: number): number {
+    const s = this.sched;
+    const first = this.next;
+    this.next += n;
+    let mFrom = 0;
+    let mN = 0;
+    if (s.unthrottled) mN = sentAt >= s.measureStart && sentAt < s.end ? n : 0;
+    else {
+      mFrom = Math.max(first, s.firstMeasured);
+      mN = Math.max(0, Math.min(first + n, s.total) - mFrom);
+    }
+    const inWindow = sentAt >= s.measureStart && sentAt < s.end;
+    if (inWindow) this.counts.sent += n;
+    else if (sentAt < s.measureStart) this.warm.sent += n;
+    this.metrics?.sent.inc({ phase: inWindow ? 'measure' : 'warmup' }, n);
+    const id = this.ids++;
+    this.pending.set(id, { first, n, sentAt, mFrom, mN });
+    this.inflight++;
+    this.metrics?.inflight.set(this.inflight);
+    return id;
+  }
+
+  /** The batch's acknowledgement arrived at `t`. Ignored once censored. */
+  acked(id: number, t: number): void {
+    const b = this.take(id);
+    if (!b) return;
+    const s = this.sched;
+    const phase = t < s.measureStart ? 'warmup' : t < s.end ? 'measure' : 'after';
+    if (phase === 'measure') {
+      this.counts.acked += b.n;
+      this.counts.bytesAcked += b.n * this.size;
+      const sec = Math.floor((t - s.measureStart) / 1000);
+      this.perSecond[sec] = (this.perSecond[sec] ?? 0) + b.n;
+    } else if (phase === 'warmup') this.warm.acked += b.n;
+    this.metrics?.acked.inc({ phase: phase === 'warmup' ? 'warmup' : 'measure' }, b.n);
+    if (phase !== 'warmup') this.metrics?.bytesAcked.inc({ phase: 'measure' }, b.n * this.size);
+    if (b.mN === 0) return;
+    if (s.unthrottled) this.hist.record((t - b.sentAt) * 1000, b.mN);
+    else for (let i = b.mFrom; i < b.mFrom + b.mN; i++) this.hist.record((t - s.intended(i)) * 1000);
+  }
+
+  /** The batch's send failed at `t`. Ignored once censored. */
+  failed(id: number, t: number, message: string): void {
+    const b = this.take(id);
+    if (!b) return;
+    this.errors.set(message, (this.errors.get(message) ?? 0) + b.n);
+    if (t < this.sched.measureStart) this.warm.failed += b.n;
+    else this.counts.failed += b.n;
+    this.metrics?.failed.inc({ phase: t < this.sched.measureStart ? 'warmup' : 'measure' }, b.n);
+    if (b.mN > 0) this.failedMeasured.push(b);
+  }
+
+  /**
+   * Sending ends at `stopAt` (the window's end, or earlier when stopped or failed): measured
+   * messages due by then and not sent are the `unsent` backlog.
+   */
+  closeSending(stopAt: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    const s = this.sched;
+    if (s.unthrottled) return;
+    const endIdx = Math.min(s.dueBy(Math.min(stopAt, s.end) - 1e-9), s.total);
+    this.dueMeasured = Math.max(0, endIdx - s.firstMeasured);
+    this.unsentFrom = Math.max(this.next, s.firstMeasured);
+    this.counts.unsent = Math.max(0, endIdx - this.unsentFrom);
+  }
+
+  /** The generator stops waiting at `censorAt`: record what never completed, censored. */
+  censor(censorAt: number): void {
+    if (this.censoredAt !== undefined) return;
+    this.closeSending(censorAt);
+    this.censoredAt = censorAt;
+    const s = this.sched;
+    const stepUs = s.unthrottled ? 0 : (1000 / s.rate) * 1000;
+    const ramp = (b: { mFrom: number; mN: number; sentAt: number }): void => {
+      if (b.mN === 0) return;
+      if (s.unthrottled) this.hist.recordCensored((censorAt - b.sentAt) * 1000, b.mN);
+      else this.hist.recordCensoredRamp((censorAt - s.intended(b.mFrom)) * 1000, stepUs, b.mN);
+    };
+    for (const b of this.pending.values()) {
+      this.counts.unacked += b.mN;
+      ramp(b);
+    }
+    if (this.pending.size) {
+      const e = 'no acknowledgement when the generator stopped waiting';
+      const n = [...this.pending.values()].reduce((a, b) => a + b.n, 0);
+      this.errors.set(e, (this.errors.get(e) ?? 0) + n);
+    }
+    this.pending.clear();
+    for (const b of this.failedMeasured) ramp(b);
+    if (this.counts.unsent > 0) ramp({ mFrom: this.unsentFrom, mN: this.counts.unsent, sentAt: 0 });
+  }
+
+  /** Messages due in the window that were never sent or never acknowledged. */
+  get saturated(): boolean {
+    return this.counts.unsent + this.counts.unacked > 0;
+  }
+
+  private take(id: number): Batch | undefined {
+    const b = this.pending.get(id);
+    if (!b) return undefined;
+    this.pending.delete(id);
+    this.inflight--;
+    this.metrics?.inflight.set(this.inflight);
+    return b;
+  }
+}

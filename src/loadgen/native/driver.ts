@@ -1,0 +1,254 @@
+/**
+ * The native generator (@platformatic/kafka): an open-loop schedule from the shared start (message
+ * i is due at start + i/rate, whatever happened to the earlier ones), batches bounded by
+ * `batchBytes` and `lingerMs`, at most `maxInflight` produce requests in flight. Latency is taken
+ * from the intended send time; what is left when the run ends is censored (see account.ts).
+ * Never hangs: each request, a stall without acks and the final drain are bounded.
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { RunError } from '../../core/errors.js';
+import type { LatencyHistogram } from '../histogram.js';
+import type { DriverContext, DriverFigures, LoadDriver } from '../driver.js';
+import type { Schedule } from '../schedule.js';
+import { nowMs } from '../schedule.js';
+import { MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
+import { SendAccount } from './account.js';
+
+const ACKS = { '0': ProduceAcks.NO_RESPONSE, '1': ProduceAcks.LEADER, all: ProduceAcks.ALL } as const;
+
+function clientVersion(): string {
+  try {
+    // The package's exports hide package.json: find it from the resolved entry point.
+    const req = createRequire(import.meta.url);
+    let dir = dirname(req.resolve('@platformatic/kafka'));
+    for (let i = 0; i < 4 && !existsSync(join(dir, 'package.json')); i++) dir = dirname(dir);
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The innermost message of a client error (it wraps them: MultipleErrors, causes). */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const inner = (e as { errors?: unknown[] }).errors;
+  if (Array.isArray(inner) && inner.length > 0) return describeError(inner[0]);
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message && cause.message !== e.message) return `${e.message}: ${describeError(cause)}`;
+  return e.message;
+}
+
+export class NativeDriver implements LoadDriver {
+  readonly name = 'native' as const;
+  private producer: Producer | undefined;
+  private partitions = 1;
+  private account: SendAccount | undefined;
+  private cpuUsed: NodeJS.CpuUsage | undefined;
+  private stoppedAt: number | undefined;
+  private hist: LatencyHistogram | undefined;
+
+  async prepare(ctx: DriverContext): Promise<string> {
+    const s = ctx.settings;
+    const maxInflight = s.driver.name === 'native' ? s.driver.maxInflight : 1;
+    this.producer = new Producer({
+      clientId: (s.driver.name === 'native' ? s.driver.clientId : undefined) ?? `greenrace-loadgen-${s.instance}`,
+      bootstrapBrokers: s.bootstrap,
+      acks: ACKS[s.acks],
+      timeout: s.timeouts.requestMs,
+      connectTimeout: Math.min(s.timeouts.connectMs, s.timeouts.requestMs),
+      retries: 3,
+      retryDelay: 250,
+      maxInflights: Math.max(1, maxInflight),
+      autocreateTopics: false,
+    });
+    let md;
+    try {
+      md = await this.producer.metadata({ topics: [s.topic], autocreateTopics: false });
+    } catch (e) {
+      throw new RunError('loadgen.connect', `cannot reach the brokers ${s.bootstrap.join(',')}: ${describeError(e)}`);
+    }
+    const t = md.topics.get(s.topic);
+    if (!t) throw new RunError('loadgen.no_topic', `topic ${s.topic} does not exist on ${s.bootstrap.join(',')}`);
+    this.partitions = t.partitionsCount;
+    return `connected: topic ${s.topic} has ${this.partitions} partitions`;
+  }
+
+  run(ctx: DriverContext, sched: Schedule): Promise<void> {
+    const s = ctx.settings;
+    const producer = this.producer!;
+    this.hist = ctx.histogram;
+    const acc = (this.account = new SendAccount(sched, s.messageSize, ctx.histogram, ctx.metrics));
+    const maxInflight = s.driver.name === 'native' ? s.driver.maxInflight : 1;
+    const payload = randomBytes(s.messageSize);
+    const perBatch = Math.max(1, s.batchBytes > 0 ? Math.floor(s.batchBytes / s.messageSize) : 1);
+    const keyPool = s.keys === 'random' ? Array.from({ length: 4096 }, () => randomBytes(8)) : [];
+    const startAt = sched.startAt;
+    let sticky = 0;
+    let lastProgress = nowMs();
+    let lastAck = Math.max(nowMs(), startAt);
+    let lastError = '';
+    let timer: NodeJS.Timeout | undefined;
+    let lastLog = 0;
+    let ended = false;
+    let failure: RunError | undefined;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const cpu0 = process.cpuUsage();
+
+    const finish = (why: LoadgenStatus, err?: RunError): void => {
+      if (ended) return;
+      ended = true;
+      if (why !== 'completed') this.stoppedAt = nowMs();
+      failure = err;
+      clearTimeout(timer);
+      clearInterval(stallTimer);
+      acc.closeSending(this.stoppedAt ?? sched.end);
+      const drainMs = why === 'completed' ? Math.min(60_000, s.timeouts.requestMs * 2 + 1000) : 3000;
+      const drainEnd = nowMs() + drainMs;
+      const poll = (): void => {
+        if (acc.inflight === 0 || nowMs() >= drainEnd) {
+          acc.censor(nowMs());
+          return done();
+        }
+        setTimeout(poll, 20);
+      };
+      poll();
+    };
+
+    const onStop = (): void => finish('aborted');
+    ctx.signal.addEventListener('abort', onStop, { once: true });
+
+    const stallTimer = setInterval(() => {
+      const now = nowMs();
+      if (acc.inflight > 0 && now - lastProgress > s.timeouts.stallMs) {
+        finish('failed', new RunError('loadgen.stalled', `no acknowledgement from ${s.bootstrap.join(',')} for ${Math.round((now - lastProgress) / 1000)} s (${acc.inflight} requests pending)`));
+      } else if (now > startAt && now - lastAck > s.timeouts.stallMs && lastError) {
+        finish('failed', new RunError('loadgen.send_failed', `every send failed for ${Math.round((now - lastAck) / 1000)} s; last error: ${lastError}`));
+      }
+      if (now - lastLog >= 1000 && now >= sched.startAt) {
+        lastLog = now;
+        const backlog = sched.unthrottled ? 0 : Math.max(0, sched.dueBy(now) - acc.next);
+        ctx.metrics.backlog.set(backlog);
+        const c = acc.counts;
+        const w = acc.warm;
+        ctx.log(`${sched.phase(now)} sent=${c.sent + w.sent} acked=${c.acked + w.acked} failed=${c.failed + w.failed} backlog=${backlog} inflight=${acc.inflight}`);
+      }
+    }, 250);
+
+    const sendBatch = (n: number, sentAt: number): void => {
+      const first = acc.next;
+      const messages = new Array(n);
+      const part = s.keys === 'none' ? sticky++ % this.partitions : undefined;
+      for (let k = 0; k < n; k++) {
+        const m: { topic: string; value: Buffer; key?: Buffer; partition?: number } = { topic: s.topic, value: payload };
+        if (part !== undefined) m.partition = part;
+        else if (s.keys === 'random') m.key = keyPool[(Math.random() * keyPool.length) | 0];
+        else m.key = Buffer.from(String(first + k));
+        messages[k] = m;
+      }
+      const id = acc.sent(n, sentAt);
+      producer.send({ messages }, (err) => {
+        const t = nowMs();
+        lastProgress = t;
+        if (err) {
+          lastError = describeError(err);
+          acc.failed(id, t, lastError);
+        } else {
+          lastAck = t;
+          acc.acked(id, t);
+        }
+        if (!ended) tick();
+      });
+    };
+
+    const tick = (): void => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (ended) return;
+      const now = nowMs();
+      const atEnd = now >= sched.end;
+      if (sched.unthrottled) {
+        if (atEnd) return finish('completed');
+        while (acc.inflight < maxInflight) sendBatch(perBatch, now);
+        timer = setTimeout(tick, Math.max(1, sched.end - now));
+        return;
+      }
+      const due = sched.dueBy(now);
+      while (acc.next < due && acc.inflight < maxInflight) {
+        const n = Math.min(due - acc.next, perBatch);
+        // Linger: a part-filled batch waits until its oldest message has waited lingerMs.
+        if (!atEnd && n < perBatch && now - sched.intended(acc.next) < s.lingerMs && due < sched.total) break;
+        sendBatch(n, now);
+      }
+      if (atEnd) return finish('completed');
+      if (acc.next < due && acc.inflight >= maxInflight) {
+        // Blocked on in-flight requests: the next ack calls tick(); the end is still checked.
+        timer = setTimeout(tick, Math.max(1, Math.min(sched.end - now, 50)));
+        return;
+      }
+      const wakeAt =
+        acc.next < due ? sched.intended(acc.next) + s.lingerMs : Math.min(sched.intended(acc.next) + (perBatch > 1 ? s.lingerMs : 0), sched.end);
+      timer = setTimeout(tick, Math.max(0, Math.min(wakeAt, sched.end) - now));
+    };
+
+    if (ctx.signal.aborted) onStop();
+    else tick();
+    return finished.then(() => {
+      this.cpuUsed = process.cpuUsage(cpu0);
+      ctx.signal.removeEventListener('abort', onStop);
+      ctx.metrics.backlog.set(0);
+      if (failure) throw failure;
+    });
+  }
+
+  figures(sched: Schedule | undefined, end: { status: LoadgenStatus; stoppedAt?: number }): DriverFigures {
+    const acc = this.account;
+    const stoppedAt = this.stoppedAt ?? end.stoppedAt;
+    const measureStart = sched?.measureStart ?? stoppedAt ?? 0;
+    const schedEnd = sched?.end ?? measureStart;
+    const winEnd = Math.max(measureStart, Math.min(schedEnd, stoppedAt ?? schedEnd));
+    const seconds = (winEnd - measureStart) / 1000;
+    const counts = acc ? { ...acc.counts } : { sent: 0, acked: 0, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 };
+    const hist = acc ? this.hist : undefined;
+    const unthrottled = !sched || sched.unthrottled;
+    return {
+      window: { start: measureStart, end: winEnd },
+      target: { messages: unthrottled ? 0 : (acc?.dueMeasured ?? Math.max(0, Math.round(seconds * (sched?.rate ?? 0)))), rate: sched?.rate ?? 0 },
+      counts,
+      warmup: acc ? { ...acc.warm } : { sent: 0, acked: 0, failed: 0 },
+      achieved: { msgPerSec: seconds > 0 ? counts.acked / seconds : 0, mbPerSec: seconds > 0 ? counts.bytesAcked / MB / seconds : 0 },
+      saturated: acc?.saturated ?? false,
+      latencyMs: hist ? latencyFromHistogram(hist) : { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
+      latency: {
+        loop: unthrottled ? 'closed' : 'open',
+        from: unthrottled ? 'send' : 'intended',
+        source: 'histogram',
+        ...(acc?.censoredAt !== undefined ? { censoredAt: acc.censoredAt } : {}),
+      },
+      ...(hist ? { histogram: hist.toJSON() } : {}),
+      ...(this.cpuUsed ? { cpu: { userS: this.cpuUsed.user / 1e6, systemS: this.cpuUsed.system / 1e6 } } : {}),
+      errors: acc ? [...acc.errors].map(([message, count]) => ({ message, count })) : [],
+      client: { name: '@platformatic/kafka', version: clientVersion() },
+      ...(unthrottled && sched
+        ? { notes: ['unthrottled (rate 0): no schedule, so latency is from the actual send (closed-loop) and nothing counts as unsent'] }
+        : {}),
+      series: acc ? Array.from(acc.perSecond, (acked, t) => ({ t: measureStart + t * 1000, acked: acked ?? 0, rate: acked ?? 0 })) : [],
+    };
+  }
+
+  async close(): Promise<void> {
+    const p = this.producer;
+    if (!p) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => p.close(true, () => resolve()), 3000);
+      p.close().then(
+        () => (clearTimeout(t), resolve()),
+        () => (clearTimeout(t), p.close(true, () => resolve())),
+      );
+    });
+  }
+}
