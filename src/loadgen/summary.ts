@@ -255,6 +255,8 @@ export function describeLatency(x: {
   if (!x.saturated) return { label: basis, bound: '' };
   const backlog = `SATURATED: ${x.counts.unsent} unsent, ${x.counts.unacked} unacked`;
   if (x.latencyMs.censored > 0) return { label: `${basis}; ${backlog}, counted at their latency when the run ended (lower bounds)`, bound: '≥ ' };
+  if (x.latency !== 'mixed' && x.latency.loop === 'closed')
+    return { label: `${basis}; SATURATED: the sender fell behind its target rate (${x.counts.unsent} unsent); the wait is not in these figures`, bound: '≥ ' };
   return { label: `${basis}; ${backlog}, not in these figures`, bound: '≥ ' };
 }
 

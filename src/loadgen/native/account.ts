@@ -5,7 +5,8 @@
  *
  * Two clocks, said once:
  *  - counts (`sent`, `acked`, `failed`, bytes, the per-second series) follow the wall clock: a
- *    message sent or acknowledged inside the measurement window counts there;
+ *    message sent or acknowledged inside the measurement window counts there (the final flush of
+ *    messages due in the window, sent as it ends, counts as sent in it; acks after its end do not);
  *  - latency follows the intended time (throttled: message i is due at start + i/rate, measured
  *    when due inside the window; unthrottled: from its actual send inside the window). Every
  *    measured message enters the histogram exactly once: at its acknowledgement, or censored at
@@ -62,9 +63,10 @@ export class SendAccount {
       mFrom = Math.max(first, s.firstMeasured);
       mN = Math.max(0, Math.min(first + n, s.total) - mFrom);
     }
-    const inWindow = sentAt >= s.measureStart && sentAt < s.end;
+    // Sent at or after the end: the final flush of messages due in the window; counted there.
+    const inWindow = sentAt >= s.measureStart;
     if (inWindow) this.counts.sent += n;
-    else if (sentAt < s.measureStart) this.warm.sent += n;
+    else this.warm.sent += n;
     this.metrics?.sent.inc({ phase: inWindow ? 'measure' : 'warmup' }, n);
     const id = this.ids++;
     this.pending.set(id, { first, n, sentAt, mFrom, mN });

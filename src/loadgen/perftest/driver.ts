@@ -74,9 +74,6 @@ export interface TimedWindow {
 export interface PerfTestRun {
   out: PerfOutput;
   windows: TimedWindow[];
-  /** Failures by phase (attributed by the time their exception line arrived). */
-  failedWarmup: number;
-  failedMeasured: number;
   status: LoadgenStatus;
   javaStart?: number;
   exitAt?: number;
@@ -107,7 +104,8 @@ export function perfTestFigures(
   const isMeasured = (w: TimedWindow): boolean => (out.warmupRecords !== undefined ? w.steady : w.t0 >= sched.measureStart - 250);
   const measured = windows.filter(isMeasured);
   const warmWins = windows.filter((w) => !isMeasured(w));
-  const warmAcked = warmWins.reduce((a, w) => a + w.records, 0);
+  // Warm-up acknowledged: the tool's own split when it printed both final lines, else its windows.
+  const warmAcked = out.total && out.steady ? Math.max(0, out.total.records - out.steady.records) : warmWins.reduce((a, w) => a + w.records, 0);
   let acked = measured.reduce((a, w) => a + w.records, 0);
   let winStart = measured.length ? measured[0]!.t0 : sched.measureStart;
   let winEnd = measured.length ? measured[measured.length - 1]!.t1 : Math.max(sched.measureStart, wEnd);
@@ -144,14 +142,21 @@ export function perfTestFigures(
     };
     notes.push('no final line from the tool (stopped before it finished): percentiles unavailable; mean and max from its window lines');
   }
-  // The measured records the tool was asked for; those neither acknowledged nor failed are unsent.
+  // Records are sent in order: [0, W) warm-up, then the measured ones; those completed (acknowledged
+  // or failed) are taken as the first ones. Measured records due by the end (or the stop) that never
+  // completed are `unsent` (the tool cannot tell unsent from unacknowledged); the tool's failures
+  // are split between the phases by the same order, not by when their lines arrived.
   const throttled = o.rate > 0;
-  const measuredTarget = throttled ? Math.max(0, r.numRecords - Math.max(r.warmupRecords, throttled ? Math.round(o.rate * o.warmupS) : 0)) : 0;
+  const W = throttled ? Math.max(r.warmupRecords, Math.round(o.rate * o.warmupS)) : 0;
+  const measuredTarget = throttled ? Math.max(0, r.numRecords - W) : 0;
   const stoppedEarly = r.status !== 'completed' && r.stoppedAt !== undefined && r.stoppedAt < sched.end;
-  const targetMessages = !throttled ? 0 : stoppedEarly ? Math.round(((Math.max(sched.measureStart, r.stoppedAt!) - sched.measureStart) / 1000) * o.rate) : measuredTarget;
-  const unsent = Math.max(0, targetMessages - acked - r.failedMeasured);
+  const targetMessages = !throttled ? 0 : stoppedEarly ? Math.min(measuredTarget, Math.round(((Math.max(sched.measureStart, r.stoppedAt!) - sched.measureStart) / 1000) * o.rate)) : measuredTarget;
+  const completed = (out.total?.records ?? warmAcked + acked) + out.failed;
+  const unsent = throttled ? Math.max(0, Math.min(targetMessages, W + targetMessages - Math.max(completed, W))) : 0;
+  const failedMeasured = throttled ? Math.max(0, Math.min(out.failed, targetMessages - Math.min(acked, targetMessages) - unsent)) : out.failed;
+  const failedWarmup = out.failed - failedMeasured;
   if (r.cutAtEnd) notes.push('the tool had not finished its records by the end of the run plus its grace; stopped (records not acknowledged count as unsent)');
-  if (throttled && r.exitAt !== undefined && r.status === 'completed' && r.exitAt > sched.end + 1000)
+  else if (throttled && r.exitAt !== undefined && r.status === 'completed' && r.exitAt > sched.end + 1000)
     notes.push(`the tool finished ${((r.exitAt - sched.end) / 1000).toFixed(1)} s after the end of the window: it fell behind its rate (closed loop: the delay is not in its latency)`);
   if (out.failed > 0) notes.push(`${out.failed} records failed (exceptions printed by the tool); they are not in its latency figures`);
   const errors = [...out.failures].map(([message, count]) => ({ message, count }));
@@ -160,10 +165,13 @@ export function perfTestFigures(
   return {
     window: { start: winStart, end: winEnd },
     target: { messages: targetMessages, rate: o.rate },
-    counts: { sent: acked + r.failedMeasured, acked, failed: r.failedMeasured, unsent, unacked: 0, bytesAcked: acked * o.messageSize },
-    warmup: { sent: warmAcked + r.failedWarmup, acked: warmAcked, failed: r.failedWarmup },
+    counts: { sent: acked + failedMeasured, acked, failed: failedMeasured, unsent, unacked: 0, bytesAcked: acked * o.messageSize },
+    warmup: { sent: warmAcked + failedWarmup, acked: warmAcked, failed: failedWarmup },
     achieved: { msgPerSec: acked / seconds, mbPerSec: (acked * o.messageSize) / MB / seconds },
-    saturated: unsent > 0,
+    // A closed-loop tool leaves no backlog to show when it falls behind: it sends late. So it is
+    // saturated when measured records were never completed, or its own rate over its measured
+    // window fell below 95 % of the target (GreenFlow's criterion).
+    saturated: unsent > 0 || (throttled && acked / seconds < 0.95 * o.rate),
     latencyMs,
     latency: { loop: 'closed', from: 'send', source: 'perf-test' },
     errors,
@@ -183,7 +191,6 @@ export class PerfTestDriver implements LoadDriver {
   private version: [number, number, number] | undefined;
   private parser = new PerfTestParser();
   private windows: TimedWindow[] = [];
-  private failed = { warmup: 0, measured: 0 };
   private cpu: { userS: number; systemS: number } | undefined;
   private javaStart: number | undefined;
   private exitAt: number | undefined;
@@ -226,11 +233,8 @@ export class PerfTestDriver implements LoadDriver {
       raw?.write(line + '\n');
       const r = parser.line(line);
       const t = nowMs();
-      if (r.kind === 'failure') {
-        if (t < sched.measureStart) this.failed.warmup++;
-        else this.failed.measured++;
-        ctx.metrics.failed.inc({ phase: t < sched.measureStart ? 'warmup' : 'measure' }, 1);
-      }
+      // Live metric only (by arrival time); the summary splits failures by record order.
+      if (r.kind === 'failure') ctx.metrics.failed.inc({ phase: t < sched.measureStart ? 'warmup' : 'measure' }, 1);
       if (r.kind !== 'window') return;
       this.windows.push({ t0: last, t1: t, records: r.w.records, avgMs: r.w.avgMs, maxMs: r.w.maxMs, steady: r.w.steady });
       const phase = parser.out.warmupRecords !== undefined ? (r.w.steady ? 'measure' : 'warmup') : last >= sched.measureStart - 250 ? 'measure' : 'warmup';
@@ -293,8 +297,6 @@ export class PerfTestDriver implements LoadDriver {
       ? perfTestFigures(this.opts, s, {
           out: this.parser.out,
           windows: this.windows,
-          failedWarmup: this.failed.warmup,
-          failedMeasured: this.failed.measured,
           status: end.status,
           ...(this.javaStart !== undefined ? { javaStart: this.javaStart } : {}),
           ...(this.exitAt !== undefined ? { exitAt: this.exitAt } : {}),

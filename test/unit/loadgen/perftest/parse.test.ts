@@ -67,3 +67,21 @@ describe('ProducerPerformance command line', () => {
     expect(kafkaToolsVersion('/nonexistent')).toBeUndefined();
   });
 });
+
+describe('ProducerPerformance failures (recorded 4.3.1 output)', () => {
+  it('counts one failure per exception line at column 0, not log lines or causes', () => {
+    const o = parsePerfTest(fx('perftest-4.3.1-failures.stderr.txt'));
+    expect(o.failed).toBe(580);
+    const p = parsePerfTest(
+      [
+        'org.apache.kafka.common.errors.TimeoutException: Expiring 3 record(s) for t-0:120000 ms has passed since batch creation',
+        '\tat org.apache.kafka.clients.producer.internals.ProducerBatch.done(ProducerBatch.java:1)',
+        'Caused by: java.io.IOException: broken pipe',
+        '[2026-12-03 03:50:00,000] WARN [Producer clientId=perf] Connection to node 1 could not be established. (org.apache.kafka.clients.NetworkClient)',
+        '',
+      ].join('\n'),
+    );
+    expect(p.failed).toBe(1);
+    expect(p.other.some((l) => /could not be established/.test(l))).toBe(true);
+  });
+});
