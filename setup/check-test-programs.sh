@@ -26,6 +26,7 @@ checks=(
   "yamllint|yamllint (install-system.sh --tests)"
   "tmux|tmux (install-system.sh --tests)"
   "jq|jq (install-system.sh --tests)"
+  "chromium|chromium (install-system.sh --tests; the report test drives it headless)"
   "prometheus|prometheus (install-system.sh)"
   "promtool|prometheus (install-system.sh)"
   "prometheus-node-exporter|prometheus-node-exporter (install-system.sh)"

@@ -4,7 +4,8 @@
 #   setup/install-system.sh            what the tool needs to run experiments
 #   setup/install-system.sh --tests    plus what the test suite needs (tmux, linters, and the host
 #                                      tools of the local platform's hosts: network tools and PCP,
-#                                      installed through the roles' own install steps)
+#                                      installed through the roles' own install steps; chromium for
+#                                      the report test)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup/install-system.sh: run as root (it installs Debian packages)" >&2
@@ -13,7 +14,8 @@ fi
 PKGS=(ansible ansible-core openssh-server openssh-client iproute2 iputils-ping procps psmisc curl
       prometheus prometheus-node-exporter prometheus-pushgateway iperf3 sockperf nginx-light wrk netperf
       openjdk-17-jre-headless maven)
-if [ "${1:-}" = "--tests" ]; then PKGS+=(tmux ansible-lint yamllint jq); fi
+# chromium: the report test opens the HTML report headless (driven by puppeteer-core).
+if [ "${1:-}" = "--tests" ]; then PKGS+=(tmux ansible-lint yamllint jq chromium); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

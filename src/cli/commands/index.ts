@@ -9,6 +9,7 @@ import { registerI } from './i.js';
 import { registerNet } from './net.js';
 import { registerRace } from './race.js';
 import { registerBaseline } from './baseline.js';
+import { registerReport } from './report.js';
 
 /** Every command of the CLI. Each module registers one; their actions import the app layer lazily. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerNet(program);
   registerRace(program);
   registerBaseline(program);
+  registerReport(program);
 }
