@@ -53,10 +53,15 @@ export const LOADGEN_FLAGS: readonly LoadgenFlag[] = [
   { flag: '--perf-log <file>', key: 'perfLog', path: 'generators[0].rawLog', help: "perf-test driver: keep the tool's raw output here", kind: 'string' },
 ];
 
+/** The flag form's rate when `--rate` is not given (a plan always gives each instance its rate). */
+export const FLAG_FORM_RATE = 1000;
+
 const DRIVER_ONLY: Record<string, string> = { maxInflight: 'native', kafkaLibs: 'perf-test', java: 'perf-test', perfLog: 'perf-test' };
 
 /** Default shown in `--help`, read from the schema (never restated). */
 export function flagDefault(f: LoadgenFlag): string | undefined {
+  if (f.required || f.key === 'awaitStart') return undefined;
+  if (f.key === 'rate') return String(FLAG_FORM_RATE);
   const d = sharedSettingsSchema.parse({ bootstrap: ['h:1'], topic: 't' });
   const m = /^shared\.(.+)$/.exec(f.path);
   if (!m) return undefined;
@@ -104,7 +109,7 @@ export function planFromFlags(values: Record<string, unknown>, env: NodeJS.Proce
     setPath(input, f.path, flagValue(f, v));
   }
   const gen = (input.generators as Array<Record<string, unknown>>)[0]!;
-  gen.rate ??= 1000;
+  gen.rate ??= FLAG_FORM_RATE;
   const control = gen.control as Record<string, unknown> | undefined;
   if (control) control.address ??= '0.0.0.0';
   const shared = input.shared as Record<string, unknown>;

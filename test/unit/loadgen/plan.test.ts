@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UsageError } from '../../../src/core/errors.js';
-import { LOADGEN_FLAGS, planFromFlags } from '../../../src/loadgen/flags.js';
+import { FLAG_FORM_RATE, LOADGEN_FLAGS, flagDefault, planFromFlags } from '../../../src/loadgen/flags.js';
 import { LOADGEN_BOUNDS, LOADGEN_PLAN_SCHEMA, instanceSettings, parsePlan, readPlan, type LoadgenPlanInput } from '../../../src/loadgen/plan.js';
 
 const TOKEN = 'tok-0123456789abcdef';
@@ -113,6 +113,12 @@ describe('the flag form validates through the same schema', () => {
     expect(p.shared.startAt).toBeUndefined();
     expect(instanceSettings(p, p.generators[0]!.id).control).toEqual({ address: '127.0.0.1', port: 0, token: TOKEN });
     expect(p.shared.timeouts.startMs).toBe(5000);
+  });
+  it('--help shows the schema\'s defaults, none for required flags or the trigger wait', () => {
+    const d = (key: string) => flagDefault(LOADGEN_FLAGS.find((f) => f.key === key)!);
+    expect([d('size'), d('lingerMs'), d('maxInflight'), d('requestTimeout'), d('maxLate'), d('acks')]).toEqual(['1024', '5', '5', '10000', '2000', 'all']);
+    expect([d('topic'), d('bootstrap'), d('awaitStart'), d('instance')]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(d('rate')).toBe(String(FLAG_FORM_RATE));
   });
   it('every flag sets a key the plan schema knows', () => {
     for (const f of LOADGEN_FLAGS) expect(f.path).toMatch(/^(shared\.|generators\[0\]\.)/);
