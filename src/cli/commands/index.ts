@@ -10,6 +10,8 @@ import { registerNet } from './net.js';
 import { registerRace } from './race.js';
 import { registerBaseline } from './baseline.js';
 import { registerReport } from './report.js';
+import { registerSearch } from './search.js';
+import { registerSweep } from './sweep.js';
 
 /** Every command of the CLI. Each module registers one; their actions import the app layer lazily. */
 export function registerCommands(program: Command): void {
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerRace(program);
   registerBaseline(program);
   registerReport(program);
+  registerSearch(program);
+  registerSweep(program);
 }

@@ -1,0 +1,168 @@
+/**
+ * `entrypoint search <exp>`: the max sustainable load of a configuration under an SLO. Every trial
+ * is a normal run (its record tagged with the search) linked from results/<exp>/search-<id>/search.json,
+ * which is rewritten after every trial.
+ */
+import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
+import { GreenraceError, InterruptedError, RunError, UsageError, errorMessage } from '../../core/errors.js';
+import { loadExperiment } from '../../config/loader.js';
+import { figuresOf } from '../../campaigns/figures.js';
+import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../../campaigns/records.js';
+import { runSearch, type SearchOutcome } from '../../campaigns/search/loop.js';
+import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
+import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
+import { campaignWorkload, checkOverrides, runTagged } from './workload.js';
+
+export interface SearchOptions {
+  experiment: string;
+  set?: string[];
+  /** Overrides every trial shares (a sweep point passes its own). */
+  overrides?: Record<string, unknown>;
+  strategy?: StrategyName;
+  /** First load (double-bisect) / probe base (knee); default: the experiment's load. */
+  start?: number;
+  precision?: number;
+  minLoad?: number;
+  maxLoad?: number;
+  maxTrials?: number;
+  probeFactor?: number;
+  slo?: Partial<Slo>;
+  seedFrom?: string;
+  /** Trial warm-up and measured duration (default: the experiment's). */
+  trialWarmup?: string | number;
+  trialDuration?: string | number;
+  onTrial?: (t: Trial, b: Bracket, unit: string) => void;
+  progress?: (l: string) => void;
+  signal?: AbortSignal;
+  /** Sweep point that runs this search (recorded in the trials' tags). */
+  point?: string;
+}
+
+export interface SearchCampaignOutcome {
+  record: SearchRecord;
+  path: string;
+  outcome: SearchOutcome;
+}
+
+export const DEFAULT_SLO: Slo = { minRatio: 0.95, noBacklog: true, maxBacklog: 0 };
+
+export function newCampaignId(kind: 'search' | 'sweep'): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  return `${kind}-${t}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The capacity an earlier search found (`--seed-from`). */
+export function seedCapacity(exp: string, ref: string): { id: string; capacity: number } {
+  const id = ref.startsWith('search-') ? ref : `search-${ref}`;
+  const rec = readCampaign<SearchRecord>(exp, id, 'search.json');
+  if (!rec) {
+    const known = listCampaigns(exp, 'search');
+    throw new UsageError('search.unknown_seed', `--seed-from ${ref}: no search ${id} for ${exp}` + (known.length ? `; known: ${known.join(', ')}` : ''));
+  }
+  const c = rec.result?.capacity;
+  if (c === null || c === undefined) throw new UsageError('search.seed_without_result', `--seed-from ${ref}: search ${id} found no capacity (${rec.status})`);
+  return { id, capacity: c };
+}
+
+/** Validate everything that can be checked before a trial runs; returns the search's settings. */
+export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; seeded?: { id: string; capacity: number } } {
+  const wl = campaignWorkload();
+  const set = [...(opts.set ?? [])];
+  const trialOverrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+  if (opts.trialWarmup !== undefined) trialOverrides[`${wl.section}.warmup`] = opts.trialWarmup;
+  if (opts.trialDuration !== undefined) trialOverrides[`${wl.section}.duration`] = opts.trialDuration;
+  checkOverrides(opts.experiment, set, trialOverrides, (p) => (opts.point ? `sweep point ${p}` : `search ${p}`));
+  const { experiment } = loadExperiment(opts.experiment, { set, overrides: Object.entries(trialOverrides).map(([path, value]) => ({ path, value, flag: path })) });
+  const slo: Slo = { ...DEFAULT_SLO, ...(opts.slo ?? {}) };
+  const problems = sloProblems(slo, { hasConsumer: wl.hasConsumer, reportsBacklog: wl.reportsBacklog, reportsP99: wl.reportsP99 });
+  if (problems.length) {
+    const [first, ...rest] = problems.map((p) => `SLO ${p.key}: ${p.message}`);
+    throw new UsageError('search.bad_slo', first!, { details: rest });
+  }
+  const start = opts.start ?? (experiment as unknown as Record<string, { load: number }>)[wl.section]!.load;
+  const params: SearchParams = {
+    strategy: opts.strategy ?? 'knee',
+    start,
+    precision: opts.precision ?? 0.05,
+    minLoad: opts.minLoad ?? 1,
+    maxLoad: opts.maxLoad ?? 1_000_000,
+    maxTrials: opts.maxTrials ?? 15,
+    minRatio: slo.minRatio,
+    probeFactor: opts.probeFactor ?? 8,
+  };
+  const bad = (key: string, msg: string): never => {
+    throw new UsageError('search.bad_option', `${key}: ${msg}`);
+  };
+  if (!(params.precision > 0 && params.precision < 1)) bad('--precision', `must be in (0, 1) (got ${params.precision})`);
+  if (!(params.minLoad > 0)) bad('--min-load', `must be > 0 (got ${params.minLoad})`);
+  if (!(params.maxLoad > params.minLoad)) bad('--max-load', `must be above --min-load (${params.maxLoad} ≤ ${params.minLoad})`);
+  if (!(params.start >= params.minLoad && params.start <= params.maxLoad)) bad('--start', `must be within [${params.minLoad}, ${params.maxLoad}] (got ${params.start})`);
+  if (!(Number.isInteger(params.maxTrials) && params.maxTrials >= 2)) bad('--max-trials', `must be a whole number ≥ 2 (got ${params.maxTrials})`);
+  if (!(params.probeFactor > 1)) bad('--probe-factor', `must be > 1 (got ${params.probeFactor})`);
+  const seeded = opts.seedFrom ? seedCapacity(opts.experiment, opts.seedFrom) : undefined;
+  if (seeded) params.seed = seeded.capacity;
+  if (trialOverrides[`${wl.section}.warmup`] !== undefined) set.push(`${wl.section}.warmup=${String(trialOverrides[`${wl.section}.warmup`])}`);
+  if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
+  return { params, slo, set, ...(seeded ? { seeded } : {}) };
+}
+
+export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaignOutcome> {
+  const wl = campaignWorkload();
+  const { params, slo, set, seeded } = prepareSearch(opts);
+  const id = newCampaignId('search');
+  const overrides = { ...(opts.overrides ?? {}) };
+  const rec: SearchRecord = {
+    schema: 'greenrace.search/1',
+    id,
+    experiment: opts.experiment,
+    workload: wl.name,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    load: { path: wl.loadPath, unit: wl.unit },
+    overrides,
+    params,
+    slo,
+    ...(seeded ? { seededFrom: seeded } : {}),
+    trials: [],
+  };
+  const path = saveSearch(rec);
+  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? ', no backlog' : ''}; record ${relative(process.cwd(), path)}`);
+  const exec = {
+    fixed: async (rate: number, n: number, why: string) => {
+      const t0 = Date.now();
+      opts.progress?.(`trial ${n}: ${Math.round(rate)} ${wl.unit} (${why})`);
+      const r = await runTagged(opts.experiment, set, { ...overrides, [wl.loadPath]: Math.round(rate * 1000) / 1000 }, { kind: 'search', id, trial: n, ...(opts.point ? { point: opts.point } : {}) }, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.progress ? { progress: (l: string) => opts.progress!(`  ${l}`) } : {}),
+      });
+      const f = figuresOf(r.record);
+      if (r.error && f.throughput === null) throw r.error;
+      return { figures: { target: rate, achieved: f.throughput, p99Ms: f.p99Ms, backlog: f.backlog, saturated: f.saturated }, runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
+    },
+  };
+  try {
+    const outcome = await runSearch(params, slo, exec, {
+      onTrial: (t, b) => {
+        rec.trials.push({ ...t, ...(t.runId ? { run: `../${t.runId}/run.json` } : {}) });
+        saveSearch(rec);
+        opts.onTrial?.(t, b, wl.unit);
+      },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    rec.status = 'completed';
+    rec.endedAt = new Date().toISOString();
+    rec.result = { capacity: outcome.capacity, bracket: outcome.bracket, withinPrecision: outcome.withinPrecision, stopReason: outcome.stopReason, trials: outcome.trials.length, seconds: Math.round(outcome.seconds) };
+    saveSearch(rec);
+    return { record: rec, path, outcome };
+  } catch (e) {
+    const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
+    rec.status = interrupted ? 'aborted' : 'failed';
+    rec.endedAt = new Date().toISOString();
+    rec.error = { code: e instanceof GreenraceError ? e.code : 'search.failed', message: errorMessage(e) };
+    saveSearch(rec);
+    if (interrupted) throw new InterruptedError(`search ${id} stopped after ${rec.trials.length} trials; its record is saved (status aborted): ${relative(process.cwd(), path)}`);
+    if (e instanceof GreenraceError) throw e;
+    throw new RunError('search.failed', `search ${id} failed: ${errorMessage(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * `entrypoint sweep <exp> --grid path=a,b …`: every point of a grid of config values, each repeated,
+ * in sequential or seeded random order, with per-point statistics (mean, sd, 95 % CI, CV) written
+ * to results/<exp>/sweep-<id>/sweep.json and sweep.csv after every run. The id is a hash of what
+ * defines the sweep (factors, repetitions, order, seed, overrides), so running the same sweep again
+ * resumes it: runs already completed (from sweep.json, or from run records tagged with the sweep)
+ * are not redone. A factor value `max` on the load path runs a search for that point.
+ */
+import { relative } from 'node:path';
+import { GreenraceError, InterruptedError, UsageError, errorMessage } from '../../core/errors.js';
+import {
+  campaignHash,
+  etaSeconds,
+  expandGrid,
+  formatSeconds,
+  remainingRuns,
+  scheduleRuns,
+  type DoneRun,
+  type Factor,
+  type GridPoint,
+} from '../../campaigns/grid.js';
+import type { RecordLike } from '../../campaigns/figures.js';
+import { pointStats, sweepCsv } from '../../campaigns/points.js';
+import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
+import { readRunRecords } from '../report.js';
+import { campaignWorkload, checkOverrides, runTagged } from './workload.js';
+import { searchCampaign, type SearchOptions } from './search.js';
+
+export interface SweepOptions {
+  experiment: string;
+  factors: Factor[];
+  repetitions: number;
+  order: 'sequential' | 'random';
+  seed: number;
+  /** Idle seconds between runs, recorded as baseline windows (0: none). */
+  idleBetweenS: number;
+  cvThreshold: number;
+  set?: string[];
+  /** Settings of the searches run for `load: max` points. */
+  search?: Omit<SearchOptions, 'experiment' | 'set' | 'overrides' | 'signal' | 'point'>;
+  progress?: (l: string) => void;
+  onRun?: (e: SweepRunEntry, left: number, eta: number | null, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface SweepOutcome {
+  record: SweepRecord;
+  path: string;
+  /** Runs that were already done when this invocation started. */
+  skipped: number;
+}
+
+const MAX = 'max';
+
+/** Points, the schedule and the sweep's id; every point validated against the experiment schema. */
+export function planSweep(opts: SweepOptions): { id: string; points: GridPoint[]; schedule: ReturnType<typeof scheduleRuns> } {
+  const wl = campaignWorkload();
+  const points = expandGrid(opts.factors);
+  if (!(opts.cvThreshold > 0)) throw new UsageError('sweep.bad_cv_threshold', `--cv-threshold must be > 0 (got ${opts.cvThreshold})`);
+  if (!(opts.idleBetweenS >= 0)) throw new UsageError('sweep.bad_idle', `--idle-between must be ≥ 0 s (got ${opts.idleBetweenS})`);
+  const setupPaths = opts.factors.map((f) => f.path).filter((p) => !p.startsWith(`${wl.section}.`));
+  if (setupPaths.length) {
+    throw new UsageError(
+      'sweep.setup_factor',
+      `factor ${setupPaths[0]} changes what \`setup\` deployed; sweeping it needs the cluster set up again per value, which sweep does not do yet: sweep ${wl.section}.* keys, or run one sweep per setup`,
+    );
+  }
+  const schedule = scheduleRuns(points, { repetitions: opts.repetitions, order: opts.order, seed: opts.seed, setupPaths });
+  const from = new Map(opts.factors.map((f) => [f.path, f.from]));
+  for (const p of points) {
+    const overrides: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(p.assignments)) {
+      if (v === MAX && k !== wl.loadPath) throw new UsageError('sweep.bad_max', `${from.get(k)}: "max" is only a value of ${wl.loadPath} (a search per point)`);
+      overrides[k] = v === MAX ? 1 : v;
+    }
+    checkOverrides(opts.experiment, opts.set ?? [], overrides, (path) => from.get(path) ?? path);
+  }
+  const id = `sweep-${campaignHash({ factors: opts.factors.map((f) => ({ path: f.path, values: f.values })), repetitions: opts.repetitions, order: opts.order, seed: opts.seed, set: opts.set ?? [] })}`;
+  return { id, points, schedule };
+}
+
+export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
+  const wl = campaignWorkload();
+  const { id, points, schedule } = planSweep(opts);
+  const exp = opts.experiment;
+  const progress = opts.progress ?? (() => {});
+  const now = (): string => new Date().toISOString();
+  const existing = readCampaign<SweepRecord>(exp, id, 'sweep.json');
+  const rec: SweepRecord = existing ?? {
+    schema: 'greenrace.sweep/1',
+    id,
+    experiment: exp,
+    workload: wl.name,
+    status: 'running',
+    startedAt: now(),
+    updatedAt: now(),
+    factors: opts.factors.map((f) => ({ path: f.path, values: f.values })),
+    repetitions: opts.repetitions,
+    order: opts.order,
+    seed: opts.seed,
+    idleBetweenS: opts.idleBetweenS,
+    cvThreshold: opts.cvThreshold,
+    overrides: Object.fromEntries((opts.set ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+    total: schedule.length,
+    runs: [],
+    idle: [],
+    points: [],
+  };
+  rec.cvThreshold = opts.cvThreshold;
+  // Match what is done: completed entries of sweep.json, plus completed run records tagged with this
+  // sweep that sweep.json missed (a stop between a run's end and the sweep's save).
+  const records = new Map<string, RecordLike>();
+  for (const r of readRunRecords(exp)) records.set(r.id, r);
+  const known = new Set(rec.runs.map((e) => e.runId));
+  for (const r of records.values()) {
+    if (r.campaign?.kind !== 'sweep' || r.campaign.id !== id || known.has(r.id) || r.status !== 'completed') continue;
+    rec.runs.push({ pointKey: r.campaign.point ?? '', repetition: r.campaign.repetition ?? 0, runId: r.id, status: r.status, startedAt: r.startedAt, seconds: r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : 0 });
+  }
+  const done = (): DoneRun[] => rec.runs.filter((e) => e.status === 'completed').map((e) => ({ pointKey: e.pointKey, repetition: e.repetition, runId: e.runId, seconds: e.seconds }));
+  const save = (): string => {
+    rec.points = points.map((p) => pointStats(p, rec.runs, records, rec.cvThreshold));
+    rec.updatedAt = now();
+    return saveSweep(rec, sweepCsv(rec.factors.map((f) => f.path), rec.points));
+  };
+  const left = remainingRuns(schedule, done());
+  const skipped = schedule.length - left.length;
+  rec.status = left.length ? 'running' : 'completed';
+  const path = save();
+  const eta0 = etaSeconds(left.length, done());
+  progress(
+    `sweep ${id}: ${points.length} points × ${opts.repetitions} repetitions = ${schedule.length} runs (${opts.order}${opts.order === 'random' ? `, seed ${opts.seed}` : ''}); ` +
+      (skipped ? `resuming: ${skipped} done, ${left.length} left` : `${left.length} to run`) +
+      (eta0 !== null && left.length ? `, ETA ${formatSeconds(eta0)}` : '') +
+      `; record ${relative(process.cwd(), path)}`,
+  );
+  try {
+    for (const [i, run] of left.entries()) {
+      if (opts.signal?.aborted) throw new InterruptedError();
+      if (i > 0 && opts.idleBetweenS > 0) {
+        progress(`idle ${opts.idleBetweenS} s (recorded as a baseline window)`);
+        const start = Date.now() / 1000;
+        await sleep(opts.idleBetweenS * 1000, opts.signal);
+        rec.idle.push({ start, end: Date.now() / 1000, afterRun: rec.runs[rec.runs.length - 1]?.runId ?? '' });
+      }
+      const t0 = Date.now();
+      const overrides = { ...run.point.assignments } as Record<string, unknown>;
+      const isMax = overrides[wl.loadPath] === MAX;
+      progress(`run ${skipped + i + 1}/${schedule.length}: ${run.point.key}, repetition ${run.repetition}${isMax ? ' (a search)' : ''}`);
+      let entry: SweepRunEntry;
+      if (isMax) {
+        delete overrides[wl.loadPath];
+        const s = await searchCampaign({ ...(opts.search ?? {}), experiment: exp, set: opts.set ?? [], overrides, point: run.point.key, progress: (l) => progress(`  ${l}`), ...(opts.signal ? { signal: opts.signal } : {}) });
+        // The point's run record is the search's highest passing trial.
+        const best = s.record.trials.filter((t) => t.kind === 'fixed' && t.pass && t.target === s.record.result?.capacity)[0];
+        const runId = best?.runId ?? s.record.trials[s.record.trials.length - 1]?.runId ?? '';
+        for (const r of readRunRecords(exp)) records.set(r.id, r);
+        entry = { pointKey: run.point.key, repetition: run.repetition, runId, status: best ? 'completed' : 'failed', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, searchId: s.record.id, capacity: s.record.result?.capacity ?? null };
+      } else {
+        const r = await runTagged(exp, opts.set ?? [], overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
+          progress: (l) => progress(`  ${l}`),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        records.set(r.record.id, r.record);
+        entry = { pointKey: run.point.key, repetition: run.repetition, runId: r.record.id, status: r.record.status, startedAt: r.record.startedAt, seconds: (Date.now() - t0) / 1000 };
+        if (r.error) progress(`  run ${r.record.id} ${r.record.status}: ${r.error.message} (it will be redone when the sweep is resumed)`);
+      }
+      rec.runs.push(entry);
+      save();
+      const remaining = remainingRuns(schedule, done()).length;
+      opts.onRun?.(entry, remaining, etaSeconds(remaining, done()), schedule.length);
+    }
+    rec.status = remainingRuns(schedule, done()).length ? 'failed' : 'completed';
+    if (rec.status === 'failed') rec.error = { code: 'sweep.runs_failed', message: 'some runs failed; run the same sweep again to redo them' };
+    save();
+    return { record: rec, path, skipped };
+  } catch (e) {
+    const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
+    rec.status = interrupted ? 'aborted' : 'failed';
+    rec.error = { code: e instanceof GreenraceError ? e.code : 'sweep.failed', message: errorMessage(e) };
+    save();
+    const leftNow = remainingRuns(schedule, done()).length;
+    if (interrupted) {
+      throw new InterruptedError(`sweep ${id} stopped: ${schedule.length - leftNow} of ${schedule.length} runs done, ${leftNow} left; run the same command again to resume`);
+    }
+    throw e;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new InterruptedError());
+      },
+      { once: true },
+    );
+  });
+}

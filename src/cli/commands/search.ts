@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { collect, intOption, numberOption } from '../options.js';
+
+interface Flags {
+  strategy?: string;
+  start?: number;
+  precision?: number;
+  minLoad?: number;
+  maxLoad?: number;
+  maxTrials?: number;
+  probeFactor?: number;
+  minRatio?: number;
+  p99Ms?: number;
+  maxBacklog?: number;
+  backlog: boolean;
+  seedFrom?: string;
+  trialWarmup?: string;
+  trialDuration?: string;
+  set: string[];
+  json?: boolean;
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('find the max sustainable load under an SLO (achieved ≥ 95 % of target, no backlog, optional p99 bound); every trial is a run record')
+    .argument('<exp>', 'experiment name (set up with `entrypoint setup <exp>`)')
+    .option('--strategy <knee|double-bisect>', 'knee: locate the knee in one trial, then confirm (default); double-bisect: GreenFlow\'s doubling then bisection')
+    .option('--start <load>', 'first load (default: the experiment\'s load)', numberOption('--start', { exclusiveMin: 0 }))
+    .option('--precision <fraction>', 'final bracket: high − low ≤ precision × low (default 0.05)', numberOption('--precision', { exclusiveMin: 0, max: 0.5 }))
+    .option('--min-load <load>', 'lowest load to try (default 1)', numberOption('--min-load', { exclusiveMin: 0 }))
+    .option('--max-load <load>', 'highest load to try (default 1000000)', numberOption('--max-load', { exclusiveMin: 0 }))
+    .option('--max-trials <n>', 'stop after this many trials (default 15)', intOption('--max-trials', 2, 1000))
+    .option('--probe-factor <x>', 'knee: the overload probe is this many times the start (default 8)', numberOption('--probe-factor', { exclusiveMin: 1 }))
+    .option('--min-ratio <fraction>', 'SLO: achieved ≥ this × target (default 0.95)', numberOption('--min-ratio', {}))
+    .option('--p99-ms <ms>', 'SLO: p99 latency bound in ms', numberOption('--p99-ms', {}))
+    .option('--max-backlog <messages>', 'SLO: messages tolerated unsent or unacknowledged at the end (default 0)', intOption('--max-backlog', 0))
+    .option('--no-backlog', 'SLO: do not check the backlog (the saturation flag)')
+    .option('--seed-from <search-id>', 'start from the capacity an earlier search found (e.g. the previous message size)')
+    .option('--trial-warmup <d>', 'warm-up of each trial (default: the experiment\'s)')
+    .option('--trial-duration <d>', 'measured duration of each trial (default: the experiment\'s)')
+    .option('--set <key.path=value>', 'override a configuration key for every trial (repeatable)', collect, [])
+    .option('--json', 'print search.json at the end')
+    .action(async (exp: string, f: Flags) => {
+      const { searchCampaign } = await import('../../app/campaigns/search.js');
+      const { fmtRate } = await import('../../campaigns/search/loop.js');
+      const { bold, dim, green, red, yellow } = await import('../output.js');
+      if (f.strategy !== undefined && f.strategy !== 'knee' && f.strategy !== 'double-bisect') {
+        const { UsageError } = await import('../../core/errors.js');
+        throw new UsageError('usage.bad_option', `--strategy ${f.strategy}: expected knee or double-bisect`);
+      }
+      const ac = new AbortController();
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts++;
+        if (interrupts === 1) {
+          process.stderr.write('\ninterrupted: stopping the current trial; the search record is kept (Ctrl-C again to leave at once)\n');
+          ac.abort();
+        } else process.exit(130);
+      };
+      process.on('SIGINT', onSigint);
+      const slo = {
+        ...(f.minRatio !== undefined ? { minRatio: f.minRatio } : {}),
+        ...(f.p99Ms !== undefined ? { p99Ms: f.p99Ms } : {}),
+        ...(f.maxBacklog !== undefined ? { maxBacklog: f.maxBacklog } : {}),
+        noBacklog: f.backlog,
+      };
+      try {
+        const r = await searchCampaign({
+          experiment: exp,
+          set: f.set,
+          ...(f.strategy ? { strategy: f.strategy as 'knee' | 'double-bisect' } : {}),
+          ...(f.start !== undefined ? { start: f.start } : {}),
+          ...(f.precision !== undefined ? { precision: f.precision } : {}),
+          ...(f.minLoad !== undefined ? { minLoad: f.minLoad } : {}),
+          ...(f.maxLoad !== undefined ? { maxLoad: f.maxLoad } : {}),
+          ...(f.maxTrials !== undefined ? { maxTrials: f.maxTrials } : {}),
+          ...(f.probeFactor !== undefined ? { probeFactor: f.probeFactor } : {}),
+          ...(f.seedFrom ? { seedFrom: f.seedFrom } : {}),
+          ...(f.trialWarmup ? { trialWarmup: f.trialWarmup } : {}),
+          ...(f.trialDuration ? { trialDuration: f.trialDuration } : {}),
+          slo,
+          signal: ac.signal,
+          progress: (l) => process.stderr.write(dim(l) + '\n'),
+          onTrial: (t, b, unit) => {
+            const verdict = t.pass ? green('pass') : red('fail');
+            process.stdout.write(
+              `trial ${t.n}: target ${fmtRate(t.target)} ${unit}, achieved ${fmtRate(t.achieved)}, p99 ${t.p99Ms === null || t.p99Ms === undefined ? '—' : `${t.p99Ms} ms`}, ${verdict}${t.reasons.length ? ` (${t.reasons.join('; ')})` : ''}; bracket [${fmtRate(b.low)}, ${fmtRate(b.high)}]\n`,
+            );
+          },
+        });
+        const res = r.record.result!;
+        const b = res.bracket;
+        process.stdout.write(
+          bold(`capacity ${fmtRate(res.capacity)} ${r.record.load.unit}`) +
+            ` — bracket [${fmtRate(b.low)}, ${fmtRate(b.high)}]${b.low && b.high ? ` (${(((b.high - b.low) / b.low) * 100).toFixed(1)} %)` : ''}, ${res.trials} trials, ${Math.round(res.seconds)} s` +
+            (res.withinPrecision ? '' : yellow(` — not within the precision (stopped: ${res.stopReason})`)) +
+            (b.inconsistent ? yellow(` — ${b.inconsistent} trial(s) passed above a failure (noise)`) : '') +
+            '\n',
+        );
+        process.stdout.write(dim(`search ${r.record.id}: ${r.path}`) + '\n');
+        if (f.json) process.stdout.write(JSON.stringify(r.record, null, 2) + '\n');
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}
