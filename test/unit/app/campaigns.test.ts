@@ -1,0 +1,82 @@
+/**
+ * Bad campaign input is refused before anything runs (no cluster needed: the checks load the
+ * experiment file only), with one message that names the flag or key.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSweep, type SweepOptions } from '../../../src/app/campaigns/sweep.js';
+import { prepareSearch } from '../../../src/app/campaigns/search.js';
+import { parseGridFlag } from '../../../src/campaigns/grid.js';
+
+let home: string;
+const saved = { ...process.env };
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'gr-campaigns-'));
+  mkdirSync(join(home, 'experiments'));
+  writeFileSync(join(home, 'experiments', 'camp.yaml'), 'platform:\n  kind: local\nroles: {control: 1, broker: 1, worker: 1}\nservices: [kafka]\nkafka:\n  replication_factor: 1\n  min_insync_replicas: 1\ningest:\n  load: 2000\n');
+  process.env.GREENRACE_HOME = home;
+  process.env.GREENRACE_RESULTS_DIR = join(home, 'results');
+  process.env.GREENRACE_STATE_DIR = join(home, '.greenrace');
+});
+afterAll(() => {
+  process.env = saved;
+  rmSync(home, { recursive: true, force: true });
+});
+
+const sweep = (grid: string[], extra: Partial<SweepOptions> = {}): SweepOptions => ({
+  experiment: 'camp',
+  factors: grid.map(parseGridFlag),
+  repetitions: 3,
+  order: 'sequential',
+  seed: 1,
+  idleBetweenS: 0,
+  cvThreshold: 0.1,
+  ...extra,
+});
+
+describe('sweep input', () => {
+  it('plans a valid grid with a stable id (the same definition resumes the same sweep)', () => {
+    const a = planSweep(sweep(['ingest.message_size=512,4096', 'ingest.partitions=1,3']));
+    const b = planSweep(sweep(['ingest.message_size=512,4096', 'ingest.partitions=1,3']));
+    expect(a.schedule).toHaveLength(12);
+    expect(a.id).toBe(b.id);
+    expect(a.id).not.toBe(planSweep(sweep(['ingest.message_size=512,4096', 'ingest.partitions=1,3'], { repetitions: 2 })).id);
+  });
+  it('an unknown factor path is a config error naming the --grid flag and the allowed keys', () => {
+    expect(() => planSweep(sweep(['ingest.mesage_size=512,4096']))).toThrow(/--grid ingest\.mesage_size=512,4096.*allowed: .*message_size/s);
+  });
+  it('a value the schema refuses names the flag', () => {
+    expect(() => planSweep(sweep(['ingest.partitions=0,3']))).toThrow(/--grid ingest\.partitions=0,3/);
+  });
+  it('empty grids, no factors and repetitions < 1 are refused', () => {
+    expect(() => planSweep(sweep(['ingest.partitions=']))).toThrow(/no values/);
+    expect(() => planSweep(sweep([]))).toThrow(/no factors/);
+    expect(() => planSweep(sweep(['ingest.partitions=1,3'], { repetitions: 0 }))).toThrow(/repetitions must be a whole number ≥ 1/);
+  });
+  it('"max" is only a load value, and set-up factors are refused with the reason', () => {
+    expect(() => planSweep(sweep(['ingest.partitions=max']))).toThrow(/"max" is only a value of ingest.load/);
+    expect(planSweep(sweep(['ingest.load=max', 'ingest.message_size=512,4096'])).points).toHaveLength(2);
+    expect(() => planSweep(sweep(['roles.broker=1,3']))).toThrow(/changes what `setup` deployed/);
+  });
+});
+
+describe('search input', () => {
+  it('starts from the experiment load and the default SLO', () => {
+    const s = prepareSearch({ experiment: 'camp' });
+    expect(s.params).toMatchObject({ strategy: 'knee', start: 2000, precision: 0.05, maxTrials: 15 });
+    expect(s.slo).toEqual({ minRatio: 0.95, noBacklog: true, maxBacklog: 0 });
+  });
+  it('contradictory SLOs are refused, each reason listed', () => {
+    expect(() => prepareSearch({ experiment: 'camp', slo: { minRatio: 1.5 } })).toThrow(/SLO min_ratio: must be in \(0, 1\]/);
+    expect(() => prepareSearch({ experiment: 'camp', slo: { noBacklog: false, maxBacklog: 10 } })).toThrow(/max_backlog: is set but no_backlog is false/);
+    expect(() => prepareSearch({ experiment: 'camp', slo: { maxLagSlope: 5 } })).toThrow(/max_lag_slope: needs a consumer/);
+  });
+  it('bounds that cannot hold are refused', () => {
+    expect(() => prepareSearch({ experiment: 'camp', minLoad: 5000, maxLoad: 4000 })).toThrow(/--max-load: must be above --min-load/);
+    expect(() => prepareSearch({ experiment: 'camp', start: 10, minLoad: 100 })).toThrow(/--start: must be within/);
+    expect(() => prepareSearch({ experiment: 'camp', seedFrom: 'nope' })).toThrow(/--seed-from nope: no search search-nope/);
+    expect(() => prepareSearch({ experiment: 'camp', trialDuration: 'soon' })).toThrow(/ingest\.duration/);
+  });
+});
