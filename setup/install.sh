@@ -16,5 +16,9 @@ else
   echo "npm packages: installing"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-if [ "${1:-}" = "--tests" ]; then bash setup/check-test-programs.sh; fi
+if [ "${1:-}" = "--tests" ]; then
+  # Scaphandre has no Debian package: built once from the crate registry into a cache (a no-op then).
+  bash setup/install-scaphandre.sh | sed '$d'
+  bash setup/check-test-programs.sh
+fi
 echo "install: done in $(( $(date +%s) - t0 )) s"

@@ -26,7 +26,8 @@ export const energySchema = z
         binary: z.string().optional(),
         /** Or a URL of a release binary. */
         url: z.string().url().optional(),
-        version: z.string().default('1.0.2'),
+        /** The version wanted: 1.0.0 is the only 1.0.x on the crate registry (setup/install-scaphandre.sh builds it). */
+        version: z.string().default('1.0.0'),
       })
       .prefault({}),
   })
