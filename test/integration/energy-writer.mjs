@@ -5,7 +5,7 @@
 // Prints `start <epoch s>` once everything is written. A line `step <epoch s>` on stdin switches every
 // package from its low to its high power at that time. The joules written up to t are exactly
 //   package: low·(min(t, step) − start) + high·max(0, t − step)     dram: dramW·(t − start)
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -20,10 +20,13 @@ const atomic = (path, text) => {
 };
 const pkgJoules = (t, z) => z.pkgLowW * (Math.min(t, step) - start) + z.pkgHighW * Math.max(0, t - step);
 
+// The sysfs layout: the dram domain lives under its package and is also listed at the top, as
+// /sys/class/powercap lists every zone (Scaphandre and node_exporter read the top-level entries).
 for (const z of cfg.trees) {
   const pkg = join(z.dir, 'intel-rapl:0');
   const dram = join(pkg, 'intel-rapl:0:0');
   mkdirSync(dram, { recursive: true });
+  if (!existsSync(join(z.dir, 'intel-rapl:0:0'))) symlinkSync(join('intel-rapl:0', 'intel-rapl:0:0'), join(z.dir, 'intel-rapl:0:0'));
   writeFileSync(join(pkg, 'name'), 'package-0\n');
   writeFileSync(join(dram, 'name'), 'dram\n');
   for (const d of [pkg, dram]) writeFileSync(join(d, 'max_energy_range_uj'), `${RANGE_UJ}\n`);
