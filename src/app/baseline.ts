@@ -65,13 +65,19 @@ export interface BaselineOptions {
   signal?: AbortSignal;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Sleep `ms`; Ctrl-C ends it. Its abort listener goes with it (one per second would pile up otherwise). */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(t);
       reject(new RunError('run.interrupted', 'baseline interrupted'));
-    });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export async function measureBaseline(ref: string, opts: BaselineOptions): Promise<BaselineResult> {

@@ -1,7 +1,11 @@
 /**
  * `killjob <exp>`: destroy the services (destroy.yml, best effort, bounded), stop the ssh control
  * masters, release the platform, clear the state. Idempotent, and works after a crashed or
- * interrupted setup: from the state file in any phase, or from the platform's own files alone.
+ * interrupted setup: from the state file in any phase, or from the platform's own files alone. When
+ * the state folder is lost altogether, the experiment file says where to look: the platform gives
+ * back what it finds by name (g5k: the user's live jobs with the experiment's job name), and the
+ * services on hosts that outlive the experiment (static) are destroyed. `--by-name` does the same
+ * search with a state folder too.
  */
 import { existsSync } from 'node:fs';
 import { closeControlMasters } from '../ansible/control.js';
@@ -10,7 +14,9 @@ import { runPlaybook } from '../ansible/runner.js';
 import { GreenraceError, InterruptedError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
-import { PLATFORM_KINDS, platformFor, type PlatformKind } from '../platforms/index.js';
+import { loadExperiment } from '../config/loader.js';
+import type { Experiment } from '../config/schema/experiment.js';
+import { PLATFORM_KINDS, platformFor, type PlatformHandle, type PlatformKind } from '../platforms/index.js';
 import { orderedServices, planServices } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
@@ -21,6 +27,8 @@ export interface KilljobOptions {
   signal?: AbortSignal;
   /** Bound on destroy.yml (default 300 s); past it, killjob goes on with the release. */
   destroyTimeoutMs?: number;
+  /** Also release what the platform finds by the experiment's name (g5k: live jobs named greenrace-<exp>). */
+  byName?: boolean;
 }
 
 export interface KilljobOutcome {
@@ -47,10 +55,13 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
   const exp = experimentNameOf(ref);
   const dir = stateDirOf(exp);
   const outcome: KilljobOutcome = { experiment: exp, didSomething: false, destroyed: [], hosts: 0, warnings: [], elapsedMs: 0 };
-  if (!existsSync(dir)) {
+  // No state folder: the experiment file (if any) says which platform and names to look for.
+  const lost = existsSync(dir) ? undefined : experimentFileOf(ref);
+  if (!existsSync(dir) && !lost) {
     outcome.elapsedMs = Date.now() - started;
     return outcome;
   }
+  if (lost) progress(`no state for ${exp}: looking for what it left, from ${lost.files[0] ?? exp}`);
   outcome.didSomething = true;
   const lock = lockState(exp, `entrypoint killjob ${exp}`, dir);
   try {
@@ -60,38 +71,18 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
     } catch (e) {
       outcome.warnings.push(`${errorMessage(e)}; releasing from the platform's own files`);
     }
-    const handle = st?.platform;
+    let handle = st?.platform;
+    if (lost) {
+      outcome.platform = lost.experiment.platform.kind;
+      handle = await recoverHandle(lost, dir);
+    }
     if (handle) {
       outcome.platform = handle.kind;
       outcome.hosts = handle.hosts.length;
     } else if (st) outcome.platform = st.platformKind;
 
-    if (st && handle && servicesMayRun(st)) {
-      const defs = orderedServices(st.services).filter((d) => missingRoles([d]).length === 0);
-      if (defs.length) {
-        progress(`destroying services: ${[...defs].reverse().map((d) => d.name).join(', ')}`);
-        if (!existsSync(inventoryPath(dir)) || !existsSync(ansibleCfgPath(dir))) writeAnsibleFiles(exp, dir, handle);
-        const plan = planServices({ ...st.experimentSnapshot, services: defs.map((d) => d.name) }, handle.hosts);
-        try {
-          const r = await runPlaybook({
-            stateDir: dir,
-            playbook: 'destroy',
-            extraVars: serviceExtraVars(st.experimentSnapshot, plan),
-            progress,
-            tolerate: 'all',
-            timeoutMs: opts.destroyTimeoutMs ?? 300_000,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          });
-          outcome.destroyed = plan.services;
-          for (const f of [...r.failures, ...r.ignored]) {
-            outcome.warnings.push(`${f.host} [${f.task}] ${f.status}: ${f.message.split('\n')[0] ?? ''}`);
-          }
-        } catch (e) {
-          if (e instanceof InterruptedError) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
-          outcome.warnings.push(`destroying services: ${errorMessage(e)}${e instanceof GreenraceError && e.logFile ? ` (log: ${e.logFile})` : ''}`);
-        }
-      }
-    }
+    if (st && handle && servicesMayRun(st)) await destroyServices(exp, dir, handle, st.experimentSnapshot, st.services, opts, outcome);
+    else if (lost && handle) await destroyServices(exp, dir, handle, lost.experiment, lost.experiment.services, opts, outcome);
     if (opts.signal?.aborted) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
 
     // Traffic shaping greenrace applied (net.netem): removed from the hosts, best effort (unreachable hosts are skipped).
@@ -108,21 +99,72 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
     if (closed.length) progress(`closed ${closed.length} ssh control connection${closed.length > 1 ? 's' : ''}`);
 
     // The platform from the state; without a readable state, each platform releases what its own files name.
-    const kinds = st ? [st.platformKind] : PLATFORM_KINDS;
+    const kinds = st ? [st.platformKind] : lost ? [lost.experiment.platform.kind] : PLATFORM_KINDS;
+    const named = lost?.experiment ?? (opts.byName ? (st?.experimentSnapshot ?? experimentFileOf(ref)?.experiment) : undefined);
     for (const kind of kinds) {
       let platform;
       try {
         platform = await platformFor(kind);
       } catch (e) {
-        if (st) throw e;
+        if (st || lost) throw e;
         continue; // a platform this build does not have cannot have left anything
       }
-      await platform.release(dir, handle, progress);
+      await platform.release(dir, handle, progress, named && named.platform.kind === kind ? { byName: { experiment: named, roles: named.roles } } : {});
     }
     clearState(dir);
     outcome.elapsedMs = Date.now() - started;
     return outcome;
   } finally {
     lock.release();
+  }
+}
+
+/** The experiment file of `ref`, loaded, or undefined when there is none (a broken one is an error). */
+function experimentFileOf(ref: string): { experiment: Experiment; files: string[] } | undefined {
+  try {
+    return loadExperiment(ref);
+  } catch (e) {
+    if (e instanceof GreenraceError && e.code === 'config.not_found') return undefined;
+    throw e;
+  }
+}
+
+/** The hosts of a lost experiment whose hosts outlive it (static), from its file alone. */
+async function recoverHandle(lost: { experiment: Experiment; files: string[] }, dir: string): Promise<PlatformHandle | undefined> {
+  const platform = await platformFor(lost.experiment.platform.kind);
+  if (!platform.recover || !lost.experiment.services.length) return undefined;
+  return platform.recover({ experiment: lost.experiment, roles: lost.experiment.roles, stateDir: dir, ...(lost.files[0] ? { experimentFile: lost.files[0] } : {}) });
+}
+
+/** destroy.yml for the services that have a role, best effort and bounded; failures become warnings. */
+async function destroyServices(
+  exp: string,
+  dir: string,
+  handle: PlatformHandle,
+  snapshot: Experiment,
+  services: ServiceName[],
+  opts: KilljobOptions,
+  outcome: KilljobOutcome,
+): Promise<void> {
+  const defs = orderedServices(services).filter((d) => missingRoles([d]).length === 0);
+  if (!defs.length) return;
+  opts.progress?.(`destroying services: ${[...defs].reverse().map((d) => d.name).join(', ')}`);
+  if (!existsSync(inventoryPath(dir)) || !existsSync(ansibleCfgPath(dir))) writeAnsibleFiles(exp, dir, handle);
+  const plan = planServices({ ...snapshot, services: defs.map((d) => d.name) }, handle.hosts);
+  try {
+    const r = await runPlaybook({
+      stateDir: dir,
+      playbook: 'destroy',
+      extraVars: serviceExtraVars(snapshot, plan),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+      tolerate: 'all',
+      timeoutMs: opts.destroyTimeoutMs ?? 300_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    outcome.destroyed = plan.services;
+    for (const f of [...r.failures, ...r.ignored]) outcome.warnings.push(`${f.host} [${f.task}] ${f.status}: ${f.message.split('\n')[0] ?? ''}`);
+  } catch (e) {
+    if (e instanceof InterruptedError) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
+    outcome.warnings.push(`destroying services: ${errorMessage(e)}${e instanceof GreenraceError && e.logFile ? ` (log: ${e.logFile})` : ''}`);
   }
 }

@@ -15,7 +15,7 @@ import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage
 import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import { platformFor, type PlatformKind } from '../platforms/index.js';
-import type { PlatformHandle, ReserveRequest } from '../platforms/platform.js';
+import { ReservationKeptError, type PlatformHandle, type ReserveRequest } from '../platforms/platform.js';
 import { orderedServices, planServices, type ServicePlan } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
@@ -203,8 +203,9 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
       handle = await platform.reserve(reserveRequest(experiment, files, dir, opts), prev?.platform);
     } catch (e) {
       const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
-      if (!prev && freshDir && !interrupted) {
-        // A first reservation that failed: give back whatever was started, leave nothing behind.
+      // A reservation the platform keeps (a queued job that did not start in time) stays for setup to reattach.
+      if (!prev && freshDir && !interrupted && !(e instanceof ReservationKeptError)) {
+        // A first reservation that failed: give back what this setup started, leave nothing behind.
         try {
           await platform.release(dir, undefined, progress);
           clearState(dir);

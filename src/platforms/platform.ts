@@ -4,6 +4,7 @@
  * cross-check, energy sources, and `create()`, which loads the platform's code on first use).
  */
 import type { z } from 'zod';
+import { PlatformError } from '../core/errors.js';
 import type { Host, RoleSizes } from '../core/types.js';
 import type { EnergySource } from '../metrics/energy/source.js';
 import type { PlatformKind } from './registry.js';
@@ -58,6 +59,23 @@ export interface PlatformHandle {
   sharedFilesystem: boolean;
 }
 
+/**
+ * Reserving stopped, but what was reserved is kept (a queued job that did not start in time, an API
+ * that stayed unreachable): `setup` reattaches to it, `killjob` gives it back. A first `setup` that
+ * fails with it does not roll the reservation back.
+ */
+export class ReservationKeptError extends PlatformError {}
+
+/** What `release` may do besides giving back what the platform's own files name. */
+export interface ReleaseOptions {
+  /**
+   * Also find what the experiment's configuration alone leads to (g5k: the user's live jobs with the
+   * experiment's job name at its sites) and give that back, naming each: for a lost state folder or
+   * `killjob --by-name`.
+   */
+  byName?: { experiment: PlatformExperiment; roles: RoleSizes };
+}
+
 export interface HostStatus {
   host: string;
   address: string;
@@ -87,8 +105,18 @@ export interface Platform {
   reserve(req: ReserveRequest, previous?: PlatformHandle): Promise<PlatformHandle>;
   /** Per-host reachability. */
   status(handle: PlatformHandle): Promise<HostStatus[]>;
-  /** Give everything back. Idempotent; works from a partial handle or none (then from what is on disk). */
-  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void): Promise<void>;
+  /**
+   * Give back what this experiment reserved: what the handle or the platform's own files name (never
+   * something they do not, unless `opts.byName` asks to look by name). Idempotent; works from a
+   * partial handle or none (then from what is on disk).
+   */
+  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<void>;
+  /**
+   * The handle an experiment's hosts would have, from its configuration alone, creating and checking
+   * nothing: for `killjob` to destroy services when the state folder is lost (hosts that outlive the
+   * experiment, as the static platform's). Platforms whose release takes the hosts away leave it out.
+   */
+  recover?(req: ReserveRequest): Promise<PlatformHandle>;
 }
 
 /** Reports a cross-check failure at a key of the platform's section (`''`: the section itself). */

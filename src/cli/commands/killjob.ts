@@ -8,7 +8,8 @@ export function registerKilljob(program: Command): void {
     .description("destroy an experiment's services, give its hosts back and clear its state (idempotent)")
     .argument('<exp>', 'experiment name')
     .option('--destroy-timeout <s>', 'seconds destroying services may take before the hosts are released anyway', (v) => Number(v), 300)
-    .action(async (exp: string, flags: { destroyTimeout: number }) => {
+    .option('--by-name', "also give back what the platform finds by the experiment's name, even if the state did not record it (Grid'5000: your live jobs named greenrace-<exp>)")
+    .action(async (exp: string, flags: { destroyTimeout: number; byName?: boolean }) => {
       const { killjob } = await import('../../app/killjob.js');
       const intr = interruptSignal('killjob');
       try {
@@ -16,6 +17,7 @@ export function registerKilljob(program: Command): void {
           progress: progressLine,
           signal: intr.signal,
           destroyTimeoutMs: Math.max(1, flags.destroyTimeout || 300) * 1000,
+          ...(flags.byName ? { byName: true } : {}),
         });
         if (!r.didSomething) {
           process.stdout.write(`nothing to do: experiment ${r.experiment} is not set up\n`);

@@ -1,4 +1,4 @@
-import { PlatformError } from '../../core/errors.js';
+import { InterruptedError, PlatformError } from '../../core/errors.js';
 import type { Credentials } from './credentials.js';
 import type {
   Cluster,
@@ -47,7 +47,10 @@ export interface ApiOptions {
   /** One line per retry (never with credentials). */
   log?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Ctrl-C: stops a request in flight and the waits between retries (InterruptedError). */
   signal?: AbortSignal;
+  /** The client's clock (epoch s) that `clockOffset` is measured against; default the system clock. */
+  now?: () => number;
 }
 
 export interface JobQuery {
@@ -56,6 +59,12 @@ export interface JobQuery {
   user?: string;
   queue?: string;
   resources?: boolean;
+  limit?: number;
+}
+
+export interface DeploymentQuery {
+  user?: string;
+  status?: Deployment['status'];
   limit?: number;
 }
 
@@ -83,8 +92,14 @@ export class G5kApi {
   readonly #log: (line: string) => void;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #signal: AbortSignal | undefined;
+  readonly #now: () => number;
   /** Requests sent (every attempt), for the bench and for tests. */
   calls = 0;
+  /**
+   * The server's clock minus the client's (s), from the `Date` header of the last answer: OAR's
+   * times (scheduled_at, ...) are the server's, so waiting compares them with now + clockOffset.
+   */
+  clockOffset: number | undefined;
 
   constructor(opts: ApiOptions = {}) {
     this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
@@ -95,6 +110,12 @@ export class G5kApi {
     this.#log = opts.log ?? (() => {});
     this.#sleep = opts.sleep ?? realSleep;
     this.#signal = opts.signal;
+    this.#now = opts.now ?? (() => Date.now() / 1000);
+  }
+
+  /** The server's time now, as far as its last `Date` header tells (the client's clock before any answer). */
+  serverNow(): number {
+    return this.#now() + (this.clockOffset ?? 0);
   }
 
   // ---- jobs -----------------------------------------------------------------------------------
@@ -139,8 +160,18 @@ export class G5kApi {
 
   // ---- deployments ----------------------------------------------------------------------------
 
+  /** Never repeated by the client: after no answer or a 5xx, look at `listDeployments` before trying again. */
   async submitDeployment(site: string, d: DeploymentSubmission): Promise<Deployment> {
-    return (await this.request<Deployment>('POST', `/sites/${enc(site)}/deployments`, { body: d, idempotent: false, retry5xx: true })).json;
+    return (await this.request<Deployment>('POST', `/sites/${enc(site)}/deployments`, { body: d, idempotent: false })).json;
+  }
+
+  /** Deployments at a site, newest first. */
+  async listDeployments(site: string, q: DeploymentQuery = {}): Promise<Deployment[]> {
+    const params = new URLSearchParams();
+    if (q.user) params.set('user', q.user);
+    if (q.status) params.set('status', q.status);
+    params.set('limit', String(q.limit ?? 50));
+    return (await this.request<Collection<Deployment>>('GET', `/sites/${enc(site)}/deployments?${params}`)).json.items;
   }
 
   async getDeployment(site: string, uid: string): Promise<Deployment> {
@@ -227,12 +258,13 @@ export class G5kApi {
           ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
         });
       } catch (e) {
-        if (this.#signal?.aborted) throw e;
+        if (this.#signal?.aborted) throw new InterruptedError(`interrupted during ${what}`);
         cause = scrubCause(e);
         const name = (e as { name?: string }).name;
         transient = name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : `connection failed (${errCode(e)})`;
       }
       if (res) {
+        this.#noteDate(res.headers.get('date'));
         if (res.ok) {
           const text = await res.text();
           let json: unknown = undefined;
@@ -266,9 +298,31 @@ export class G5kApi {
         );
       }
       this.#log(`Grid'5000 API: ${what}: ${transient}; retry ${attempt}/${this.#retry.attempts - 1} in ${(delay / 1000).toFixed(1)} s`);
-      await this.#sleep(delay);
+      await this.#pause(delay, what);
       delay = Math.min(delay * 2, this.#retry.maxDelayMs);
     }
+  }
+
+  /** The wait between two attempts; Ctrl-C ends it at once. */
+  async #pause(ms: number, what: string): Promise<void> {
+    const signal = this.#signal;
+    if (!signal) return this.#sleep(ms);
+    if (signal.aborted) throw new InterruptedError(`interrupted during ${what}`);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new InterruptedError(`interrupted during ${what}`));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.#sleep(ms), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  #noteDate(header: string | null): void {
+    const t = header ? Date.parse(header) : Number.NaN;
+    if (Number.isFinite(t)) this.clockOffset = t / 1000 - this.#now();
   }
 
   private httpError(what: string, status: number, serverMessage: string): G5kApiError {
@@ -312,7 +366,7 @@ function scrubCause(e: unknown): unknown {
   return { name: (e as { name?: string }).name, code: errCode(e) };
 }
 
-/** The human text of an error answer: g5k-api sends `{code, message, title}` JSON, proxies send text. */
+/** The human text of an error answer (see `errorText`). */
 async function readMessage(res: Response): Promise<string> {
   let text = '';
   try {
@@ -320,11 +374,33 @@ async function readMessage(res: Response): Promise<string> {
   } catch {
     return '';
   }
+  return errorText(text);
+}
+
+/**
+ * The words that matter in an error answer. g5k-api renders errors as plain text; when the refusal
+ * comes from OAR it is `Request to <internal OAR API URL> failed with status 400: <OAR's JSON error>`,
+ * whose message is oarsub's output (`Oarsub command exited with status 22: ...\nOAR_JOB_ID=-5\n...
+ * Cmd:\noarsub ...`): keep OAR's own lines. JSON `{message}` answers give their message; a proxy's
+ * HTML page its text.
+ */
+export function errorText(raw: string): string {
+  let text = raw.trim();
+  const wrapped = /^Request to \S+ failed with status \d{3}: ([\s\S]*)$/.exec(text);
+  if (wrapped) text = wrapped[1]!.trim();
   try {
-    const j = JSON.parse(text) as { message?: unknown; title?: unknown };
-    if (typeof j.message === 'string') return j.message.slice(0, 2000);
+    const j = JSON.parse(text) as { message?: unknown };
+    if (typeof j.message === 'string') text = j.message;
   } catch {
     /* not JSON */
   }
-  return text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500);
+  if (/^Oarsub command exited with status \d+: /.test(text)) {
+    const body = text.replace(/^Oarsub command exited with status \d+: /, '').split(/\nCmd:\n/)[0]!;
+    const lines = body
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^OAR_JOB_ID=/.test(l) && !/^Oarsub failed: please verify your request/.test(l) && !/^\[ADMISSION RULE\] Modify resource description/.test(l));
+    text = lines.join('; ');
+  }
+  return text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 1000);
 }

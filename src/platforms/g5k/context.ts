@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../core/errors.js';
 import { G5kApi } from './api.js';
 import type { Clock } from './clock.js';
 import { insideGrid5000, loadCredentials } from './credentials.js';
@@ -36,11 +37,24 @@ export class G5kContext {
     this.inside = opts.inside ?? insideGrid5000();
   }
 
-  /** The API client: the injected one, else one with the user's credentials (none needed inside Grid'5000). */
-  api(url: string, timeoutSeconds: number, log: (l: string) => void): G5kApi {
+  /**
+   * The API client: the injected one, else one with the user's credentials (none needed inside
+   * Grid'5000), stopped by `signal` (Ctrl-C) and measuring the server's clock against `now`.
+   */
+  api(url: string, timeoutSeconds: number, log: (l: string) => void, extra: { signal?: AbortSignal; now?: () => number } = {}): G5kApi {
     if (this.o.api) return this.o.api(url, timeoutSeconds, log);
     const credentials = loadCredentials({ inside: this.inside });
-    return new G5kApi({ baseUrl: url, timeoutMs: timeoutSeconds * 1000, log, ...(credentials ? { credentials } : {}) });
+    return new G5kApi({ baseUrl: url, timeoutMs: timeoutSeconds * 1000, log, ...extra, ...(credentials ? { credentials } : {}) });
+  }
+
+  /** The Grid'5000 login whose jobs these are: `g5k.user`, else the API username, else $USER. */
+  login(configured: string | undefined, api: G5kApi): string {
+    const user = configured ?? api.username ?? process.env.USER;
+    if (!user)
+      throw new ConfigError('config.invalid', "platform.g5k.user: no Grid'5000 login known (no API credentials, $USER unset); set platform.g5k.user", {
+        path: 'platform.g5k.user',
+      });
+    return user;
   }
 
   /** `user@gateway` when nodes are reached through the access gateway, else undefined. */

@@ -1,5 +1,10 @@
-import { PlatformError } from '../../core/errors.js';
+/**
+ * Kadeploy deployments of a reservation: the nodes that need it, at most 3 attempts for KO nodes, a
+ * deployment never submitted twice for an unclear answer, and cancelled (DELETE) on Ctrl-C.
+ */
+import { InterruptedError, PlatformError } from '../../core/errors.js';
 import type { G5kApi } from './api.js';
+import { G5kApiError } from './api.js';
 import type { Clock } from './clock.js';
 import { shortName } from './presets.js';
 import type { Deployment } from './types.js';
@@ -12,9 +17,13 @@ export interface DeployOptions {
   environment: string;
   /** Public key content installed for root. */
   key: string;
+  /** Login the deployments belong to (to find one whose submission got no clear answer). */
+  user: string;
   /** True for nodes already running a deployed image (skipped). */
   isDeployed: (fqdn: string) => Promise<boolean>;
   progress: (line: string) => void;
+  /** A deployment was created (`uid`) or is over (`undefined`): record it, so killjob can cancel it. */
+  onDeployment?: (uid: string | undefined) => void;
   signal?: AbortSignal;
   maxAttempts?: number;
   pollSeconds?: number;
@@ -27,10 +36,12 @@ export interface DeployReport {
   deployments: string[];
 }
 
+const IN_FLIGHT = new Set(['waiting', 'processing']);
+
 /**
  * Deploy `environment` on the nodes that need it: one Kadeploy deployment per attempt for the nodes
  * still to do, polled every 10 s; KO nodes are tried again, at most 3 attempts in all. Nodes that
- * stay KO are named in the error.
+ * stay KO are named in the error. Ctrl-C cancels the deployment in flight (DELETE) and says so.
  */
 export async function deployNodes(o: DeployOptions): Promise<DeployReport> {
   const max = o.maxAttempts ?? 3;
@@ -42,16 +53,24 @@ export async function deployNodes(o: DeployOptions): Promise<DeployReport> {
   let lastKo: Record<string, string> = {};
   while (todo.length && report.attempts < max) {
     report.attempts++;
+    if (o.signal?.aborted) throw new InterruptedError(`setup interrupted before deploying ${o.environment} at ${o.site}`);
     o.progress(`deploying ${o.environment} on ${todo.map(shortName).join(', ')} at ${o.site} (attempt ${report.attempts}/${max})`);
-    let d = await o.api.submitDeployment(o.site, { nodes: todo, environment: o.environment, key: o.key });
+    let d = await submitOnce(o, todo);
     report.deployments.push(d.uid);
+    o.onDeployment?.(d.uid);
     let status = d.status;
-    while (d.status === 'waiting' || d.status === 'processing') {
-      await o.clock.sleep(o.pollSeconds ?? 10, o.signal);
-      d = await o.api.getDeployment(o.site, d.uid);
-      if (d.status !== status) o.progress(`deployment ${d.uid}: ${d.status}`);
-      status = d.status;
+    try {
+      while (IN_FLIGHT.has(d.status)) {
+        await o.clock.sleep(o.pollSeconds ?? 10, o.signal);
+        d = await o.api.getDeployment(o.site, d.uid);
+        if (d.status !== status) o.progress(`deployment ${d.uid}: ${d.status}`);
+        status = d.status;
+      }
+    } catch (e) {
+      if (!o.signal?.aborted && !(e instanceof InterruptedError)) throw e;
+      throw await cancelled(o, d.uid);
     }
+    o.onDeployment?.(undefined);
     const { ok, ko } = outcome(d, todo);
     report.deployed.push(...ok);
     lastKo = ko;
@@ -66,6 +85,45 @@ export async function deployNodes(o: DeployOptions): Promise<DeployReport> {
     );
   }
   return report;
+}
+
+/** Ctrl-C during a deployment: cancel it at Kadeploy, and say whether that worked. */
+async function cancelled(o: DeployOptions, uid: string): Promise<InterruptedError> {
+  try {
+    await o.api.deleteDeployment(o.site, uid);
+    o.onDeployment?.(undefined);
+    o.progress(`cancelled deployment ${uid} at ${o.site}`);
+    return new InterruptedError(`setup interrupted while deploying ${o.environment} at ${o.site}: deployment ${uid} was cancelled`);
+  } catch (e) {
+    return new InterruptedError(
+      `setup interrupted while deploying ${o.environment} at ${o.site}; cancelling deployment ${uid} failed (${e instanceof Error ? e.message : String(e)}): killjob cancels it`,
+    );
+  }
+}
+
+/**
+ * POST a deployment once. When the answer is lost (no answer, a 5xx), the deployment may exist all
+ * the same: look for one of the user's deployments of exactly these nodes created since, and only
+ * submit again when there is none (at most 3 tries).
+ */
+async function submitOnce(o: DeployOptions, nodes: string[]): Promise<Deployment> {
+  const want = [...nodes].sort().join(',');
+  for (let attempt = 1; ; attempt++) {
+    const since = o.api.serverNow() - 5;
+    try {
+      return await o.api.submitDeployment(o.site, { nodes, environment: o.environment, key: o.key });
+    } catch (e) {
+      if (!(e instanceof G5kApiError) || !(e.status === 0 || e.status >= 500) || attempt >= 3) throw e;
+      o.progress(`deployment at ${o.site} got no clear answer (${e.message}); checking whether it exists`);
+      await o.clock.sleep(5 * attempt, o.signal);
+      const mine = await o.api.listDeployments(o.site, { user: o.user });
+      const found = mine.find((d) => [...d.nodes].sort().join(',') === want && (d.created_at ?? 0) >= since && d.environment === o.environment);
+      if (found) {
+        o.progress(`deployment ${found.uid} exists: following it`);
+        return found;
+      }
+    }
+  }
 }
 
 function outcome(d: Deployment, nodes: string[]): { ok: string[]; ko: Record<string, string> } {

@@ -34,13 +34,33 @@ export interface KwollectOptions {
   hasWattmetre?: (site: string, cluster: string) => Promise<boolean>;
 }
 
-/** Kwollect timestamps: ISO with a UTC offset and microseconds (`2025-04-18T18:55:33.754307+02:00`). */
+/**
+ * Kwollect timestamps: ISO with a UTC offset and microseconds (`2025-04-18T18:55:33.754307+02:00`).
+ * A time without an offset is Europe/Paris local time (Kwollect's convention), with the offset of
+ * that day (+01:00 in winter, +02:00 in summer).
+ */
 export function parseKwollectTime(ts: string): number {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/.exec(ts.trim().replace(' ', 'T'));
   if (!m) return Number.NaN;
   const frac = m[2] ? Number(`0.${m[2]}`) : 0;
-  const zone = m[3] ?? '+01:00'; // naive times are Europe/Paris; winter offset is the best guess
-  return Date.parse(`${m[1]}${zone === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`) / 1000 + frac;
+  const zone = m[3];
+  if (zone) return Date.parse(`${m[1]}${zone === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`) / 1000 + frac;
+  return parisLocalToEpoch(Date.parse(`${m[1]}Z`) / 1000) + frac;
+}
+
+const PARIS_OFFSET = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', timeZoneName: 'longOffset' });
+
+/** Seconds Europe/Paris is ahead of UTC at epoch `t`. */
+export function parisOffsetSeconds(t: number): number {
+  const name = PARIS_OFFSET.formatToParts(new Date(t * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const m = /([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60) : 0;
+}
+
+/** Epoch of a Paris wall-clock time given as if it were UTC (`localAsUtc`). */
+function parisLocalToEpoch(localAsUtc: number): number {
+  const guess = localAsUtc - parisOffsetSeconds(localAsUtc);
+  return localAsUtc - parisOffsetSeconds(guess);
 }
 
 /**
@@ -154,16 +174,23 @@ export async function kwollectEnergy(api: G5kApi, hosts: KwollectHost[], start: 
     bySite.set(site, [...(bySite.get(site) ?? []), h]);
   }
   const result: KwollectHostEnergy[] = [];
+  // One reference-API lookup per cluster, not per host.
+  const wattmetre = new Map<string, Promise<boolean>>();
+  const hasWattmetre = (site: string, cluster: string): Promise<boolean> => {
+    const key = `${site}/${cluster}`;
+    let p = wattmetre.get(key);
+    if (!p) {
+      p = o.hasWattmetre ? o.hasWattmetre(site, cluster) : defaultHasWattmetre(api, site, cluster);
+      wattmetre.set(key, p);
+    }
+    return p;
+  };
   for (const [site, hs] of bySite) {
     const want = new Map<string, PowerMetric>();
     for (const h of hs) {
       let metric: PowerMetric;
       if (o.metric && o.metric !== 'auto') metric = o.metric;
-      else {
-        const cluster = clusterOfNode(h.fqdn);
-        const has = o.hasWattmetre ? await o.hasWattmetre(site, cluster) : await defaultHasWattmetre(api, site, cluster);
-        metric = has ? WATTMETRE : BMC;
-      }
+      else metric = (await hasWattmetre(site, clusterOfNode(h.fqdn))) ? WATTMETRE : BMC;
       want.set(h.fqdn, metric);
     }
     const series = new Map<string, { metric: PowerMetric; s: { t: number; w: number }[] }>();

@@ -4,7 +4,8 @@ import type { PlatformPlan, ReserveRequest } from '../platform.js';
 import type { G5kContext } from './context.js';
 import { defaultPublicKey } from './context.js';
 import { loadCredentials } from './credentials.js';
-import { HOLD_COMMAND, jobSpecs } from './oar.js';
+import { formatSpan } from './clock.js';
+import { HOLD_COMMAND, jobSpecs, walltimeSeconds } from './oar.js';
 import { shortName } from './presets.js';
 import { resolveRequest } from './resolve.js';
 
@@ -36,9 +37,11 @@ export async function plan(ctx: G5kContext, req: ReserveRequest): Promise<Platfo
   }
   if (r.unresolved.length) lines.push(`  cluster(s) ${r.unresolved.join(', ')}: not in the presets; their site is looked up in the reference API at reserve`);
   lines.push(`  reattach: a waiting or running job named ${r.job.name} is reused instead of submitting another`);
+  lines.push(`  wait: at most ${formatSpan(g.wait_timeout ?? walltimeSeconds(r.job.walltime))} for the job to run (platform.g5k.wait_timeout; the job is kept after it)`);
   if (g.deploy) lines.push(`  deploy: ${g.environment} with key ${g.public_key ?? defaultPublicKey() ?? '~/.ssh/id_ed25519.pub (missing)'}; at most 3 attempts; nodes already deployed are skipped`);
   const jump = ctx.jumpFor(g.jump, user, g.gateway);
-  lines.push(`  ssh: ${g.deploy ? 'root' : `${user} (root through sudo-g5k)`}@<node>.<site>.grid5000.fr${jump ? ` via ProxyJump ${jump}` : ' (direct: inside Grid\'5000)'}`);
+  const direct = g.jump === 'never' ? ' (direct: jump: never)' : " (direct: inside Grid'5000)";
+  lines.push(`  ssh: ${g.deploy ? 'root' : `${user} (root through sudo-g5k)`}@<node>.<site>.grid5000.fr${jump ? ` via ProxyJump ${jump}` : direct}`);
   const mapped = Object.keys(g.address_map).length;
   if (mapped) lines.push(`  address_map: ${mapped} node(s) reached at their mapped address${g.jump === 'auto' ? ', without the gateway' : ''}${g.shared_filesystem ? '; they share this machine\'s filesystem' : ''}`);
   lines.push('  machine: each node is its own machine (its fqdn)');

@@ -3,7 +3,7 @@
  * SSH (through the access gateway from outside). The work is in plan.ts, reserve.ts, status.ts and
  * release.ts; the options let tests point it at the API double with a stepped clock.
  */
-import type { HostStatus, Platform, PlatformHandle, PlatformPlan, ReserveRequest } from '../platform.js';
+import type { HostStatus, Platform, PlatformHandle, PlatformPlan, ReleaseOptions, ReserveRequest } from '../platform.js';
 import { G5kContext, type G5kPlatformOptions } from './context.js';
 import { plan } from './plan.js';
 import { release } from './release.js';
@@ -29,7 +29,7 @@ export class G5kPlatform implements Platform {
   status(handle: PlatformHandle): Promise<HostStatus[]> {
     return status(this.#ctx, handle);
   }
-  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void): Promise<void> {
-    return release(this.#ctx, stateDir, handle, progress);
+  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<void> {
+    return release(this.#ctx, stateDir, handle, progress, opts);
   }
 }

@@ -1,32 +1,101 @@
-/** Releasing on Grid'5000: delete the experiment's OAR job(s). */
+/**
+ * Releasing on Grid'5000: cancel the deployments in flight and delete the OAR jobs this experiment
+ * recorded in `g5k.json` (by uid), and nothing else: a job greenrace did not record (made by hand, by
+ * another run, by another user) is only named, unless `byName` asks to find the user's live jobs with
+ * the experiment's job name at its sites (a lost state folder, `killjob --by-name`), each named as it
+ * is deleted. A job that is already over gets no DELETE.
+ */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonIfExists } from '../../core/files.js';
-import type { PlatformHandle } from '../platform.js';
+import type { PlatformHandle, ReleaseOptions } from '../platform.js';
+import type { G5kApi } from './api.js';
+import { G5kApiError } from './api.js';
 import type { G5kContext } from './context.js';
 import type { JobRef } from './reservation.js';
-import { LIVE_STATES } from './reservation.js';
+import { LIVE_STATES, liveJobsNamed } from './reservation.js';
+import { g5kConfig, lookupCluster, resolveRequest } from './resolve.js';
+import { jobSpecs } from './oar.js';
 import { STATE_FILE, type G5kState } from './state.js';
 
-/** Delete the job(s) by stored id, else by name at the stored sites. "Already killed" is fine. */
-export async function release(ctx: G5kContext, stateDir: string, handle?: PlatformHandle, progress: (line: string) => void = () => {}): Promise<void> {
+export async function release(
+  ctx: G5kContext,
+  stateDir: string,
+  handle?: PlatformHandle,
+  progress: (line: string) => void = () => {},
+  opts: ReleaseOptions = {},
+): Promise<void> {
   const statePath = join(stateDir, STATE_FILE);
-  const st = (handle?.data as unknown as G5kState | undefined)?.jobName ? (handle!.data as unknown as G5kState) : readJsonIfExists<G5kState>(statePath);
-  if (!st) {
-    progress('g5k: no job recorded; nothing to release');
+  const fromHandle = handle?.data as Partial<G5kState> | undefined;
+  const st: Partial<G5kState> | undefined = fromHandle?.jobName ? fromHandle : readJsonIfExists<G5kState>(statePath);
+  const recorded: JobRef[] = [...(st?.jobs ?? [])];
+  const deploying = st?.deploying ?? [];
+  if (!recorded.length && !deploying.length && !opts.byName) {
+    progress(st ? 'g5k: no job recorded (none was created); nothing to release' : 'g5k: no job recorded; nothing to release');
+    rmSync(statePath, { force: true });
     return;
   }
-  const api = ctx.api(st.apiUrl, st.apiTimeout ?? 30, progress);
-  const refs: JobRef[] = [...(st.jobs ?? [])];
-  for (const site of st.sites ?? []) {
-    if (refs.some((r) => r.site === site)) continue;
-    const found = await api.listJobs(site, { name: st.jobName, state: LIVE_STATES, ...(st.user ? { user: st.user } : {}) });
-    for (const j of found.filter((x) => x.name === st.jobName)) refs.push({ site, uid: j.uid });
-    if (!found.length) progress(`g5k: no live job named ${st.jobName} at ${site}`);
-  }
-  for (const r of refs) {
-    const res = await api.deleteJob(r.site, r.uid);
-    progress(res === 'deleted' ? `g5k: deleted job ${r.uid} at ${r.site}` : `g5k: job ${r.uid} at ${r.site} was already over`);
+  const g = opts.byName ? g5kConfig(opts.byName.experiment) : undefined;
+  const api = ctx.api(st?.apiUrl ?? g!.api_url, st?.apiTimeout ?? g?.api_timeout ?? 30, progress);
+  for (const d of deploying) await cancelDeployment(api, d, progress);
+  for (const r of recorded) await deleteIfLive(api, r, progress);
+  if (opts.byName) {
+    // The job name and sites from the experiment's configuration, as setup would submit them.
+    const r = await resolveRequest(opts.byName.experiment, opts.byName.roles, (cluster, site) => lookupCluster(api, cluster, site));
+    const specs = jobSpecs(r.placements, r.job);
+    const name = r.job.name;
+    const sites = [...new Set([...specs.map((x) => x.site), ...(st?.sites ?? [])])];
+    const user = ctx.login(g!.user ?? st?.user, api);
+    for (const site of sites) {
+      const found = (await liveJobsNamed(api, site, name, user)).filter((j) => !recorded.some((r) => r.site === site && r.uid === j.uid));
+      if (!found.length) progress(`g5k: no live job of ${user} named ${name} at ${site}`);
+      for (const j of found) {
+        progress(`g5k: found job ${j.uid} (${j.state}) of ${user} named ${name} at ${site}; deleting it`);
+        await deleteIfLive(api, { site, uid: j.uid }, progress, j.state);
+      }
+    }
+  } else if (st?.jobName && st.user) {
+    // Say so when a live job of that name exists that this experiment did not record (not touched).
+    for (const site of st.sites ?? []) {
+      const others = (await liveJobsNamed(api, site, st.jobName, st.user).catch(() => [])).filter((j) => !recorded.some((r) => r.site === site && r.uid === j.uid));
+      if (others.length)
+        progress(
+          `g5k: left alone: live job(s) ${others.map((j) => j.uid).join(', ')} named ${st.jobName} at ${site}, not recorded by this experiment (killjob --by-name deletes them)`,
+        );
+    }
   }
   rmSync(statePath, { force: true });
+}
+
+async function deleteIfLive(api: G5kApi, r: JobRef, progress: (line: string) => void, known?: string): Promise<void> {
+  let state = known;
+  if (!state) {
+    try {
+      state = (await api.getJob(r.site, r.uid)).state;
+    } catch (e) {
+      if (e instanceof G5kApiError && e.status === 404) {
+        progress(`g5k: job ${r.uid} at ${r.site} is unknown to OAR; nothing to delete`);
+        return;
+      }
+      throw e;
+    }
+  }
+  if (!LIVE_STATES.includes(state as (typeof LIVE_STATES)[number])) {
+    progress(`g5k: job ${r.uid} at ${r.site} is already ${state}; no DELETE needed`);
+    return;
+  }
+  const res = await api.deleteJob(r.site, r.uid);
+  progress(res === 'deleted' ? `g5k: deleted job ${r.uid} at ${r.site}` : `g5k: job ${r.uid} at ${r.site} was already over`);
+}
+
+async function cancelDeployment(api: G5kApi, d: { site: string; uid: string }, progress: (line: string) => void): Promise<void> {
+  try {
+    const dep = await api.getDeployment(d.site, d.uid);
+    if (dep.status !== 'waiting' && dep.status !== 'processing') return;
+    await api.deleteDeployment(d.site, d.uid);
+    progress(`g5k: cancelled deployment ${d.uid} at ${d.site}`);
+  } catch (e) {
+    if (e instanceof G5kApiError && e.status === 404) return;
+    throw e;
+  }
 }

@@ -1,4 +1,11 @@
-import { PlatformError } from '../../core/errors.js';
+/**
+ * OAR jobs of a reservation: find the experiment's live job (the recorded one, else one of the user's
+ * with its name) or submit one, then wait until it runs. Waiting survives API outages and follows the
+ * server's clock; it ends on a definite job state, the wait timeout (the job is kept) or Ctrl-C (the
+ * job is kept).
+ */
+import { InterruptedError, PlatformError } from '../../core/errors.js';
+import { ReservationKeptError } from '../platform.js';
 import { G5kApi, G5kApiError } from './api.js';
 import type { Clock } from './clock.js';
 import { formatEpoch, formatSpan } from './clock.js';
@@ -6,7 +13,13 @@ import { parseOarRefusal } from './oar.js';
 import type { SiteJobSpec } from './oar.js';
 import type { Job, JobState } from './types.js';
 
-export const LIVE_STATES: JobState[] = ['waiting', 'hold', 'launching', 'running'];
+/** Jobs that hold or will hold nodes. */
+export const LIVE_STATES: JobState[] = ['waiting', 'hold', 'launching', 'running', 'suspended', 'resuming'];
+
+/** A poll lands this long after OAR's scheduled start, so the job has had time to leave `waiting`. */
+export const AFTER_SCHEDULED_S = 3;
+/** Longest sleep between two reads while the API does not answer. */
+export const OUTAGE_MAX_POLL_S = 60;
 
 export interface JobRef {
   site: string;
@@ -16,8 +29,8 @@ export interface JobRef {
 export interface ReservationOptions {
   api: G5kApi;
   clock: Clock;
-  /** Login whose jobs are looked at (required by the listing to be precise). */
-  user?: string;
+  /** Login whose jobs are looked at: listings are filtered by it, and so is what they return. */
+  user: string;
   progress: (line: string) => void;
   signal?: AbortSignal;
   /** Jobs of an earlier setup; reused when still alive. */
@@ -26,11 +39,23 @@ export interface ReservationOptions {
   onJob?: (ref: JobRef) => void;
   /** Longest sleep between two polls of a waiting job, s. */
   maxPollSeconds?: number;
+  /** How long waiting may last (s of the client's clock) before it stops and keeps the job; default no bound. */
+  waitTimeout?: number;
+  /** What the user runs to reattach and to give the job back, for messages (`entrypoint setup x`). */
+  commands?: { setup: string; killjob: string };
+}
+
+const isTransient = (e: unknown): boolean => e instanceof G5kApiError && (e.status === 0 || e.status >= 500);
+
+/** The user's live jobs with `name` at `site` (exact name and user: some API versions filter loosely). */
+export async function liveJobsNamed(api: G5kApi, site: string, name: string, user: string): Promise<Job[]> {
+  const jobs = await api.listJobs(site, { name, state: LIVE_STATES, user });
+  return jobs.filter((j) => j.name === name && LIVE_STATES.includes(j.state) && (j.user === undefined || j.user === user));
 }
 
 /**
  * Find the live job named `spec.name` at `spec.site` (the earlier one, by id or name) or submit one.
- * Two live jobs of that name is an error naming both.
+ * Two live jobs of that name is an error naming both; neither is touched.
  */
 export async function findOrSubmit(spec: SiteJobSpec, o: ReservationOptions): Promise<{ job: Job; reused: boolean }> {
   const prev = o.previous?.find((r) => r.site === spec.site);
@@ -43,7 +68,7 @@ export async function findOrSubmit(spec: SiteJobSpec, o: ReservationOptions): Pr
       if (!(e instanceof G5kApiError && e.status === 404)) throw e;
     }
   }
-  const existing = await liveJobsNamed(spec, o);
+  const existing = await onlyLiveJobNamed(spec, o);
   if (existing) return { job: existing, reused: true };
   for (let attempt = 1; ; attempt++) {
     try {
@@ -56,24 +81,20 @@ export async function findOrSubmit(spec: SiteJobSpec, o: ReservationOptions): Pr
       // No answer, or a 5xx: the job may or may not exist. Look before submitting again.
       if (!(e instanceof G5kApiError) || attempt >= 3 || (e.status !== 0 && e.status < 500)) throw e;
       o.progress(`submission at ${spec.site} got no clear answer (${e.message}); checking whether the job exists`);
-      await o.clock.sleep(5 * attempt, o.signal);
-      const found = await liveJobsNamed(spec, o);
+      await sleepOrInterrupt(o, 5 * attempt, `while submitting at ${spec.site} (nothing recorded yet)`);
+      const found = await onlyLiveJobNamed(spec, o);
       if (found) return { job: found, reused: false };
     }
   }
 }
 
-async function liveJobsNamed(spec: SiteJobSpec, o: ReservationOptions): Promise<Job | undefined> {
-  const jobs = await o.api.listJobs(spec.site, { name: spec.name, state: LIVE_STATES, ...(o.user ? { user: o.user } : {}) });
-  // Some API versions filter loosely: keep exact name matches.
-  const mine = jobs.filter((j) => j.name === spec.name && LIVE_STATES.includes(j.state));
+async function onlyLiveJobNamed(spec: SiteJobSpec, o: ReservationOptions): Promise<Job | undefined> {
+  const mine = await liveJobsNamed(o.api, spec.site, spec.name, o.user);
   if (mine.length > 1) {
     throw new PlatformError(
       'g5k.job.duplicate',
-      `${mine.length} live jobs named ${spec.name} at ${spec.site}: ${mine.map((j) => `${j.uid} (${j.state})`).join(', ')}; delete the extra ones (oardel ${mine
-        .slice(1)
-        .map((j) => j.uid)
-        .join(' ')}) or run killjob`,
+      `${mine.length} live jobs of ${o.user} named ${spec.name} at ${spec.site}: ${mine.map((j) => `${j.uid} (${j.state})`).join(', ')}; greenrace did not touch them`,
+      { hint: `delete the ones you do not need (oardel ${mine.map((j) => j.uid).join(' ')}), then run setup again; it reattaches to the one left` },
     );
   }
   return mine[0];
@@ -81,47 +102,102 @@ async function liveJobsNamed(spec: SiteJobSpec, o: ReservationOptions): Promise<
 
 function refusal(spec: SiteJobSpec, e: G5kApiError): PlatformError {
   const r = parseOarRefusal(e.serverMessage || e.message);
+  const asked = [`resources: ${spec.resources}`, `queue: ${spec.submission.queue ?? 'default'}`, ...(spec.submission.types?.length ? [`types: ${spec.submission.types.join(', ')}`] : [])];
   if (r.kind === 'could_run_at')
     return new PlatformError(
       'g5k.job.could_run_at',
       `OAR refused the job at ${spec.site}: the resources are not free at the requested time; this reservation could run at ${r.date}`,
-      { cause: e, hint: `set platform.g5k.reservation: "${r.date}" (or --set platform.g5k.reservation="${r.date}") and run setup again` },
+      { cause: e, details: asked, hint: `set platform.g5k.reservation: "${r.date}" (or --set platform.g5k.reservation="${r.date}") and run setup again` },
     );
   if (r.kind === 'too_old')
-    return new PlatformError('g5k.job.too_old', `OAR refused the job at ${spec.site}: the reservation date is in the past (${r.message})`, { cause: e });
-  return new PlatformError('g5k.job.rejected', `OAR refused the job at ${spec.site}: ${r.message}`, { cause: e, details: [`resources: ${spec.resources}`] });
+    return new PlatformError('g5k.job.too_old', `OAR refused the job at ${spec.site}: the reservation date is in the past (${r.message})`, { cause: e, details: asked });
+  return new PlatformError('g5k.job.rejected', `OAR refused the job at ${spec.site}: ${r.message}`, { cause: e, details: asked });
+}
+
+/** The reason OAR gives for a job that does not move on: its message, else its last event. */
+function oarSays(job: Job): string {
+  const ev = (job.events ?? []).map((e) => e.description).filter(Boolean).at(-1);
+  const msg = job.message && !/^R=\d+,W=/.test(job.message) ? job.message : undefined;
+  const said = ev ?? msg;
+  return said ? ` (OAR: ${said})` : '';
+}
+
+function keptHint(uid: number, site: string, o: ReservationOptions): string {
+  const c = o.commands;
+  return `job ${uid} at ${site} is kept: ${c ? `\`${c.setup}\`` : 'setup'} reattaches to it, ${c ? `\`${c.killjob}\`` : 'killjob'} deletes it`;
+}
+
+async function sleepOrInterrupt(o: ReservationOptions, seconds: number, during: string): Promise<void> {
+  try {
+    await o.clock.sleep(seconds, o.signal);
+  } catch (e) {
+    if (o.signal?.aborted) throw new InterruptedError(`setup interrupted ${during}`);
+    throw e;
+  }
 }
 
 /**
  * Wait until the job runs. Polls with backoff (5 s, 10 s, ... up to 60 s) and, while OAR has a
- * scheduled start further away, sleeps until close to it (at most `maxPollSeconds`, default 300 s).
- * Reports the state and the scheduled start whenever they change. A job in `error` fails with OAR's message.
+ * scheduled start further away, sleeps until a little after it (by the server's clock, at most
+ * `maxPollSeconds`, default 300 s). Reports the state and the scheduled start whenever they change.
+ * API reads that fail (no answer, 5xx) are retried with capped backoff and a line of progress, never
+ * given up before the wait timeout; a job in `error` fails with OAR's message; a job on hold or
+ * suspended is waited for, saying what OAR says, until the wait timeout. Ctrl-C and the wait timeout
+ * stop with the job kept.
  */
 export async function waitRunning(site: string, first: Job, o: ReservationOptions): Promise<Job> {
   let job = first;
   let lastNote = '';
   const maxPoll = o.maxPollSeconds ?? 300;
+  const deadline = o.clock.now() + (o.waitTimeout ?? Number.POSITIVE_INFINITY);
+  let failingSince: number | undefined;
+  let outageDelay = 5;
   for (let n = 1; ; n++) {
     if (job.state === 'running') return job;
     if (job.state === 'error' || job.state === 'terminated' || job.state === 'finishing') {
       const events = (job.events ?? []).map((ev) => ev.description).filter(Boolean).slice(-3);
-      throw new PlatformError(
-        'g5k.job.failed',
-        `job ${job.uid} at ${site} is ${job.state}${job.message ? `: ${job.message}` : ''}`,
-        { details: events },
+      throw new PlatformError('g5k.job.failed', `job ${job.uid} at ${site} is ${job.state}${job.message ? `: ${job.message}` : ''}`, { details: events });
+    }
+    const now = o.api.serverNow();
+    const sched = job.scheduled_at ?? undefined;
+    let delay: number;
+    if (failingSince !== undefined) {
+      delay = outageDelay;
+      outageDelay = Math.min(outageDelay * 2, OUTAGE_MAX_POLL_S);
+    } else {
+      const held = job.state === 'hold' || job.state === 'suspended' ? oarSays(job) : '';
+      const note =
+        job.state +
+        held +
+        (sched ? `, scheduled start ${formatEpoch(sched)}${sched > now ? ` (in ${formatSpan(sched - now)})` : ''}` : ', no start time yet');
+      if (note.replace(/ \(in .*\)$/, '') !== lastNote.replace(/ \(in .*\)$/, '')) o.progress(`job ${job.uid} at ${site}: ${note}`);
+      lastNote = note;
+      delay = job.state === 'launching' ? 5 : Math.min(5 * n, 60);
+      if (job.state === 'waiting' && sched && sched + AFTER_SCHEDULED_S - now > delay) delay = Math.min(sched + AFTER_SCHEDULED_S - now, maxPoll);
+    }
+    const left = deadline - o.clock.now();
+    if (left <= 0) {
+      const why = failingSince !== undefined ? `the API has not answered since ${formatEpoch(failingSince)}` : `it is still ${job.state}${oarSays(job)}`;
+      throw new ReservationKeptError(
+        'g5k.job.wait_timeout',
+        `job ${job.uid} at ${site} did not start within ${formatSpan(o.waitTimeout ?? 0)} (platform.g5k.wait_timeout): ${why}`,
+        { hint: keptHint(job.uid, site, o) },
       );
     }
-    const now = o.clock.now();
-    const sched = job.scheduled_at ?? undefined;
-    const note =
-      job.state +
-      (sched ? `, scheduled start ${formatEpoch(sched)}${sched > now ? ` (in ${formatSpan(sched - now)})` : ''}` : ', no start time yet');
-    if (note.replace(/ \(in .*\)$/, '') !== lastNote.replace(/ \(in .*\)$/, '')) o.progress(`job ${job.uid} at ${site}: ${note}`);
-    lastNote = note;
-    let delay = job.state === 'launching' ? 5 : Math.min(5 * n, 60);
-    if (job.state === 'waiting' && sched && sched - now > delay) delay = Math.min(sched - now, maxPoll);
-    await o.clock.sleep(delay, o.signal);
-    job = await o.api.getJob(site, job.uid);
+    await sleepOrInterrupt(o, Math.max(1, Math.min(delay, left)), `while job ${job.uid} at ${site} waits; ${keptHint(job.uid, site, o)}`);
+    try {
+      job = await o.api.getJob(site, job.uid);
+      if (failingSince !== undefined) o.progress(`Grid'5000 API answers again; job ${job.uid} at ${site} is ${job.state}`);
+      failingSince = undefined;
+      outageDelay = 5;
+    } catch (e) {
+      if (e instanceof InterruptedError) throw new InterruptedError(`setup interrupted while job ${job.uid} at ${site} waits; ${keptHint(job.uid, site, o)}`);
+      if (!isTransient(e)) throw e;
+      if (failingSince === undefined) failingSince = o.clock.now();
+      o.progress(
+        `Grid'5000 API unreachable since ${formatEpoch(failingSince)} (${(e as Error).message}); job ${job.uid} at ${site} is kept, asking again in ${formatSpan(Math.min(outageDelay, OUTAGE_MAX_POLL_S))}`,
+      );
+    }
   }
 }
 
@@ -142,6 +218,7 @@ export async function reserveJobs(specs: SiteJobSpec[], o: ReservationOptions): 
     for (const g of got.filter((x) => !x.reused)) {
       try {
         await o.api.deleteJob(g.spec.site, g.job.uid);
+        o.progress(`deleted job ${g.job.uid} at ${g.spec.site}, submitted by this setup`);
       } catch {
         o.progress(`could not delete job ${g.job.uid} at ${g.spec.site} after the failure; run killjob`);
       }

@@ -1,4 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
+import type { G5kApi } from './api.js';
+import { G5kApiError } from './api.js';
 import { ROLES } from '../../core/types.js';
 import type { RoleSizes } from '../../core/types.js';
 import type { PlatformExperiment } from '../platform.js';
@@ -96,4 +98,23 @@ export async function resolveRequest(exp: PlatformExperiment, roles: RoleSizes, 
   if (g.project) job.project = g.project;
   if (g.reservation) job.reservation = g.reservation;
   return { config: g, placements, job, unresolved };
+}
+
+/** Where a cluster without a preset is, and its queue, from the reference API (every site when none is given). */
+export async function lookupCluster(api: G5kApi, cluster: string, site: string | undefined): Promise<ClusterInfo> {
+  const sites = site ? [site] : (await api.sites()).map((s) => s.uid);
+  for (const s of sites) {
+    try {
+      const c = await api.cluster(s, cluster);
+      const q = c.queues?.find((x) => x === 'default' || x === 'production' || x === 'testing' || x === 'besteffort');
+      return { site: s, exotic: Boolean(c.exotic), ...(q && !c.queues?.includes('default') ? { queue: q as ClusterInfo['queue'] } : {}) };
+    } catch (e) {
+      if (!(e instanceof G5kApiError && e.status === 404)) throw e;
+    }
+  }
+  throw new ConfigError(
+    'config.invalid',
+    `platform.g5k.cluster: no cluster named ${cluster} ${site ? `at site ${site}` : 'at any site'} in the Grid'5000 reference API`,
+    { path: 'platform.g5k.cluster' },
+  );
 }

@@ -1,6 +1,12 @@
 /** `platform.g5k`: Grid'5000, where and how to reserve, deploy and reach nodes. */
 import { z } from 'zod';
+import { duration } from '../../config/schema/common.js';
 import type { SectionFail } from '../platform.js';
+
+/** A login as ssh and OAR take it: no spaces, no option-like text (it goes into ssh arguments). */
+const LOGIN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+/** A host name (and an optional port), nothing else: it goes into ssh's ProxyJump. */
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 
 const ROLE_KEYS = ['control', 'broker', 'worker'] as const;
 
@@ -45,14 +51,19 @@ export const g5kPlatformSchema = z.strictObject({
   environment: z.string().min(1).default('debian12-min'),
   /** Public key installed for root by Kadeploy. Default: ~/.ssh/id_ed25519.pub, else ~/.ssh/id_rsa.pub. */
   public_key: z.string().min(1).optional(),
-  /** Grid'5000 login for SSH; default the API username, else $USER. */
-  user: z.string().min(1).optional(),
+  /** Grid'5000 login (jobs are listed and reattached as this user, SSH logs in as it); default the API username, else $USER. */
+  user: z.string().regex(LOGIN, 'a login: letters, digits, "_", "." and "-" (at most 32)').optional(),
   /** SSH through the access gateway: `auto` jumps unless this machine's name ends in grid5000.fr. */
   jump: z.enum(['auto', 'always', 'never']).default('auto'),
-  gateway: z.string().min(1).default('access.grid5000.fr'),
+  gateway: z.string().regex(HOSTNAME, 'a host name, optionally with :port (e.g. access.grid5000.fr)').default('access.grid5000.fr'),
   api_url: z.string().url().default('https://api.grid5000.fr/stable'),
   /** Seconds per API request before it is abandoned (then retried). */
   api_timeout: z.number().min(1).max(600).default(30),
+  /**
+   * How long setup waits for the job to run (API outages, hold and suspension included) before it
+   * stops and keeps the job; a duration (`2h`, `45m`) or seconds. Default: the walltime.
+   */
+  wait_timeout: duration({ min: 1, max: 30 * 24 * 3600 }).optional(),
   /** Power metric for energy: `auto` takes wattmetre_power_watt where the cluster has one, else bmc_node_power_watt. */
   energy_metric: z.enum(['auto', 'wattmetre_power_watt', 'bmc_node_power_watt']).default('auto'),
   /**

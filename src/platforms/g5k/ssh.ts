@@ -3,7 +3,10 @@
  * (already deployed? reachable?) run through the one SSH stack (src/remote) with the same options,
  * sharing connections with Ansible in the experiment's control folder.
  */
-import { splitArgs } from '../../core/shell.js';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { shq, splitArgs } from '../../core/shell.js';
 import { execTarget, SshSession, type SshTarget as RemoteTarget } from '../../remote/index.js';
 
 /** How to reach one node over SSH (the same options go into the inventory). */
@@ -13,6 +16,8 @@ export interface SshTarget {
   /** `user@access.grid5000.fr`, or undefined inside Grid'5000 (or for a node mapped by address_map). */
   jump?: string;
   keyFile?: string;
+  /** The experiment's known_hosts for its nodes (see `knownHostsPath`). */
+  knownHosts?: string;
   /**
    * The experiment's Ansible control folder (`controlPathDir`): checks share connections with
    * Ansible there, and `killjob` closes them. Without it, each check connects on its own.
@@ -20,28 +25,36 @@ export interface SshTarget {
   controlDir?: string;
 }
 
-/**
- * Host options for freshly deployed nodes: Kadeploy gives a node a new host key at every deployment,
- * so known_hosts cannot be kept (EnOSlib and execo do the same).
- */
-export const SSH_HOST_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
+/** The experiment's own known_hosts for its nodes, in its state folder. */
+export const knownHostsPath = (stateDir: string): string => join(stateDir, 'g5k_known_hosts');
 
 /**
- * The `ansible_ssh_common_args` for a node: host-key options and the jump host. Connection sharing
- * (ControlMaster, ControlPersist, the control folder in the state folder) comes from the
- * experiment's ansible.cfg, so `killjob` finds and closes those connections.
+ * The `ansible_ssh_common_args` for a node: the experiment's known_hosts, where a node's key is
+ * recorded the first time (`accept-new`) and must match afterwards (a deployment gives a node a new
+ * key: `forgetHostKeys` drops the old one first), and the jump host. Each value is quoted once.
+ * Connection sharing comes from the experiment's ansible.cfg, so `killjob` finds and closes it.
  */
-export function nodeSshArgs(t: Pick<SshTarget, 'jump'>): string {
-  const opts = [...SSH_HOST_OPTIONS];
+export function nodeSshArgs(t: Pick<SshTarget, 'jump' | 'knownHosts'>): string {
+  const opts: string[] = [];
+  if (t.knownHosts) opts.push('-o', `UserKnownHostsFile=${t.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new');
+  else opts.push('-o', 'StrictHostKeyChecking=accept-new');
+  opts.push('-o', 'LogLevel=ERROR');
   if (t.jump) opts.push('-o', `ProxyJump=${t.jump}`);
-  return opts.join(' ');
+  return opts.map(shq).join(' ');
+}
+
+/** Forget the recorded keys of freshly deployed nodes (Kadeploy gave them new ones). */
+export async function forgetHostKeys(knownHosts: string, addresses: string[]): Promise<void> {
+  if (!existsSync(knownHosts)) return;
+  for (const a of addresses) await execa('ssh-keygen', ['-R', a, '-f', knownHosts], { reject: false, stdin: 'ignore' });
+  rmSync(`${knownHosts}.old`, { force: true });
 }
 
 /** The node as the SSH stack reaches it: the inventory's options, and only the given key. */
 export function remoteTarget(t: SshTarget): RemoteTarget {
   const options = splitArgs(nodeSshArgs(t));
   if (t.keyFile) options.push('-o', 'IdentitiesOnly=yes');
-  return { name: t.address, address: t.address, port: 22, user: t.user, options, strictHostKeyChecking: false, ...(t.keyFile ? { keyFile: t.keyFile } : {}) };
+  return { name: t.address, address: t.address, port: 22, user: t.user, options, ...(t.keyFile ? { keyFile: t.keyFile } : {}) };
 }
 
 /** Run a command on a node; resolves to its exit code (255: could not connect, or killed after the timeout). */

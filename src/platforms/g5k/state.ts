@@ -5,6 +5,7 @@ export interface G5kState {
   jobName: string;
   apiUrl: string;
   apiTimeout: number;
+  /** The Grid'5000 login the jobs belong to. */
   user?: string;
   sites: string[];
   jobs: JobRef[];
@@ -19,6 +20,10 @@ export interface G5kState {
   controlDir?: string;
   /** What the last deployment put on which nodes, in which job(s): a reattaching setup skips them. */
   deployment?: { jobs: JobRef[]; environment: string; nodes: string[] };
+  /** Deployments in flight (recorded as soon as created, removed when over): killjob cancels them. */
+  deploying?: { site: string; uid: string }[];
+  /** The experiment's known_hosts for its nodes. */
+  knownHosts?: string;
 }
 
 export const STATE_FILE = 'g5k.json';

@@ -22,7 +22,7 @@ export async function status(ctx: G5kContext, handle: PlatformHandle): Promise<H
       const base = { host: h.name, address: h.address, roles: [...h.roles] };
       if (js && js !== 'running') return { ...base, reachable: false, detail: `job at ${site} is ${js}` };
       const jump = st.jump && !(st.direct ?? []).includes(h.name) ? st.jump : undefined;
-      const ok = await ctx.sshCheck({ address: h.address, user: h.user, ...(jump ? { jump } : {}), ...(h.keyFile ? { keyFile: h.keyFile } : {}), ...(st.controlDir ? { controlDir: st.controlDir } : {}) }, 5);
+      const ok = await ctx.sshCheck({ address: h.address, user: h.user, ...(jump ? { jump } : {}), ...(h.keyFile ? { keyFile: h.keyFile } : {}), ...(st.controlDir ? { controlDir: st.controlDir } : {}), ...(st.knownHosts ? { knownHosts: st.knownHosts } : {}) }, 5);
       return { ...base, reachable: ok, detail: `job ${js ?? '?'}${ok ? '' : ', no SSH answer'}` };
     }),
   );

@@ -8,8 +8,8 @@ const staticHosts: PlatformModule<'static', typeof staticSection> = {
   schema: staticSection,
   crossCheck,
   create: async () => {
-    const [{ plan }, { reserve }, { status }, { release }] = await Promise.all([import('./plan.js'), import('./reserve.js'), import('./status.js'), import('./release.js')]);
-    return { kind: 'static', plan, reserve, status, release };
+    const [{ plan }, { reserve, recover }, { status }, { release }] = await Promise.all([import('./plan.js'), import('./reserve.js'), import('./status.js'), import('./release.js')]);
+    return { kind: 'static', plan, reserve, status, release, recover };
   },
   energySources: async () => (await import('./energy.js')).energySources(),
 };

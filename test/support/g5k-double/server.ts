@@ -9,8 +9,15 @@ import { DEFAULT_CLUSTERS, energyBetween, METRIC_PERIOD_MS, powerAt } from './fi
 /**
  * An HTTP double of the Grid'5000 API (g5k-api 3.x): the same paths under /stable, the vnd.grid5000
  * media types and JSON shapes, HTTP Basic auth, OAR jobs and Kadeploy deployments moving through their
- * states on the double's own clock, the reference API, Kwollect metrics from a known power curve, fault
- * injection, and call counts per endpoint. Control endpoints live under /__double/.
+ * states on the double's own clock (which its `Date` headers report, so it may run ahead of or behind
+ * the client's), the reference API, Kwollect metrics from a known power curve, fault injection
+ * (outages, lost answers, holds, refusals), and call counts per endpoint. Control endpoints live
+ * under /__double/.
+ *
+ * Errors are what g5k-api renders: plain text (`render plain: message`). Refusals that come from OAR
+ * are wrapped the way g5k-api wraps its internal OAR API call: `Request to <url> failed with status
+ * 400: <OAR's JSON error>`, the OAR error being `{code, message, title}` pretty-printed by OAR's API,
+ * whose message is oarsub's output.
  */
 
 const ITEM = 'application/vnd.grid5000.item+json; charset=utf-8';
@@ -54,6 +61,19 @@ export interface Faults {
   deployFailures?: Record<string, number>;
   /** Wait before start for the next submitted jobs (overrides jobWaitSeconds). */
   jobWaitSeconds?: number;
+  /**
+   * The API is unreachable until the double's clock reaches `until` (epoch s): every request under
+   * the API prefix gets the front proxy's 503 page (`mode: '503'`, default) or a reset connection
+   * (`mode: 'reset'`). Control endpoints keep working.
+   */
+  outage?: { until: number; mode?: '503' | 'reset' };
+  /**
+   * The next `count` requests with this method whose path contains `match` are carried out, but their
+   * answer is lost: the client gets a 502 from the front proxy (the job or deployment exists all the same).
+   */
+  lostAnswer?: { count: number; method?: string; match?: string };
+  /** The next submitted job is put on hold by OAR (state `hold`) with this event description. */
+  jobHold?: string;
 }
 
 interface JobRec {
@@ -74,6 +94,8 @@ interface JobRec {
   nodes: string[];
   error?: string;
   killed_at?: number;
+  /** Held by OAR (waiting jobs) or suspended (running jobs) since this time, with OAR's event text. */
+  held?: { state: 'hold' | 'suspended'; since: number; event: string };
 }
 
 interface DeployRec {
@@ -95,6 +117,21 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * An OAR refusal as g5k-api passes it on: its internal call to OAR's API failed, and the message is
+ * that call's URL, status and body (OAR's `{code, message, title}` error, pretty-printed).
+ */
+function oarError(site: string, path: string, status: number, title: string, message: string): HttpError {
+  const body = `{\n   "code" : ${status},\n   "message" : ${JSON.stringify(message)},\n   "title" : ${JSON.stringify(title)}\n}\n`;
+  return new HttpError(status, `Request to https://api-out.grid5000.fr/sites/${site}/internal/oarapi/${path} failed with status ${status}: ${body}`);
+}
+
+/** oarsub's output when it refuses a job (exit status 22 for admission rules and resources). */
+function oarsubRefusal(site: string, resources: string, lines: string[]): HttpError {
+  const output = [...lines, 'OAR_JOB_ID=-5', 'Oarsub failed: please verify your request syntax or ask for support to your admin.'].join('\n');
+  return oarError(site, 'jobs.json', 400, 'Oar server error', `Oarsub command exited with status 22: ${output}\nCmd:\noarsub --resource="${resources}" --command="sleep 31536000"`);
 }
 
 export class G5kDouble {
@@ -171,6 +208,7 @@ export class G5kDouble {
 
   jobState(j: JobRec, now = this.clock.now()): string {
     if (j.killed_at !== undefined && j.killed_at <= now) return j.killed_at < j.started_at ? 'error' : 'terminated';
+    if (j.held && j.held.since <= now) return j.held.state;
     if (now < j.scheduled_at) return 'waiting';
     if (j.error) return 'error';
     if (now < j.started_at) return 'launching';
@@ -178,7 +216,7 @@ export class G5kDouble {
     return 'terminated';
   }
 
-  /** Put a job in place without the API (e.g. a duplicate name). */
+  /** Put a job in place without the API (e.g. a duplicate name, another user's job). */
   seedJob(j: { site: string; name: string; user: string; cluster: string; nodes?: number; state?: 'waiting' | 'running' }): number {
     const now = this.clock.now();
     const cluster = this.clusters.find((c) => c.uid === j.cluster && c.site === j.site);
@@ -233,18 +271,26 @@ export class G5kDouble {
       scheduled_at: state === 'waiting' || j.scheduled_at <= now ? j.scheduled_at : j.scheduled_at,
       started_at: ['running', 'terminated'].includes(state) || (state === 'error' && j.killed_at === undefined) ? j.started_at : null,
       stopped_at: state === 'terminated' ? Math.floor(j.killed_at ?? j.started_at + j.walltime) : null,
-      message: state === 'error' ? (j.error ?? 'Job killed before it started') : state === 'waiting' ? 'R=1,W=' + j.walltime + ',J=B,N=' + (j.name ?? '') : '',
+      message:
+        state === 'error'
+          ? (j.error ?? 'Job killed before it started')
+          : state === 'waiting' || state === 'hold'
+            ? 'R=1,W=' + j.walltime + ',J=B,N=' + (j.name ?? '') + (state === 'hold' ? ' (hold)' : '')
+            : '',
       exit_code: state === 'terminated' || state === 'error' ? (j.error ? 1 : 0) : null,
       properties: "(deploy = 'NO') AND maintenance = 'NO'",
       directory: `/home/${j.user}`,
-      events: j.error && state === 'error' ? [{ uid: j.uid * 10, created_at: j.scheduled_at, type: 'EXTERMINATE_JOB', description: j.error }] : [],
+      events: [
+        ...(j.held && j.held.since <= now ? [{ uid: j.uid * 10 + 1, created_at: Math.floor(j.held.since), type: j.held.state === 'hold' ? 'HOLD_WAITING_JOB' : 'SUSPEND_JOB', description: j.held.event }] : []),
+        ...(j.error && state === 'error' ? [{ uid: j.uid * 10, created_at: j.scheduled_at, type: 'EXTERMINATE_JOB', description: j.error }] : []),
+      ],
       links: [
         { rel: 'self', href: base, type: ITEM },
         { rel: 'parent', href: `${this.#o.prefix}/sites/${j.site}`, type: ITEM },
       ],
     };
     if (withResources) {
-      const assigned = ['waiting'].includes(state) ? [] : j.nodes;
+      const assigned = ['waiting', 'hold'].includes(state) ? [] : j.nodes;
       out.assigned_nodes = assigned;
       const cores = assigned.flatMap((n) => {
         const c = this.clusters.find((x) => n.startsWith(x.uid + '-'));
@@ -290,13 +336,22 @@ export class G5kDouble {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://double');
     const body = await readBody(req);
-    this.requestLog.push(`${req.method} ${url.pathname}${url.search}`);
+    const method = req.method ?? 'GET';
+    this.requestLog.push(`${method} ${url.pathname}${url.search}`);
     try {
-      if (url.pathname.startsWith('/__double/')) return this.#control(req.method ?? 'GET', url, body, res);
+      if (url.pathname.startsWith('/__double/')) return this.#control(method, url, body, res);
       if (!url.pathname.startsWith(this.#o.prefix + '/')) throw new HttpError(404, `no such path ${url.pathname}`);
       const path = url.pathname.slice(this.#o.prefix.length);
-      const route = routeKey(req.method ?? 'GET', path);
+      const route = routeKey(method, path);
       this.calls.set(route, (this.calls.get(route) ?? 0) + 1);
+      const out = this.faults.outage;
+      if (out && this.clock.now() < out.until) {
+        if (out.mode === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        return this.#proxyError(res, 503);
+      }
       const slow = this.faults.slow;
       if (slow && slow.count > 0 && (!slow.match || path.includes(slow.match))) {
         slow.count--;
@@ -306,19 +361,42 @@ export class G5kDouble {
       const f5 = this.faults.http5xx;
       if (f5 && f5.count > 0 && (!f5.match || path.includes(f5.match))) {
         f5.count--;
-        res.writeHead(f5.status ?? 503, { 'Content-Type': 'text/html' });
-        res.end('<html><body><h1>503 Service Unavailable</h1>No server is available to handle this request.</body></html>');
-        return;
+        return this.#proxyError(res, f5.status ?? 503);
       }
       const user = this.#authenticate(req);
-      await this.#api(req.method ?? 'GET', path, url.searchParams, body, user, res);
+      const lost = this.faults.lostAnswer;
+      if (lost && lost.count > 0 && (!lost.method || lost.method === method) && (!lost.match || path.includes(lost.match))) {
+        lost.count--;
+        // The request is carried out; its answer never reaches the client.
+        const sink = new ServerResponseSink();
+        try {
+          await this.#api(method, path, url.searchParams, body, user, sink as unknown as ServerResponse);
+        } catch {
+          /* a refusal is lost just the same */
+        }
+        return this.#proxyError(res, 502);
+      }
+      await this.#api(method, path, url.searchParams, body, user, res);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : 500;
       const message = e instanceof Error ? e.message : String(e);
       if (res.headersSent) return;
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ code: status, message, title: TITLES[status] ?? 'Error' }));
+      // g5k-api renders its errors as plain text (ApplicationController#render_error).
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', Date: this.#httpDate() });
+      res.end(message);
     }
+  }
+
+  /** What the front proxy says when the API behind it does not answer. */
+  #proxyError(res: ServerResponse, status: number): void {
+    const title = status === 502 ? '502 Bad Gateway' : status === 504 ? '504 Gateway Time-out' : '503 Service Unavailable';
+    res.writeHead(status, { 'Content-Type': 'text/html', Date: this.#httpDate() });
+    res.end(`<html><body><h1>${title}</h1>No server is available to handle this request.</body></html>`);
+  }
+
+  /** The double's clock as an HTTP `Date` header (what a client may use to learn the server's time). */
+  #httpDate(): string {
+    return new Date(Math.floor(this.clock.now()) * 1000).toUTCString();
   }
 
   #authenticate(req: IncomingMessage): string {
@@ -337,7 +415,7 @@ export class G5kDouble {
 
   #send(res: ServerResponse, status: number, json: unknown, type: string, headers: Record<string, string> = {}): void {
     const text = json === undefined ? '' : JSON.stringify(json);
-    res.writeHead(status, { 'Content-Type': type, ...headers });
+    res.writeHead(status, { 'Content-Type': type, Date: this.#httpDate(), ...headers });
     res.end(text);
   }
 
@@ -362,7 +440,7 @@ export class G5kDouble {
     const kind = seg[2];
     if (kind === 'clusters' && method === 'GET') return this.#reference(seg, siteClusters, res);
     if (kind === 'jobs') return this.#jobsApi(method, seg, q, body, user, site, siteClusters, now, res);
-    if (kind === 'deployments') return this.#deploymentsApi(method, seg, body, user, site, now, res);
+    if (kind === 'deployments') return this.#deploymentsApi(method, seg, q, body, user, site, now, res);
     if (kind === 'metrics' && method === 'GET') return this.#metrics(q, site, siteClusters, now, res);
     throw new HttpError(404, `Cannot find resource ${path}`);
   }
@@ -430,38 +508,45 @@ export class G5kDouble {
     }
     if (seg.length === 3 && method === 'POST') {
       const b = parseJson(body) as Record<string, unknown>;
-      if (typeof b.resources !== 'string' && b.resources !== undefined) throw new HttpError(400, 'resources must be a string');
-      if (!b.command && !b.reservation) throw new HttpError(400, 'Your job is invalid: you must give a command or a reservation date');
+      if (typeof b.resources !== 'string' && b.resources !== undefined) throw new HttpError(400, 'The job you are trying to submit is not valid: `resources` should be a String.');
+      if (!b.command && !b.reservation) throw new HttpError(400, 'The job you are trying to submit is not valid: you must give a command or a reservation date');
+      const resources = String(b.resources ?? '/nodes=1');
       if (this.faults.couldRunAt !== undefined) {
         const at = this.faults.couldRunAt;
         delete this.faults.couldRunAt;
-        throw new HttpError(400, `Unable to submit the job: [ADMISSION RULE] ... Reservation not valid --> KO (This reservation could run at ${parisTime(at)})`);
+        throw oarsubRefusal(site, resources, [
+          '[ADMISSION RULE] Modify resource description with type constraints',
+          `Reservation not valid --> KO (This reservation could run at ${parisTime(at)})`,
+        ]);
       }
       if (this.faults.reservationTooOld) {
         delete this.faults.reservationTooOld;
-        throw new HttpError(400, 'Unable to submit the job: Reservation too old');
+        throw oarsubRefusal(site, resources, ['[ADMISSION RULE] Modify resource description with type constraints', 'Reservation too old']);
       }
-      const { terms, walltime } = parseResources(String(b.resources ?? '/nodes=1'));
+      const notEnough = (): HttpError =>
+        oarsubRefusal(site, resources, ['[ADMISSION RULE] Modify resource description with type constraints', 'There are not enough resources for your request']);
+      const { terms, walltime } = parseResources(resources);
       const busy = this.#busyNodes(now);
       const nodes: string[] = [];
       for (const t of terms) {
         if (t.nodes) {
           const bad = t.nodes.filter((n) => !siteClusters.some((c) => this.nodeFqdns(c).includes(n)));
-          if (bad.length) throw new HttpError(400, `Unable to submit the job: There are not enough resources for your request (unknown nodes ${bad.join(', ')})`);
+          if (bad.length) throw notEnough();
           const taken = t.nodes.filter((n) => busy.has(n) || nodes.includes(n));
-          if (taken.length) throw new HttpError(400, `Unable to submit the job: There are not enough resources for your request (${taken.join(', ')} busy)`);
+          if (taken.length) throw notEnough();
           nodes.push(...t.nodes);
           continue;
         }
         const c = siteClusters.find((x) => x.uid === t.cluster);
-        if (t.cluster && !c) throw new HttpError(400, `Unable to submit the job: There are not enough resources for your request (no cluster ${t.cluster} at ${site})`);
+        if (t.cluster && !c) throw notEnough();
         const pool = (c ? this.nodeFqdns(c) : siteClusters.flatMap((x) => this.nodeFqdns(x))).filter((n) => !busy.has(n) && !nodes.includes(n));
-        if (pool.length < t.count) throw new HttpError(400, 'Unable to submit the job: There are not enough resources for your request');
+        if (pool.length < t.count) throw notEnough();
         nodes.push(...pool.slice(0, t.count));
       }
       const types = Array.isArray(b.types) ? b.types.map(String) : [];
       const exoticWanted = nodes.some((n) => this.clusters.find((c) => n.startsWith(c.uid + '-'))?.exotic);
-      if (exoticWanted && !types.includes('exotic')) throw new HttpError(400, 'Unable to submit the job: [ADMISSION RULE] exotic resources need the "exotic" job type');
+      if (exoticWanted && !types.includes('exotic'))
+        throw oarsubRefusal(site, resources, ['# ADMISSION RULE: exotic resources need the "exotic" job type (add -t exotic)']);
       const wait = this.faults.jobWaitSeconds ?? this.#o.jobWaitSeconds;
       const uid = this.#nextJob++;
       const rec: JobRec = {
@@ -485,6 +570,10 @@ export class G5kDouble {
         rec.error = this.faults.jobError;
         delete this.faults.jobError;
       }
+      if (this.faults.jobHold) {
+        rec.held = { state: 'hold', since: now, event: this.faults.jobHold };
+        delete this.faults.jobHold;
+      }
       this.jobs.push(rec);
       const loc = `${this.#o.prefix}/sites/${site}/jobs/${uid}`;
       return this.#send(res, 201, this.#jobJson(rec, true), ITEM, { Location: loc });
@@ -496,9 +585,9 @@ export class G5kDouble {
     if (seg.length === 4 && method === 'DELETE') {
       if (j.user !== user) throw new HttpError(403, `You are not authorized to access job ${uid}`);
       const st = this.jobState(j, now);
-      if (st === 'terminated' || st === 'error') throw new HttpError(400, `Cannot delete job ${uid}: This job was already killed`);
+      if (st === 'terminated' || st === 'error') throw oarError(site, `jobs/${uid}.json`, 400, 'Bad query', `[oardel] Cannot delete job ${uid}: This job was already killed`);
       j.killed_at = now;
-      res.writeHead(202, { Location: `${this.#o.prefix}/sites/${site}/jobs/${uid}`, 'X-Oar-Info': `Deleting the job = ${uid} ...REGISTERED.` });
+      res.writeHead(202, { Location: `${this.#o.prefix}/sites/${site}/jobs/${uid}`, 'X-Oar-Info': `Deleting the job = ${uid} ...REGISTERED.`, Date: this.#httpDate() });
       res.end();
       return;
     }
@@ -517,7 +606,7 @@ export class G5kDouble {
     throw new HttpError(404, 'Cannot find resource');
   }
 
-  #deploymentsApi(method: string, seg: string[], body: string, user: string, site: string, now: number, res: ServerResponse): void {
+  #deploymentsApi(method: string, seg: string[], q: URLSearchParams, body: string, user: string, site: string, now: number, res: ServerResponse): void {
     if (seg.length === 3 && method === 'POST') {
       const b = parseJson(body) as { nodes?: unknown; environment?: unknown; key?: unknown };
       if (!Array.isArray(b.nodes) || b.nodes.length === 0) throw new HttpError(400, 'Cannot launch deployment: nodes must be a non-empty list');
@@ -540,8 +629,14 @@ export class G5kDouble {
       return this.#send(res, 201, this.#deployJson(d), ITEM, { Location: `${this.#o.prefix}/sites/${site}/deployments/${d.uid}` });
     }
     if (seg.length === 3 && method === 'GET') {
-      const list = this.deployments.filter((d) => d.site === site).map((d) => this.#deployJson(d));
-      return this.#send(res, 200, this.#collection(list, `/sites/${site}/deployments`), COLLECTION);
+      // g5k-api: newest first (`reverse=true`: oldest first), filters `user` and `status`, paginated.
+      let list = this.deployments.filter((d) => d.site === site).sort((a, b) => (q.get('reverse') === 'true' ? a.created_at - b.created_at : b.created_at - a.created_at));
+      if (q.get('user')) list = list.filter((d) => d.user === q.get('user'));
+      if (q.get('status')) list = list.filter((d) => this.#deployStatus(d, now) === q.get('status'));
+      const limit = Math.min(Number(q.get('limit') ?? 50), 500);
+      const offset = Number(q.get('offset') ?? 0);
+      const page = list.slice(offset, offset + limit).map((d) => this.#deployJson(d));
+      return this.#send(res, 200, this.#collection(page, `/sites/${site}/deployments`, offset, list.length), COLLECTION);
     }
     const d = this.deployments.find((x) => x.site === site && x.uid === seg[3]);
     if (!d) throw new HttpError(404, `Cannot find deployment ${seg[3]}`);
@@ -549,7 +644,7 @@ export class G5kDouble {
     if (seg.length === 4 && method === 'DELETE') {
       if (d.user !== user) throw new HttpError(403, `You are not authorized to access deployment ${d.uid}`);
       if (['waiting', 'processing'].includes(this.#deployStatus(d, now))) d.canceled_at = now;
-      res.writeHead(202, { Location: `${this.#o.prefix}/sites/${site}/deployments/${d.uid}` });
+      res.writeHead(202, { Location: `${this.#o.prefix}/sites/${site}/deployments/${d.uid}`, Date: this.#httpDate() });
       res.end();
       return;
     }
@@ -622,7 +717,16 @@ export class G5kDouble {
   }
 }
 
-const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' };
+/** Where the answer of a request whose answer is lost goes. */
+class ServerResponseSink {
+  headersSent = false;
+  destroyed = false;
+  writeHead(): this {
+    this.headersSent = true;
+    return this;
+  }
+  end(): void {}
+}
 
 function routeKey(method: string, path: string): string {
   const seg = path.split('/').filter(Boolean);
@@ -680,22 +784,42 @@ export function parseResources(s: string): { terms: { cluster?: string; nodes?: 
   return { terms, walltime };
 }
 
+/** Kwollect reads a time without offset as Europe/Paris local time. */
 function parseTime(v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-  const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}+02:00`);
-  return Number.isFinite(t) ? t / 1000 : undefined;
+  if (/[zZ]|[+-]\d{2}:?\d{2}$/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t / 1000 : undefined;
+  }
+  const asUtc = Date.parse(`${v.replace(' ', 'T')}Z`) / 1000;
+  if (!Number.isFinite(asUtc)) return undefined;
+  const first = asUtc - parisOffset(asUtc - 3600);
+  return asUtc - parisOffset(first);
 }
 
-/** Kwollect style: local Paris time (the double uses a fixed +02:00) with microseconds. */
+const PARIS = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', timeZoneName: 'longOffset' });
+
+/** Seconds Europe/Paris is ahead of UTC at epoch `t` (3600 in winter, 7200 in summer). */
+function parisOffset(t: number): number {
+  const name = PARIS.formatToParts(new Date(t * 1000)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+01:00';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60) : 0;
+}
+
+/** Kwollect style: Paris local time with its offset of the day, and microseconds. */
 function parisIso(t: number): string {
-  const d = new Date(Math.floor(t * 1000) + 2 * 3600 * 1000);
+  const off = parisOffset(t);
+  const d = new Date(Math.floor(t) * 1000 + off * 1000);
   const micro = String(Math.round((t - Math.floor(t)) * 1e6)).padStart(6, '0');
-  return d.toISOString().replace(/\.\d{3}Z$/, `.${micro}+02:00`);
+  const hh = String(Math.floor(off / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((off % 3600) / 60)).padStart(2, '0');
+  return d.toISOString().replace(/\.\d{3}Z$/, `.${micro}+${hh}:${mm}`);
 }
 
+/** OAR's dates: site local time (Europe/Paris), `YYYY-MM-DD hh:mm:ss`. */
 function parisTime(t: number): string {
-  return new Date(t * 1000 + 2 * 3600 * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+  return new Date(t * 1000 + parisOffset(t) * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
 }
 
 function round3(x: number): number {

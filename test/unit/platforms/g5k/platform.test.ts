@@ -67,17 +67,24 @@ describe('g5k platform against the API double', () => {
     expect(d.jobState(job)).toBe('terminated');
     expect(existsSync(join(stateDir, 'g5k.json'))).toBe(false);
     await p.release(stateDir, h2, (l) => log.push(l));
-    expect(log.at(-1)).toMatch(/was already over/);
+    expect(log.at(-1)).toMatch(/job \d+ at rennes is already terminated; no DELETE needed/);
   });
 
-  it('release without ids falls back to the job name', async () => {
+  it('release deletes only recorded jobs; by name (killjob --by-name, lost state) it finds and names the job', async () => {
     const p = platform(d, log);
     const stateDir = tmp();
-    const h = await p.reserve({ experiment: exp({ job_name: 'byname' }), roles: { control: 1, broker: 0, worker: 0 }, stateDir });
+    const e = exp({ job_name: 'byname' });
+    const roles = { control: 1, broker: 0, worker: 0 };
+    const h = await p.reserve({ experiment: e, roles, stateDir });
     const uid = (h.data.jobs as { uid: number }[])[0]!.uid;
-    await p.release(stateDir, { ...h, data: { ...h.data, jobs: [] } }, (l) => log.push(l));
+    const lines: string[] = [];
+    await p.release(stateDir, { ...h, data: { ...h.data, jobs: [] } }, (l) => lines.push(l));
+    expect(d.jobState(d.jobs.find((j) => j.uid === uid)!)).toBe('running');
+    await p.release(stateDir, undefined, (l) => lines.push(l), { byName: { experiment: e, roles } });
     expect(d.jobState(d.jobs.find((j) => j.uid === uid)!)).toBe('terminated');
-    expect(log).toContain(`g5k: deleted job ${uid} at rennes`);
+    expect(lines).toContain(`g5k: found job ${uid} (running) of ${USER} named byname at rennes; deleting it`);
+    expect(lines).toContain(`g5k: deleted job ${uid} at rennes`);
+    log.push(...lines);
   });
 
   it('deployment: a node failing twice is retried and ends deployed; already deployed nodes are skipped', async () => {
@@ -134,8 +141,8 @@ describe('g5k platform against the API double', () => {
       .reserve({ experiment: exp({ job_name: 'later', reservation: '2030-01-02 18:00' }), roles: { control: 1, broker: 0, worker: 0 }, stateDir: tmp() })
       .catch((e: unknown) => e)) as PlatformError;
     expect(err.code).toBe('g5k.job.could_run_at');
-    expect(err.message).toContain('could run at 2030-01-02 19:30:00');
-    expect(err.hint).toContain('platform.g5k.reservation: "2030-01-02 19:30:00"');
+    expect(err.message).toContain('could run at 2030-01-02 18:30:00');
+    expect(err.hint).toContain('platform.g5k.reservation: "2030-01-02 18:30:00"');
   });
 
   it('"reservation too old" and other refusals carry OAR\'s words', async () => {

@@ -5,6 +5,8 @@ import { clockFromEnv, scaledClock } from '../../../../src/platforms/g5k/clock.j
 import type { Clock } from '../../../../src/platforms/g5k/clock.js';
 import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
 import type { SshTarget } from '../../../../src/platforms/g5k/ssh.js';
+import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import { splitArgs } from '../../../../src/core/shell.js';
 import { nodeSshArgs, remoteTarget } from '../../../../src/platforms/g5k/ssh.js';
 import { SshSession, ansibleControlPath } from '../../../../src/remote/index.js';
 import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
@@ -12,11 +14,27 @@ import type { G5kDouble } from '../../../support/g5k-double/index.js';
 import { api, experiment, PASSWORD, pubKey, tmp, USER } from './helpers.js';
 
 describe('ssh arguments', () => {
-  it('the inventory gets host-key options and the jump, and leaves connection sharing to ansible.cfg', () => {
-    expect(nodeSshArgs({ jump: 'alice@access.grid5000.fr' })).toBe(
-      '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ProxyJump=alice@access.grid5000.fr',
+  it("the inventory keeps the experiment's known_hosts (accept-new, never /dev/null), the jump, quoted once; no connection sharing", () => {
+    expect(nodeSshArgs({ jump: 'alice@access.grid5000.fr', knownHosts: '/st/g5k_known_hosts' })).toBe(
+      '-o UserKnownHostsFile=/st/g5k_known_hosts -o StrictHostKeyChecking=accept-new -o LogLevel=ERROR -o ProxyJump=alice@access.grid5000.fr',
     );
-    expect(nodeSshArgs({})).not.toMatch(/Control|ProxyJump/);
+    expect(nodeSshArgs({ knownHosts: '/my state/kh' })).toBe("-o 'UserKnownHostsFile=/my state/kh' -o StrictHostKeyChecking=accept-new -o LogLevel=ERROR");
+    expect(splitArgs(nodeSshArgs({ knownHosts: '/my state/kh' }))).toContain('UserKnownHostsFile=/my state/kh');
+    expect(nodeSshArgs({})).not.toMatch(/Control|ProxyJump|\/dev\/null|StrictHostKeyChecking=no/);
+  });
+
+  it('g5k.user and g5k.gateway are a login and a host name: an option smuggled into them is refused', () => {
+    const bad = (g5k: Record<string, unknown>): string => {
+      const r = experimentSchema.safeParse({ name: 'inject', platform: { kind: 'g5k', g5k: { cluster: 'paravance', ...g5k } } });
+      expect(r.success).toBe(false);
+      return JSON.stringify(r.error?.issues);
+    };
+    expect(bad({ user: 'alice -o ProxyCommand=touch /tmp/pwned' })).toContain('a login');
+    expect(bad({ gateway: 'gw -oProxyCommand=sh' })).toContain('a host name');
+    expect(bad({ gateway: 'access.grid5000.fr;id' })).toContain('a host name');
+    expect(experimentSchema.parse({ name: 'ok', platform: { kind: 'g5k', g5k: { cluster: 'paravance', user: 'j.doe-2', gateway: 'gw.example.org:2222' } } }).platform.g5k?.gateway).toBe(
+      'gw.example.org:2222',
+    );
   });
 
   it("own checks go through the SSH stack with the inventory's options and share Ansible's connection to the node", () => {
@@ -29,7 +47,7 @@ describe('ssh arguments', () => {
     expect(a).toContain('IdentitiesOnly=yes');
     expect(a).toContain('IdentityFile=/k');
     expect(a).toContain('ConnectTimeout=7');
-    expect(a).toContain('UserKnownHostsFile=/dev/null');
+    expect(a.join(' ')).not.toContain('/dev/null');
     expect(a.join(' ')).not.toContain('ProxyCommand');
   });
 });
