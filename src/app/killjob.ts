@@ -109,7 +109,9 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
         if (st || lost) throw e;
         continue; // a platform this build does not have cannot have left anything
       }
-      await platform.release(dir, handle, progress, named && named.platform.kind === kind ? { byName: { experiment: named, roles: named.roles } } : {});
+      const released = await platform.release(dir, handle, progress, named && named.platform.kind === kind ? { byName: { experiment: named, roles: named.roles } } : {});
+      // With the state folder lost, there was something to do only if the platform found something.
+      if (lost && !released.length && !outcome.destroyed.length) outcome.didSomething = false;
     }
     clearState(dir);
     outcome.elapsedMs = Date.now() - started;

@@ -108,9 +108,10 @@ export interface Platform {
   /**
    * Give back what this experiment reserved: what the handle or the platform's own files name (never
    * something they do not, unless `opts.byName` asks to look by name). Idempotent; works from a
-   * partial handle or none (then from what is on disk).
+   * partial handle or none (then from what is on disk). Resolves to what was given back, one item
+   * each (`job 123 at rennes`, `namespace gr0k3f-worker-1`): empty when there was nothing.
    */
-  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<void>;
+  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<string[]>;
   /**
    * The handle an experiment's hosts would have, from its configuration alone, creating and checking
    * nothing: for `killjob` to destroy services when the state folder is lost (hosts that outlive the

@@ -86,4 +86,24 @@ describe('setup on the static platform', () => {
     expect(existsSync(home.stateDir(EXP))).toBe(false);
     for (const h of c.handle.hosts) expect(await c.ssh(h.name, 'hostname')).toBe(h.name);
   });
+
+  it('killjob after the state folder is lost destroys the services still running on the existing hosts', async () => {
+    const svc = 'app-static-svc';
+    home.write(svc, 'platform: {kind: static, static: {inventory: hosts.yaml, connect_timeout: 10}}\nroles: {control: 1, broker: 0, worker: 1}\nservices: [node_exporter]\n');
+    const listening = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const h of c.handle.hosts) if ((await c.ssh(h.name, "ss -ltnH 'sport = :9100'")).trim()) out.push(h.name);
+      return out.sort();
+    };
+    const r = await cli(home, ['setup', svc]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(await listening()).toEqual(c.handle.hosts.map((h) => h.name).sort());
+    rmSync(home.stateDir(svc), { recursive: true, force: true });
+    const k = await cli(home, ['killjob', svc]);
+    expect(k.exitCode, k.all).toBe(0);
+    expect(k.stderr).toContain(`no state for ${svc}: looking for what it left`);
+    expect(k.stdout).toMatch(new RegExp(`^${svc}: destroyed node_exporter`));
+    expect(await listening()).toEqual([]);
+    expect(existsSync(home.stateDir(svc))).toBe(false);
+  });
 });

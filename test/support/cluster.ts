@@ -89,7 +89,7 @@ export async function clusterUp(name: string, opts: UpOptions = {}, previous?: P
       const r = await execa('ssh', [...sshArgs(data, h.address), command], { timeout: 20_000 });
       return r.stdout;
     },
-    down: () => platform.release(stateDir, handle),
+    down: async () => void (await platform.release(stateDir, handle)),
   };
 }
 

@@ -143,7 +143,7 @@ export class G5kApi {
   /** Kill a job. Resolves to `already` when OAR says it was already killed or finished. */
   async deleteJob(site: string, uid: number): Promise<'deleted' | 'already'> {
     try {
-      await this.request('DELETE', `/sites/${enc(site)}/jobs/${uid}`, { expectJson: false });
+      await this.request('DELETE', `/sites/${enc(site)}/jobs/${uid}`, { expectJson: false, uninterruptible: true });
       return 'deleted';
     } catch (e) {
       if (e instanceof G5kApiError && (/already (been )?killed|already terminated|is not running/i.test(e.serverMessage) || e.status === 404)) {
@@ -179,7 +179,7 @@ export class G5kApi {
   }
 
   async deleteDeployment(site: string, uid: string): Promise<void> {
-    await this.request('DELETE', `/sites/${enc(site)}/deployments/${enc(uid)}`, { expectJson: false });
+    await this.request('DELETE', `/sites/${enc(site)}/deployments/${enc(uid)}`, { expectJson: false, uninterruptible: true });
   }
 
   // ---- reference API --------------------------------------------------------------------------
@@ -231,7 +231,7 @@ export class G5kApi {
   async request<T = unknown>(
     method: 'GET' | 'POST' | 'DELETE' | 'PUT',
     path: string,
-    opts: { body?: unknown; idempotent?: boolean; retry5xx?: boolean; expectJson?: boolean } = {},
+    opts: { body?: unknown; idempotent?: boolean; retry5xx?: boolean; expectJson?: boolean; uninterruptible?: boolean } = {},
   ): Promise<{ status: number; json: T; headers: Headers }> {
     const idempotent = opts.idempotent ?? (method === 'GET' || method === 'DELETE' || method === 'PUT');
     const url = this.baseUrl + path;
@@ -246,7 +246,10 @@ export class G5kApi {
     for (let attempt = 1; ; attempt++) {
       this.calls++;
       const signals = [AbortSignal.timeout(this.#timeoutMs)];
-      if (this.#signal) signals.push(this.#signal);
+      // Ctrl-C stops reads at once; a submission in flight is let finish (its id gets recorded), and
+      // so is giving something back (the clean-up Ctrl-C asks for).
+      const interruptible = idempotent && !opts.uninterruptible;
+      if (this.#signal && interruptible) signals.push(this.#signal);
       let res: Response | undefined;
       let transient: string | undefined;
       let cause: unknown;
@@ -258,7 +261,7 @@ export class G5kApi {
           ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
         });
       } catch (e) {
-        if (this.#signal?.aborted) throw new InterruptedError(`interrupted during ${what}`);
+        if (interruptible && this.#signal?.aborted) throw new InterruptedError(`interrupted during ${what}`);
         cause = scrubCause(e);
         const name = (e as { name?: string }).name;
         transient = name === 'TimeoutError' ? `no answer within ${this.#timeoutMs / 1000} s` : `connection failed (${errCode(e)})`;
@@ -298,7 +301,8 @@ export class G5kApi {
         );
       }
       this.#log(`Grid'5000 API: ${what}: ${transient}; retry ${attempt}/${this.#retry.attempts - 1} in ${(delay / 1000).toFixed(1)} s`);
-      await this.#pause(delay, what);
+      if (interruptible) await this.#pause(delay, what);
+      else await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#retry.maxDelayMs);
     }
   }

@@ -39,9 +39,15 @@ export class G5kContext {
 
   /**
    * The API client: the injected one, else one with the user's credentials (none needed inside
-   * Grid'5000), stopped by `signal` (Ctrl-C) and measuring the server's clock against `now`.
+   * Grid'5000), stopped by `signal` (Ctrl-C), measuring the server's clock against `now` and waiting
+   * between retries with `sleep` (the reservation's clock, so a scaled clock scales them too).
    */
-  api(url: string, timeoutSeconds: number, log: (l: string) => void, extra: { signal?: AbortSignal; now?: () => number } = {}): G5kApi {
+  api(
+    url: string,
+    timeoutSeconds: number,
+    log: (l: string) => void,
+    extra: { signal?: AbortSignal; now?: () => number; sleep?: (ms: number) => Promise<void> } = {},
+  ): G5kApi {
     if (this.o.api) return this.o.api(url, timeoutSeconds, log);
     const credentials = loadCredentials({ inside: this.inside });
     return new G5kApi({ baseUrl: url, timeoutMs: timeoutSeconds * 1000, log, ...extra, ...(credentials ? { credentials } : {}) });

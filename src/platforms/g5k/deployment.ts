@@ -109,15 +109,19 @@ async function cancelled(o: DeployOptions, uid: string): Promise<InterruptedErro
 async function submitOnce(o: DeployOptions, nodes: string[]): Promise<Deployment> {
   const want = [...nodes].sort().join(',');
   for (let attempt = 1; ; attempt++) {
-    const since = o.api.serverNow() - 5;
     try {
       return await o.api.submitDeployment(o.site, { nodes, environment: o.environment, key: o.key });
     } catch (e) {
       if (!(e instanceof G5kApiError) || !(e.status === 0 || e.status >= 500) || attempt >= 3) throw e;
       o.progress(`deployment at ${o.site} got no clear answer (${e.message}); checking whether it exists`);
       await o.clock.sleep(5 * attempt, o.signal);
+      // Ours: the user's deployment of exactly these nodes (they are in our job: nobody else deploys
+      // them) still in flight, or created in the last few minutes by the server's clock.
+      const since = o.api.serverNow() - 300;
       const mine = await o.api.listDeployments(o.site, { user: o.user });
-      const found = mine.find((d) => [...d.nodes].sort().join(',') === want && (d.created_at ?? 0) >= since && d.environment === o.environment);
+      const found = mine.find(
+        (d) => [...d.nodes].sort().join(',') === want && d.environment === o.environment && (IN_FLIGHT.has(d.status) || (d.created_at ?? 0) >= since),
+      );
       if (found) {
         o.progress(`deployment ${found.uid} exists: following it`);
         return found;

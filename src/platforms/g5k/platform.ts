@@ -29,7 +29,7 @@ export class G5kPlatform implements Platform {
   status(handle: PlatformHandle): Promise<HostStatus[]> {
     return status(this.#ctx, handle);
   }
-  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<void> {
+  release(stateDir: string, handle?: PlatformHandle, progress?: (line: string) => void, opts?: ReleaseOptions): Promise<string[]> {
     return release(this.#ctx, stateDir, handle, progress, opts);
   }
 }

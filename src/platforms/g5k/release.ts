@@ -24,7 +24,7 @@ export async function release(
   handle?: PlatformHandle,
   progress: (line: string) => void = () => {},
   opts: ReleaseOptions = {},
-): Promise<void> {
+): Promise<string[]> {
   const statePath = join(stateDir, STATE_FILE);
   const fromHandle = handle?.data as Partial<G5kState> | undefined;
   const st: Partial<G5kState> | undefined = fromHandle?.jobName ? fromHandle : readJsonIfExists<G5kState>(statePath);
@@ -33,12 +33,13 @@ export async function release(
   if (!recorded.length && !deploying.length && !opts.byName) {
     progress(st ? 'g5k: no job recorded (none was created); nothing to release' : 'g5k: no job recorded; nothing to release');
     rmSync(statePath, { force: true });
-    return;
+    return [];
   }
+  const released: string[] = [];
   const g = opts.byName ? g5kConfig(opts.byName.experiment) : undefined;
   const api = ctx.api(st?.apiUrl ?? g!.api_url, st?.apiTimeout ?? g?.api_timeout ?? 30, progress);
-  for (const d of deploying) await cancelDeployment(api, d, progress);
-  for (const r of recorded) await deleteIfLive(api, r, progress);
+  for (const d of deploying) if (await cancelDeployment(api, d, progress)) released.push(`deployment ${d.uid} at ${d.site}`);
+  for (const r of recorded) if (await deleteIfLive(api, r, progress)) released.push(`job ${r.uid} at ${r.site}`);
   if (opts.byName) {
     // The job name and sites from the experiment's configuration, as setup would submit them.
     const r = await resolveRequest(opts.byName.experiment, opts.byName.roles, (cluster, site) => lookupCluster(api, cluster, site));
@@ -51,7 +52,7 @@ export async function release(
       if (!found.length) progress(`g5k: no live job of ${user} named ${name} at ${site}`);
       for (const j of found) {
         progress(`g5k: found job ${j.uid} (${j.state}) of ${user} named ${name} at ${site}; deleting it`);
-        await deleteIfLive(api, { site, uid: j.uid }, progress, j.state);
+        if (await deleteIfLive(api, { site, uid: j.uid }, progress, j.state)) released.push(`job ${j.uid} at ${site}`);
       }
     }
   } else if (st?.jobName && st.user) {
@@ -65,9 +66,11 @@ export async function release(
     }
   }
   rmSync(statePath, { force: true });
+  return released;
 }
 
-async function deleteIfLive(api: G5kApi, r: JobRef, progress: (line: string) => void, known?: string): Promise<void> {
+/** DELETE a job that is still live; true when it was. */
+async function deleteIfLive(api: G5kApi, r: JobRef, progress: (line: string) => void, known?: string): Promise<boolean> {
   let state = known;
   if (!state) {
     try {
@@ -75,27 +78,30 @@ async function deleteIfLive(api: G5kApi, r: JobRef, progress: (line: string) => 
     } catch (e) {
       if (e instanceof G5kApiError && e.status === 404) {
         progress(`g5k: job ${r.uid} at ${r.site} is unknown to OAR; nothing to delete`);
-        return;
+        return false;
       }
       throw e;
     }
   }
   if (!LIVE_STATES.includes(state as (typeof LIVE_STATES)[number])) {
     progress(`g5k: job ${r.uid} at ${r.site} is already ${state}; no DELETE needed`);
-    return;
+    return false;
   }
   const res = await api.deleteJob(r.site, r.uid);
   progress(res === 'deleted' ? `g5k: deleted job ${r.uid} at ${r.site}` : `g5k: job ${r.uid} at ${r.site} was already over`);
+  return res === 'deleted';
 }
 
-async function cancelDeployment(api: G5kApi, d: { site: string; uid: string }, progress: (line: string) => void): Promise<void> {
+/** Cancel a deployment still in flight; true when it was. */
+async function cancelDeployment(api: G5kApi, d: { site: string; uid: string }, progress: (line: string) => void): Promise<boolean> {
   try {
     const dep = await api.getDeployment(d.site, d.uid);
-    if (dep.status !== 'waiting' && dep.status !== 'processing') return;
+    if (dep.status !== 'waiting' && dep.status !== 'processing') return false;
     await api.deleteDeployment(d.site, d.uid);
     progress(`g5k: cancelled deployment ${d.uid} at ${d.site}`);
+    return true;
   } catch (e) {
-    if (e instanceof G5kApiError && e.status === 404) return;
+    if (e instanceof G5kApiError && e.status === 404) return false;
     throw e;
   }
 }

@@ -150,7 +150,9 @@ export async function waitRunning(site: string, first: Job, o: ReservationOption
   let lastNote = '';
   const maxPoll = o.maxPollSeconds ?? 300;
   const deadline = o.clock.now() + (o.waitTimeout ?? Number.POSITIVE_INFINITY);
+  /** When reads started failing: the client's clock (for the deadline) and the server's (for messages). */
   let failingSince: number | undefined;
+  let failingSinceServer = 0;
   let outageDelay = 5;
   for (let n = 1; ; n++) {
     if (job.state === 'running') return job;
@@ -177,7 +179,7 @@ export async function waitRunning(site: string, first: Job, o: ReservationOption
     }
     const left = deadline - o.clock.now();
     if (left <= 0) {
-      const why = failingSince !== undefined ? `the API has not answered since ${formatEpoch(failingSince)}` : `it is still ${job.state}${oarSays(job)}`;
+      const why = failingSince !== undefined ? `the API has not answered since ${formatEpoch(failingSinceServer)}` : `it is still ${job.state}${oarSays(job)}`;
       throw new ReservationKeptError(
         'g5k.job.wait_timeout',
         `job ${job.uid} at ${site} did not start within ${formatSpan(o.waitTimeout ?? 0)} (platform.g5k.wait_timeout): ${why}`,
@@ -185,6 +187,7 @@ export async function waitRunning(site: string, first: Job, o: ReservationOption
       );
     }
     await sleepOrInterrupt(o, Math.max(1, Math.min(delay, left)), `while job ${job.uid} at ${site} waits; ${keptHint(job.uid, site, o)}`);
+    const askedAt = { client: o.clock.now(), server: o.api.serverNow() };
     try {
       job = await o.api.getJob(site, job.uid);
       if (failingSince !== undefined) o.progress(`Grid'5000 API answers again; job ${job.uid} at ${site} is ${job.state}`);
@@ -193,9 +196,12 @@ export async function waitRunning(site: string, first: Job, o: ReservationOption
     } catch (e) {
       if (e instanceof InterruptedError) throw new InterruptedError(`setup interrupted while job ${job.uid} at ${site} waits; ${keptHint(job.uid, site, o)}`);
       if (!isTransient(e)) throw e;
-      if (failingSince === undefined) failingSince = o.clock.now();
+      if (failingSince === undefined) {
+        failingSince = askedAt.client;
+        failingSinceServer = askedAt.server;
+      }
       o.progress(
-        `Grid'5000 API unreachable since ${formatEpoch(failingSince)} (${(e as Error).message}); job ${job.uid} at ${site} is kept, asking again in ${formatSpan(Math.min(outageDelay, OUTAGE_MAX_POLL_S))}`,
+        `Grid'5000 API unreachable since ${formatEpoch(failingSinceServer)} (${(e as Error).message}); job ${job.uid} at ${site} is kept, asking again in ${formatSpan(Math.min(outageDelay, OUTAGE_MAX_POLL_S))}`,
       );
     }
   }

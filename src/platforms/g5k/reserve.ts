@@ -89,7 +89,11 @@ export async function reserve(ctx: G5kContext, req: ReserveRequest, previous?: P
   const exp = req.experiment;
   const g = g5kConfig(exp);
   const clock = ctx.o.clock ?? clockFromEnv();
-  const api = ctx.api(g.api_url, g.api_timeout, progress, { now: () => clock.now(), ...(req.signal ? { signal: req.signal } : {}) });
+  const api = ctx.api(g.api_url, g.api_timeout, progress, {
+    now: () => clock.now(),
+    sleep: (ms) => clock.sleep(ms / 1000),
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
   const key = g.deploy ? publicKeyContent(g) : undefined;
   const r = await resolveRequest(exp, req.roles, (cluster, site) => lookupCluster(api, cluster, site));
   const specs = jobSpecs(r.placements, r.job);

@@ -13,7 +13,7 @@ import { readIntent, removeIntent } from './intent.js';
 import { listLinks, listNamespaces, removeLink, removeNamespace, removeNetnsEtc, type RemovalReport } from './network.js';
 import { killNamespaces, stopControlMasters } from './processes.js';
 
-export async function release(stateDirIn: string, handle?: PlatformHandle, progress: (line: string) => void = () => {}): Promise<void> {
+export async function release(stateDirIn: string, handle?: PlatformHandle, progress: (line: string) => void = () => {}): Promise<string[]> {
   const stateDir = resolve(stateDirIn);
   const intent = readIntent(stateDir);
   const fromHandle = allocationFromHandle(handle);
@@ -42,7 +42,7 @@ export async function release(stateDirIn: string, handle?: PlatformHandle, progr
   const cpDir = join(stateDir, 'cp');
   if (tags.size === 0 && !existsSync(cpDir)) {
     progress('local: nothing to release');
-    return;
+    return [];
   }
   requireRoot('release hosts');
   // Anything carrying our tags counts, even hosts a crash left out of every list.
@@ -70,6 +70,7 @@ export async function release(stateDirIn: string, handle?: PlatformHandle, progr
   dropClaims(stateDir);
   removeIntent(stateDir);
   for (const d of [join(stateDir, 'local'), join(stateDir, 'ssh'), cpDir]) rmSync(d, { recursive: true, force: true });
+  return [...report.removed, ...(report.killed ? [`${report.killed} processes`] : [])];
 }
 
 /**

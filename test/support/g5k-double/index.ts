@@ -18,16 +18,26 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<G5kDouble> 
   return d;
 }
 
-/** A client clock driven by the double: sleeping advances the double's clock (instant, deterministic). */
-export function steppedClock(d: G5kDouble): Clock & { slept: number[] } {
+/**
+ * A client clock driven by the double: sleeping advances the double's clock (instant, deterministic)
+ * and is cut short by an aborted signal, as a real sleep would be. `offset`: the client's clock is
+ * this many seconds behind the double's (a server clock ahead of the client). `limit`: sleeping more
+ * than this in all is an error (a wait that never ends fails instead of hanging the test).
+ */
+export function steppedClock(d: G5kDouble, opts: { offset?: number; limit?: number } = {}): Clock & { slept: number[]; total(): number } {
   const slept: number[] = [];
+  const total = (): number => slept.reduce((a, b) => a + b, 0);
   return {
     slept,
-    now: () => d.clock.now(),
-    sleep: async (s: number) => {
+    total,
+    now: () => d.clock.now() - (opts.offset ?? 0),
+    sleep: async (s: number, signal?: AbortSignal) => {
+      if (signal?.aborted) throw signal.reason;
       slept.push(s);
+      if (opts.limit !== undefined && total() > opts.limit) throw new Error(`slept ${total()} s in all, over the test's limit of ${opts.limit} s`);
       d.clock.advance(s);
       await Promise.resolve();
+      if (signal?.aborted) throw signal.reason;
     },
   };
 }

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import { experimentSchema } from '../../../../src/config/schema/experiment.js';
 import type { Experiment } from '../../../../src/config/schema/experiment.js';
 import { G5kApi } from '../../../../src/platforms/g5k/api.js';
+import type { Clock } from '../../../../src/platforms/g5k/clock.js';
 import { Secret } from '../../../../src/platforms/g5k/credentials.js';
 import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
 import type { G5kDouble } from '../../../support/g5k-double/index.js';
@@ -46,10 +47,10 @@ export function api(d: G5kDouble, log?: (l: string) => void, timeoutMs = 2000): 
 }
 
 /** A platform wired to the double: stepped clock, no SSH (deployed probe and SSH check injected). */
-export function platform(d: G5kDouble, log: string[], opts: { deployed?: Set<string> } = {}): G5kPlatform {
+export function platform(d: G5kDouble, log: string[], opts: { deployed?: Set<string>; clock?: Clock } = {}): G5kPlatform {
   return new G5kPlatform({
     api: () => api(d, (l) => log.push(l)),
-    clock: steppedClock(d),
+    clock: opts.clock ?? steppedClock(d),
     inside: false,
     isDeployed: async (t) => opts.deployed?.has(t.address) ?? false,
     sshCheck: async () => true,
