@@ -30,7 +30,8 @@ export async function release(
   const st: Partial<G5kState> | undefined = fromHandle?.jobName ? fromHandle : readJsonIfExists<G5kState>(statePath);
   const recorded: JobRef[] = [...(st?.jobs ?? [])];
   const deploying = st?.deploying ?? [];
-  if (!recorded.length && !deploying.length && !opts.byName) {
+  const submitting = st?.submitting ?? [];
+  if (!recorded.length && !deploying.length && !submitting.length && !opts.byName) {
     progress(st ? 'g5k: no job recorded (none was created); nothing to release' : 'g5k: no job recorded; nothing to release');
     rmSync(statePath, { force: true });
     return [];
@@ -56,8 +57,9 @@ export async function release(
       }
     }
   } else if (st?.jobName && st.user) {
-    // Say so when a live job of that name exists that this experiment did not record (not touched).
-    for (const site of st.sites ?? []) {
+    // Say so when a live job of that name exists that this experiment did not record (not touched),
+    // e.g. one a setup submitted but stopped (crashed) before recording its id.
+    for (const site of [...new Set([...(st.sites ?? []), ...submitting.map((x) => x.site)])]) {
       const others = (await liveJobsNamed(api, site, st.jobName, st.user).catch(() => [])).filter((j) => !recorded.some((r) => r.site === site && r.uid === j.uid));
       if (others.length)
         progress(

@@ -37,6 +37,8 @@ export interface ReservationOptions {
   previous?: JobRef[];
   /** Called as soon as a job id is known, before waiting (so a crash can still release it). */
   onJob?: (ref: JobRef) => void;
+  /** Called before a job is submitted at `site` (`true`) and when the submission was refused (`false`). */
+  onSubmit?: (site: string, submitting: boolean) => void;
   /** Longest sleep between two polls of a waiting job, s. */
   maxPollSeconds?: number;
   /** How long waiting may last (s of the client's clock) before it stops and keeps the job; default no bound. */
@@ -70,13 +72,15 @@ export async function findOrSubmit(spec: SiteJobSpec, o: ReservationOptions): Pr
   }
   const existing = await onlyLiveJobNamed(spec, o);
   if (existing) return { job: existing, reused: true };
+  o.onSubmit?.(spec.site, true);
   for (let attempt = 1; ; attempt++) {
     try {
       const job = await o.api.submitJob(spec.site, spec.submission);
       return { job, reused: false };
     } catch (e) {
-      if (e instanceof G5kApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403) {
-        throw refusal(spec, e);
+      if (e instanceof G5kApiError && e.status >= 400 && e.status < 500) {
+        o.onSubmit?.(spec.site, false);
+        if (e.status !== 401 && e.status !== 403) throw refusal(spec, e);
       }
       // No answer, or a 5xx: the job may or may not exist. Look before submitting again.
       if (!(e instanceof G5kApiError) || attempt >= 3 || (e.status !== 0 && e.status < 500)) throw e;

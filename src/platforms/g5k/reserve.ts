@@ -118,6 +118,13 @@ export async function reserve(ctx: G5kContext, req: ReserveRequest, previous?: P
     commands: { setup: `entrypoint setup ${exp.name}`, killjob: `entrypoint killjob ${exp.name}` },
     onJob: (ref) => {
       state.jobs = [...state.jobs.filter((j) => j.site !== ref.site), ref];
+      state.submitting = (state.submitting ?? []).filter((x) => x.site !== ref.site);
+      if (!state.submitting.length) delete state.submitting;
+      save();
+    },
+    onSubmit: (site, submitting) => {
+      state.submitting = [...(state.submitting ?? []).filter((x) => x.site !== site), ...(submitting ? [{ site, since: Math.floor(api.serverNow()) }] : [])];
+      if (!state.submitting.length) delete state.submitting;
       save();
     },
   });

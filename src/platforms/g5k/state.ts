@@ -24,6 +24,11 @@ export interface G5kState {
   deploying?: { site: string; uid: string }[];
   /** The experiment's known_hosts for its nodes. */
   knownHosts?: string;
+  /**
+   * Submissions under way (server time they began): a setup that stops before the job id is
+   * recorded leaves this, and `release` names the jobs of that name submitted since.
+   */
+  submitting?: { site: string; since: number }[];
 }
 
 export const STATE_FILE = 'g5k.json';

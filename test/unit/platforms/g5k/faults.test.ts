@@ -49,6 +49,7 @@ describe("Grid'5000 faults against the API double", () => {
     const bobs = d.seedJob({ site: 'rennes', name: 'greenrace-dup1', user: 'bob', cluster: 'paravance' });
     const p = platform(d, log);
     const stateDir = tmp();
+    const deletes = d.count('DELETE /sites/{site}/jobs/{id}');
     const err = (await p.reserve({ experiment: exp({ job_name: 'greenrace-dup1' }), roles: ONE, stateDir }).catch((e: unknown) => e)) as PlatformError;
     expect(err.code).toBe('g5k.job.duplicate');
     expect(err.message).toMatch(new RegExp(`2 live jobs of ${USER} named greenrace-dup1 at rennes: .*${a}.*${b}|2 live jobs of ${USER} named greenrace-dup1 at rennes: .*${b}.*${a}`));
@@ -57,9 +58,26 @@ describe("Grid'5000 faults against the API double", () => {
     const lines: string[] = [];
     await p.release(stateDir, undefined, (l) => lines.push(l));
     expect([live(a), live(b), live(bobs)]).toEqual([true, true, true]);
-    expect(d.count('DELETE /sites/{site}/jobs/{id}')).toBe(0);
+    expect(d.count('DELETE /sites/{site}/jobs/{id}')).toBe(deletes);
     expect(lines).toEqual(['g5k: no job recorded (none was created); nothing to release']);
     kill(a, b, bobs);
+  });
+
+  it('2. a setup that died between submitting and recording: killjob names the job and leaves it; --by-name deletes it', async () => {
+    const stateDir = tmp();
+    const uid = d.seedJob({ site: 'rennes', name: 'greenrace-halfway', user: USER, cluster: 'paravance' });
+    writeFileSync(
+      join(stateDir, 'g5k.json'),
+      JSON.stringify({ jobName: 'greenrace-halfway', apiUrl: d.url, apiTimeout: 5, user: USER, sites: ['rennes'], jobs: [], submitting: [{ site: 'rennes', since: Math.floor(d.clock.now()) }] }),
+    );
+    const p = platform(d, log);
+    const lines: string[] = [];
+    expect(await p.release(stateDir, undefined, (l) => lines.push(l))).toEqual([]);
+    expect(lines).toContain(`g5k: left alone: live job(s) ${uid} named greenrace-halfway at rennes, not recorded by this experiment (killjob --by-name deletes them)`);
+    expect(live(uid)).toBe(true);
+    const e = exp({ job_name: 'greenrace-halfway' });
+    expect(await p.release(stateDir, undefined, (l) => lines.push(l), { byName: { experiment: e, roles: ONE } })).toEqual([`job ${uid} at rennes`]);
+    expect(live(uid)).toBe(false);
   });
 
   it('3. an outage while the job waits: reads are retried with progress, the job is never released, setup goes on', async () => {
@@ -67,6 +85,7 @@ describe("Grid'5000 faults against the API double", () => {
     const lines: string[] = [];
     const a = new G5kApi({ baseUrl: d.url, credentials: { username: USER, password: new Secret(PASSWORD), origin: 't' }, retry: { attempts: 2, baseDelayMs: 5 } });
     const r = await resolveRequest(exp({ job_name: 'outage', deploy: false }), ONE);
+    const deletes = d.count('DELETE /sites/{site}/jobs/{id}');
     let uid = 0;
     const { jobs } = await reserveJobs(jobSpecs(r.placements, r.job), {
       api: a,
@@ -84,7 +103,7 @@ describe("Grid'5000 faults against the API double", () => {
     expect(jobs[0]!.uid).toBe(uid);
     expect(lines.some((l) => /Grid'5000 API unreachable since .* job \d+ at rennes is kept, asking again in/.test(l))).toBe(true);
     expect(lines.some((l) => /API answers again/.test(l))).toBe(true);
-    expect(d.count('DELETE /sites/{site}/jobs/{id}')).toBe(0);
+    expect(d.count('DELETE /sites/{site}/jobs/{id}')).toBe(deletes);
     kill(uid);
   });
 
