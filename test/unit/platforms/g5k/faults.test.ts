@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep as baselineSleep } from '../../../../src/app/baseline.js';
 import { InterruptedError, PlatformError } from '../../../../src/core/errors.js';
 import { G5kApi } from '../../../../src/platforms/g5k/api.js';
@@ -17,21 +17,20 @@ import { jobSpecs } from '../../../../src/platforms/g5k/oar.js';
 import { reserveJobs } from '../../../../src/platforms/g5k/reservation.js';
 import { resolveRequest } from '../../../../src/platforms/g5k/resolve.js';
 import { ReservationKeptError } from '../../../../src/platforms/platform.js';
-import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
+import { steppedClock } from '../../../support/g5k-double/index.js';
 import type { G5kDouble } from '../../../support/g5k-double/index.js';
-import { api, experiment, PASSWORD, platform, pubKey, tmp, USER } from './helpers.js';
+import { api, doubleForFile, experiment, PASSWORD, platform, pubKey, tmp, USER } from './helpers.js';
 
 const ONE = { control: 1, broker: 0, worker: 0 };
 
 describe("Grid'5000 faults against the API double", () => {
+  const t = doubleForFile();
   let d: G5kDouble;
-  const log: string[] = [];
-  beforeAll(async () => {
-    d = await startDouble({ users: { [USER]: PASSWORD, bob: 'bobpw' } });
+  const log = t.log;
+  beforeAll(() => {
+    d = t.d;
   });
-  afterAll(() => d.stop());
   afterEach(() => {
-    expect(log.join('\n')).not.toContain(PASSWORD);
     d.faults.outage = undefined;
     // each test starts with free nodes, whatever the one before left
     for (const j of d.jobs) if (j.killed_at === undefined) j.killed_at = d.clock.now();
@@ -42,6 +41,19 @@ describe("Grid'5000 faults against the API double", () => {
   const jobOf = (uid: number) => d.jobs.find((j) => j.uid === uid)!;
   const live = (uid: number) => ['waiting', 'hold', 'launching', 'running'].includes(d.jobState(jobOf(uid)));
   const kill = (...uids: number[]) => uids.forEach((u) => (jobOf(u).killed_at = d.clock.now()));
+  /** Reserve `jobName` with Ctrl-C at the first progress line matching `at`; the error, the lines, the state folder. */
+  const reserveUntilCtrlC = async (jobName: string, at: RegExp): Promise<{ err: Error; lines: string[]; stateDir: string; p: ReturnType<typeof platform> }> => {
+    const ac = new AbortController();
+    const lines: string[] = [];
+    const stateDir = tmp();
+    const p = platform(d, log, { clock: steppedClock(d, { limit: 3600 }) });
+    const progress = (l: string): void => {
+      lines.push(l);
+      if (at.test(l)) ac.abort();
+    };
+    const err = (await p.reserve({ experiment: exp({ job_name: jobName }), roles: ONE, stateDir, signal: ac.signal, progress }).catch((e: unknown) => e)) as Error;
+    return { err, lines, stateDir, p };
+  };
 
   it('1. a failed first reservation deletes no job it did not create, and never another user\'s', async () => {
     const a = d.seedJob({ site: 'rennes', name: 'greenrace-dup1', user: USER, cluster: 'paravance' });
@@ -158,23 +170,8 @@ describe("Grid'5000 faults against the API double", () => {
   });
 
   it('6. Ctrl-C while deploying cancels the deployment (DELETE), says so, and keeps the job', async () => {
-    const ac = new AbortController();
-    const lines: string[] = [];
-    const stateDir = tmp();
     const n0 = d.deployments.length;
-    const p = platform(d, log, { clock: steppedClock(d, { limit: 3600 }) });
-    const err = (await p
-      .reserve({
-        experiment: exp({ job_name: 'ctrlc-deploy' }),
-        roles: ONE,
-        stateDir,
-        signal: ac.signal,
-        progress: (l) => {
-          lines.push(l);
-          if (/^deploying /.test(l)) ac.abort();
-        },
-      })
-      .catch((e: unknown) => e)) as Error;
+    const { err, lines, stateDir, p } = await reserveUntilCtrlC('ctrlc-deploy', /^deploying /);
     expect(err).toBeInstanceOf(InterruptedError);
     const dep = d.deployments[n0]!;
     expect(err.message).toContain(`deployment ${dep.uid} was cancelled`);
@@ -205,19 +202,7 @@ describe("Grid'5000 faults against the API double", () => {
 
   it('7. Ctrl-C while the job waits: says the job is kept, its uid, and which commands reattach and delete it', async () => {
     d.faults.jobWaitSeconds = 600;
-    const ac = new AbortController();
-    const stateDir = tmp();
-    const err = (await platform(d, log, { clock: steppedClock(d, { limit: 3600 }) })
-      .reserve({
-        experiment: exp({ job_name: 'ctrlc-wait' }),
-        roles: ONE,
-        stateDir,
-        signal: ac.signal,
-        progress: (l) => {
-          if (/: waiting, scheduled start/.test(l)) ac.abort();
-        },
-      })
-      .catch((e: unknown) => e)) as Error;
+    const { err, stateDir } = await reserveUntilCtrlC('ctrlc-wait', /: waiting, scheduled start/);
     delete d.faults.jobWaitSeconds;
     const uid = JSON.parse(readFileSync(join(stateDir, 'g5k.json'), 'utf8')).jobs[0].uid as number;
     expect(err).toBeInstanceOf(InterruptedError);

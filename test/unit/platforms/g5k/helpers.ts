@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { experimentSchema } from '../../../../src/config/schema/experiment.js';
 import type { Experiment } from '../../../../src/config/schema/experiment.js';
 import { G5kApi } from '../../../../src/platforms/g5k/api.js';
@@ -9,7 +9,7 @@ import type { Clock } from '../../../../src/platforms/g5k/clock.js';
 import { Secret } from '../../../../src/platforms/g5k/credentials.js';
 import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
 import type { G5kDouble } from '../../../support/g5k-double/index.js';
-import { steppedClock } from '../../../support/g5k-double/index.js';
+import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
 
 export const USER = 'alice';
 export const PASSWORD = 'pw-Zq8!never-print-me';
@@ -55,4 +55,18 @@ export function platform(d: G5kDouble, log: string[], opts: { deployed?: Set<str
     isDeployed: async (t) => opts.deployed?.has(t.address) ?? false,
     sshCheck: async () => true,
   });
+}
+
+/**
+ * A double for the whole test file (users alice and bob), started before its tests and stopped after;
+ * `log` collects the platform's lines, and no test may leave the password in it.
+ */
+export function doubleForFile(): { d: G5kDouble; log: string[] } {
+  const t = { d: undefined as unknown as G5kDouble, log: [] as string[] };
+  beforeAll(async () => {
+    t.d = await startDouble({ users: { [USER]: PASSWORD, bob: 'bobpw' } });
+  });
+  afterAll(() => t.d.stop());
+  afterEach(() => expect(t.log.join('\n')).not.toContain(PASSWORD));
+  return t;
 }

@@ -1,27 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../../../src/core/errors.js';
 import { G5kApiError } from '../../../../src/platforms/g5k/api.js';
 import { reserveJobs } from '../../../../src/platforms/g5k/reservation.js';
 import { resolveRequest } from '../../../../src/platforms/g5k/resolve.js';
 import { jobSpecs } from '../../../../src/platforms/g5k/oar.js';
-import { startDouble, steppedClock } from '../../../support/g5k-double/index.js';
+import { steppedClock } from '../../../support/g5k-double/index.js';
 import type { G5kDouble } from '../../../support/g5k-double/index.js';
-import { api, experiment, PASSWORD, platform, pubKey, tmp, USER } from './helpers.js';
+import { api, doubleForFile, experiment, PASSWORD, platform, pubKey, tmp, USER } from './helpers.js';
 
 const ROLES = { control: 1, broker: 3, worker: 2 };
 
 describe('g5k platform against the API double', () => {
+  // no line any test produced may hold the password (checked after each test)
+  const t = doubleForFile();
   let d: G5kDouble;
-  const log: string[] = [];
-  beforeAll(async () => {
-    d = await startDouble({ users: { [USER]: PASSWORD, bob: 'bobpw' } });
-  });
-  afterAll(() => d.stop());
-  afterEach(() => {
-    // no line any test produced may hold the password
-    expect(log.join('\n')).not.toContain(PASSWORD);
+  const log = t.log;
+  beforeAll(() => {
+    d = t.d;
   });
 
   const exp = (extra: Record<string, unknown> = {}) =>
