@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LOADGEN_FLAGS, flagDefault } from '../../loadgen/flags.js';
+import { LOADGEN_FLAGS, flagDefault } from '../../loadgen/flag-table.js';
 
 export function registerLoadgen(program: Command): void {
   const cmd = program
