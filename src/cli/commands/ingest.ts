@@ -79,7 +79,7 @@ export function registerIngest(program: Command): void {
 
       function render(o: Awaited<ReturnType<typeof runIngest>>): string {
         const r = (o.record.results ?? {}) as Record<string, unknown>;
-        const lat = r.latency_ms as { p50: number; p95: number; p99: number; p999: number; max: number } | undefined;
+        const lat = r.latency_ms as { p50: number | null; p95: number | null; p99: number | null; p999: number | null; max: number } | undefined;
         const basis = r.latency_basis as Parameters<typeof describeLatency>[0]['latency'] | undefined;
         const { label: latText, bound: b } =
           lat && basis
@@ -90,6 +90,7 @@ export function registerIngest(program: Command): void {
                 latencyMs: { censored: Number((lat as { censored?: number }).censored ?? 0) },
               })
             : { label: '—', bound: '' };
+        const q = (v: number | null): string => (v === null ? '—' : `${b}${fmt(v)}`);
         const fmt = (v: unknown, unit = ''): string => (v === null || v === undefined ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 3 }) : String(v)}${unit}`);
         const rows: string[][] = [
           ['status', o.record.status + (o.record.error ? ` (${o.record.error.code}: ${o.record.error.message})` : '')],
@@ -97,8 +98,8 @@ export function registerIngest(program: Command): void {
           ['achieved rate', `${fmt(r.achieved_rate, ' msg/s')}${r.achieved_ratio != null ? ` (${((r.achieved_ratio as number) * 100).toFixed(1)} %)` : ''}`],
           ['throughput', fmt(r.mb_per_s, ' MB/s')],
           ['acked / failed / unsent / unacked', `${fmt(r.messages_acked)} / ${fmt(r.messages_failed)} / ${fmt(r.messages_unsent)} / ${fmt(r.messages_unacked)}`],
-          ['latency p50 / p95 / p99', lat ? `${b}${fmt(lat.p50)} / ${b}${fmt(lat.p95)} / ${b}${fmt(lat.p99)} ms` : '—'],
-          ['latency p99.9 / max', lat ? `${b}${fmt(lat.p999)} / ${b}${fmt(lat.max)} ms` : '—'],
+          ['latency p50 / p95 / p99', lat ? `${q(lat.p50)} / ${q(lat.p95)} / ${q(lat.p99)} ms` : '—'],
+          ['latency p99.9 / max', lat ? `${q(lat.p999)} / ${q(lat.max)} ms` : '—'],
           ['latency measured', latText],
           ['energy', `${fmt(r.energy_j, ' J')}${Array.isArray(r.energy_sources) && r.energy_sources.length ? ` (${(r.energy_sources as string[]).join(', ')})` : ''}`],
           ['msg/J', fmt(r.msg_per_j)],
