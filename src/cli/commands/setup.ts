@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { PLATFORM_KINDS, type PlatformKind } from '../../platforms/registry.js';
+import { PLATFORM_KINDS, type PlatformKind } from '../../app/platforms.js';
 import { collect, intOption } from '../options.js';
 import { bold, dim, table } from '../output.js';
 

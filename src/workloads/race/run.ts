@@ -1,18 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InterruptedError, RunError, ConfigError } from '../../core/errors.js';
-import { startBackground, stopBackground, type Background } from '../net/background.js';
 import { shJoin, shq } from '../../core/shell.js';
-import type { HostExec } from '../net/exec.js';
-import { putFile } from '../net/ssh-exec.js';
-import type { NetHost, NetResult } from '../net/types.js';
-import { parseIperf3 } from '../iperf3/parse.js';
-import { parseSockperf } from '../sockperf/parse.js';
-import { parseUperf } from '../uperf/parse.js';
-import { parseNetperf } from '../netperf/parse.js';
-import { parseWrk } from './wrk.js';
-import type { RaceCollector, Racefile, RaceLap } from './schema.js';
-import { readFileSync } from 'node:fs';
+import type { WorkHost as NetHost } from '../../core/types.js';
+import type { Executor, Started } from '../../runtimes/executor.js';
+import { tool } from '../net/tools/registry.js';
+import type { NetResult } from '../net/tools/types.js';
+import type { Racefile, RaceLap } from './schema.js';
 
 export interface RaceOptions {
   runId: string;
@@ -57,13 +51,12 @@ export interface RaceOutcome {
   cleanup: string[];
 }
 
-const PARSERS: Record<NonNullable<RaceCollector['parse']>, (t: string, where: string) => NetResult> = {
-  wrk: parseWrk,
-  iperf3: parseIperf3,
-  sockperf: parseSockperf,
-  uperf: (t, w) => parseUperf(t, w),
-  netperf: (t, w) => parseNetperf(t, w),
-};
+/** A collected report read by its tool's own parser (from the tool registry). */
+function parseReport(toolName: string, text: string, where: string): NetResult {
+  const parse = tool(toolName).parse;
+  if (!parse) throw new RunError('race.no_parser', `${where}: ${toolName} has no report parser`);
+  return parse(text, where);
+}
 
 export const raceDir = (h: NetHost, runId: string): string => `${h.dataDir.replace(/\/+$/, '')}/race/${runId}`;
 
@@ -79,9 +72,10 @@ export function killLapsScript(dir: string): string {
   return [
     `for f in ${shq(dir)}/lap-*.pid; do`,
     `  [ -f "$f" ] || continue; p=$(cat "$f")`,
-    `  kill -TERM -- -$p 2>/dev/null && echo "killed lap $(basename "$f" .pid) (pgid $p)"`,
+    `  [ "$p" -gt 1 ] 2>/dev/null || { rm -f "$f"; continue; }`,
+    `  kill -TERM -$p 2>/dev/null && echo "killed lap $(basename "$f" .pid) (pgid $p)"`,
     `  for _ in $(seq 1 30); do [ -d /proc/$p ] || break; sleep 0.1; done`,
-    `  kill -KILL -- -$p 2>/dev/null; rm -f "$f"`,
+    `  kill -KILL -$p 2>/dev/null; rm -f "$f"`,
     `done`,
   ].join('\n');
 }
@@ -94,7 +88,7 @@ const cmdString = (c: string | string[]): string => (Array.isArray(c) ? shJoin(c
  * commands run, laps still running killed, remote race directories removed. A lap fails when a
  * host's command exits non-zero or outlives its timeout; the error names lap, host and exit code.
  */
-export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, opts: RaceOptions): Promise<RaceOutcome> {
+export async function runRace(ex: Executor, hosts: NetHost[], race: Racefile, opts: RaceOptions): Promise<RaceOutcome> {
   const roleHosts = (role: string, key: string): NetHost[] => {
     const list = hosts.filter((h) => (h.roles as string[]).includes(role));
     if (list.length === 0) {
@@ -109,7 +103,8 @@ export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, 
   race.collectors.forEach((c, i) => roleHosts(c.role, `collectors[${i}]`));
 
   const say = opts.progress ?? (() => undefined);
-  const processes: Background[] = [];
+  const sig = opts.signal ? { signal: opts.signal } : {};
+  const processes: Started[] = [];
   const undo: Array<{ host: NetHost; command: string; what: string }> = [];
   const touched = new Set<NetHost>();
   const laps: LapResult[] = [];
@@ -133,20 +128,23 @@ export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, 
         targets.map(async (h) => {
           touched.add(h);
           const dir = raceDir(h, opts.runId);
-          for (const [name, content] of Object.entries(c.files)) await putFile(exec, h, `${dir}/${name}`, content);
+          for (const [name, content] of Object.entries(c.files)) await ex.put(h, `${dir}/${name}`, content);
           if (c.type === 'process') {
-            const bg = await startBackground(exec, h, `race-${c.name}`, `${envPrefix(h, opts.runId)}\nexec ${cmdString(c.command)}`, {
+            const bg = await ex.start({
+              host: h,
+              name: `race-${c.name}`,
+              command: `${envPrefix(h, opts.runId)}\nexec ${cmdString(c.command)}`,
               dir,
-              port: c.port,
+              ...(c.port ? { port: c.port } : {}),
               waitSeconds: c.ready_timeout,
-              signal: opts.signal,
+              ...sig,
             });
             processes.push(bg);
           } else {
             if (c.undo) undo.push({ host: h, command: cmdString(c.undo), what: `configs[${i}].undo` });
-            const r = await exec.exec(h, `${envPrefix(h, opts.runId)}\ntimeout -k 5 ${c.timeout} sh -c ${shq(cmdString(c.command))}`, {
+            const r = await ex.run(h, `${envPrefix(h, opts.runId)}\ntimeout -k 5 ${c.timeout} sh -c ${shq(cmdString(c.command))}`, {
               timeoutMs: (c.timeout + 15) * 1000,
-              signal: opts.signal,
+              ...sig,
             });
             if (r.code !== 0) {
               throw new RunError('race.config_failed', `${opts.file}: configs[${i}] failed on ${h.name} (exit ${r.code ?? 'timeout'})`, {
@@ -182,7 +180,7 @@ export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, 
           // even when the ssh connection is gone.
           const script = `${envPrefix(h, opts.runId)}\nsetsid timeout -k 5 ${lap.timeout} sh -c ${shq(cmdString(lap.command))} < /dev/null &\necho $! > ${shq(pidfile)}\nwait $!\nrc=$?\nrm -f ${shq(pidfile)}\nexit $rc`;
           const t0 = Date.now();
-          const r = await exec.exec(h, script, { timeoutMs: (lap.timeout + 20) * 1000, signal: opts.signal });
+          const r = await ex.run(h, script, { timeoutMs: (lap.timeout + 20) * 1000, ...sig });
           mkdirSync(logDir(h), { recursive: true });
           writeFileSync(join(logDir(h), `${name}.out`), r.stdout);
           writeFileSync(join(logDir(h), `${name}.err`), r.stderr);
@@ -226,9 +224,9 @@ export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, 
           const src = c.source.startsWith('/') ? c.source : `${raceDir(h, opts.runId)}/${c.source}`;
           const dest = c.destination ?? c.source.split('/').pop()!;
           const local = join(opts.runDir, h.name, dest);
-          await exec.fetch(h, src, local, { signal: opts.signal });
+          await ex.fetch(h, src, local, sig);
           const entry: CollectedFile = { host: h.name, role: c.role, source: src, path: join(h.name, dest) };
-          if (c.parse) entry.parsed = PARSERS[c.parse](readFileSync(local, 'utf8'), `${c.parse} report from ${h.name} (collectors[${i}])`);
+          if (c.parse) entry.parsed = parseReport(c.parse, readFileSync(local, 'utf8'), `${c.parse} report from ${h.name} (collectors[${i}])`);
           collected.push(entry);
         }),
       );
@@ -236,21 +234,21 @@ export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, 
   } finally {
     // 4. clean up, whatever happened: laps still running, processes, undo commands, remote dirs.
     for (const h of touched) {
-      const r = await exec
-        .exec(h, killLapsScript(raceDir(h, opts.runId)), { timeoutMs: 30_000 })
+      const r = await ex
+        .run(h, killLapsScript(raceDir(h, opts.runId)), { timeoutMs: 30_000 })
         .catch(() => undefined);
       if (r?.stdout.trim()) cleanupLog.push(`${h.name}: ${r.stdout.trim()}`);
     }
     for (const p of processes.reverse()) {
-      await stopBackground(exec, p).catch((e: Error) => cleanupLog.push(`stop ${p.name} on ${p.host.name}: ${e.message}`));
+      await ex.stop(p).catch((e: Error) => cleanupLog.push(`stop ${p.name} on ${p.host.name}: ${e.message}`));
       cleanupLog.push(`stopped ${p.name} on ${p.host.name}`);
     }
     for (const u of undo.reverse()) {
-      const r = await exec.exec(u.host, `${envPrefix(u.host, opts.runId)}\nsh -c ${shq(u.command)}`, { timeoutMs: 120_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+      const r = await ex.run(u.host, `${envPrefix(u.host, opts.runId)}\nsh -c ${shq(u.command)}`, { timeoutMs: 120_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
       cleanupLog.push(`${u.what} on ${u.host.name}: ${r.code === 0 ? 'ok' : `exit ${r.code}: ${String(r.stderr).trim().slice(0, 200)}`}`);
     }
     if (!race.keep_remote_files) {
-      for (const h of touched) await exec.exec(h, `rm -rf ${shq(raceDir(h, opts.runId))}`, { timeoutMs: 30_000 }).catch(() => undefined);
+      for (const h of touched) await ex.run(h, `rm -rf ${shq(raceDir(h, opts.runId))}`, { timeoutMs: 30_000 }).catch(() => undefined);
     }
   }
   return { laps, collected, window: { start: benchStart, end: benchEnd, ...(warmupStart !== undefined ? { warmupStart } : {}) }, cleanup: cleanupLog };
