@@ -10,7 +10,7 @@ import { GreenraceError, RunError, UsageError } from '../core/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../core/files.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import { PrometheusClient } from '../metrics/prometheus.js';
-import { energyAccount, energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
+import { energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
 import { platformEnergySources } from '../platforms/index.js';
 import { experimentNameOf, readState, type ExperimentState } from './state.js';
 import { sleep as sleepFor } from '../core/sleep.js';

@@ -30,14 +30,16 @@ async function findMissing(ex: Executor, wanted: Map<WorkHost, Set<string>>, sig
 
 /** What the executor installs for these programs (those the registry knows how to). */
 export function toolNeedsOf(programs: Iterable<string>, pcp: boolean, uperfSource?: string): ToolNeeds {
-  const packages = new Set<string>();
+  const packages = new Map<string, string>();
   let uperf = false;
   for (const p of programs) {
     const how = installOf(p);
-    if (how && 'packages' in how) how.packages.forEach((x) => packages.add(x));
+    if (how && 'packages' in how) how.packages.forEach((x) => packages.set(x, p));
     else if (how && 'installer' in how && how.installer === 'uperf') uperf = true;
   }
-  return { packages: [...packages], ...(uperf ? { uperf } : {}), ...(pcp ? { pcp } : {}), ...(uperf && uperfSource ? { uperfSource } : {}) };
+  const out: ToolNeeds = { packages: [...packages.keys()], ...(uperf ? { uperf } : {}), ...(pcp ? { pcp } : {}), ...(uperf && uperfSource ? { uperfSource } : {}) };
+  if (packages.size) out.programs = Object.fromEntries(packages);
+  return out;
 }
 
 const installable = (n: ToolNeeds): boolean => n.packages.length > 0 || Boolean(n.uperf) || Boolean(n.pcp);

@@ -57,6 +57,8 @@ export interface Started {
 /** What a run needs installed, per the tool registry: Debian packages and the installers net-tools.yml knows. */
 export interface ToolNeeds {
   packages: string[];
+  /** The program each package provides (checked on PATH first), from the tool registry. */
+  programs?: Record<string, string>;
   /** Build uperf (from `uperfSource` when given). */
   uperf?: boolean;
   uperfSource?: string;

@@ -35,7 +35,8 @@ export const baseShape = {
   energy: energySchema,
 };
 
-const baseSchema = z.strictObject(baseShape);
+/** The base sections alone (the whole experiment schema is src/experiment's). */
+export const baseSchema = z.strictObject(baseShape);
 
 /** What every plug-in may read of an experiment besides its own section. */
 export type ExperimentBase = z.output<typeof baseSchema>;

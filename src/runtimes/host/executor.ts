@@ -109,6 +109,8 @@ export class HostExecutor implements Executor {
       extraVars: {
         gr_net_hosts: hosts.map((h) => h.name).join(','),
         gr_net_packages: needs.packages,
+        // The tool registry's packages and programs, so a new tool needs no change to the role.
+        ...(needs.programs && Object.keys(needs.programs).length ? { net_tools_packages: needs.programs } : {}),
         gr_net_uperf: Boolean(needs.uperf),
         gr_net_pcp: Boolean(needs.pcp),
         ...(needs.uperfSource ? { uperf_source: needs.uperfSource } : {}),

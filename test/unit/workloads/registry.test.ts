@@ -66,7 +66,7 @@ describe('network tool registry', () => {
   it("maps a racefile's required programs to what net-tools.yml installs", () => {
     expect(toolOfProgram('netserver')?.name).toBe('netperf');
     expect(installOf('nginx')).toEqual({ packages: ['nginx-light'] });
-    expect(toolNeedsOf(['nginx', 'wrk', 'no-such-tool'], false)).toEqual({ packages: ['nginx-light', 'wrk'] });
+    expect(toolNeedsOf(['nginx', 'wrk', 'no-such-tool'], false)).toEqual({ packages: ['nginx-light', 'wrk'], programs: { 'nginx-light': 'nginx', wrk: 'wrk' } });
     expect(toolNeedsOf(['uperf'], true, '/src/uperf.tgz')).toEqual({ packages: [], uperf: true, pcp: true, uperfSource: '/src/uperf.tgz' });
   });
 });
