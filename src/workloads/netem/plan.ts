@@ -1,4 +1,4 @@
-import type { WorkHost as NetHost } from '../../core/types.js';
+import type { NetHost } from '../net/types.js';
 
 export interface NetemConstraint {
   between: [string, string];

@@ -2,8 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSet, deepMerge, listExperiments } from '../../../src/config/loader.js';
-import { loadExperiment } from '../../../src/experiment/load.js';
+import { loadExperiment, parseSet, deepMerge, listExperiments } from '../../../src/config/loader.js';
 import { ConfigError, UsageError, ExitCode } from '../../../src/core/errors.js';
 
 let home: string;

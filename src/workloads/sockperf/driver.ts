@@ -1,0 +1,20 @@
+import { shJoin } from '../../core/shell.js';
+import type { NetDriver, NetParams } from '../net/driver.js';
+import { parseSockperf } from './parse.js';
+
+const proto = (p: NetParams): string[] => (p.protocol === 'tcp' ? ['--tcp'] : []);
+
+/** sockperf: request/response latency (`ping-pong`), half round trips in µs with percentiles. */
+export const sockperfDriver: NetDriver = {
+  tool: 'sockperf',
+  binaries: { server: ['sockperf'], client: ['sockperf'] },
+  installHint: 'install the Debian package sockperf on the hosts',
+  serverCommand: (p, plan) => shJoin(['sockperf', 'server', '-i', plan.serverAddress, '-p', String(p.port), ...proto(p)]),
+  clientCommand: (p, plan) =>
+    shJoin([
+      'sockperf', 'ping-pong', '-i', plan.serverAddress, '-p', String(p.port), ...proto(p),
+      '-t', String(Math.max(1, Math.round(p.duration))),
+      ...(p.messageSize !== undefined ? ['-m', String(Math.max(14, p.messageSize))] : []),
+    ]),
+  parse: (out, _p, where) => parseSockperf(out, where),
+};
