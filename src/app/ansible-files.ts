@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Experiment } from '../config/schema/experiment.js';
+import type { Experiment } from '../experiment/schema.js';
 import { inventoryPath, metadataDir, writeAnsibleCfg } from '../ansible/config.js';
 import { buildInventory, inventoryYaml, type Inventory } from '../ansible/inventory.js';
 import { writeFileAtomic } from '../core/files.js';

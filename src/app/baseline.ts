@@ -10,9 +10,12 @@ import { GreenraceError, RunError, UsageError } from '../core/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../core/files.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import { PrometheusClient } from '../metrics/prometheus.js';
-import { energyAccount, energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
+import { energySources, baselineFromAccount, type Baseline, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
 import { platformEnergySources } from '../platforms/index.js';
 import { experimentNameOf, readState, type ExperimentState } from './state.js';
+import { sleep as sleepFor } from '../core/sleep.js';
+import { baseline as baselineWorkload } from '../workloads/baseline/index.js';
+import { runWorkload } from './runs.js';
 
 export const baselinePath = (dir: string): string => join(dir, 'baseline.json');
 
@@ -65,20 +68,8 @@ export interface BaselineOptions {
   signal?: AbortSignal;
 }
 
-/** Sleep `ms`; Ctrl-C ends it. Its abort listener goes with it (one per second would pile up otherwise). */
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new RunError('run.interrupted', 'baseline interrupted'));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Sleep `ms`; Ctrl-C ends it (the baseline's interruption). */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepFor(ms, signal, () => new RunError('run.interrupted', 'baseline interrupted'));
 
 export async function measureBaseline(ref: string, opts: BaselineOptions): Promise<BaselineResult> {
   if (!(opts.seconds >= 5)) throw new UsageError('baseline.seconds', `--seconds must be at least 5 (got ${opts.seconds})`);
@@ -86,16 +77,8 @@ export async function measureBaseline(ref: string, opts: BaselineOptions): Promi
   // Make sure Prometheus answers before idling for N seconds.
   const targets = await ctx.prom.targets();
   if (targets.length === 0) throw new RunError('baseline.no_targets', `Prometheus ${ctx.prom.url} scrapes no targets`);
-  const start = Date.now() / 1000;
-  for (let left = opts.seconds; left > 0; left--) {
-    opts.onTick?.(left);
-    await sleep(Math.min(1, left) * 1000, opts.signal);
-  }
-  const end = start + opts.seconds;
-  // Let the scrape after the window's end land, so its edge is interpolated, not extrapolated.
-  const step = ctx.state.experimentSnapshot.monitoring.scrape_interval;
-  await sleep(Math.ceil(2 * step * 1000), opts.signal);
-  const account = await energyAccount(ctx.sources, ctx.hosts, { start, end }, { minCoverage: ctx.state.experimentSnapshot.energy.min_coverage });
+  // The idle window through the baseline workload (its run context: phase check, energy account).
+  const { account } = await runWorkload(baselineWorkload, { seconds: opts.seconds, ...(opts.onTick ? { onTick: opts.onTick } : {}) }, { exp: ref, ...(opts.signal ? { signal: opts.signal } : {}) });
   const baseline = baselineFromAccount(ctx.state.experiment, account);
   if (Object.keys(baseline.hosts).length === 0)
     throw new RunError('baseline.no_data', `no energy source had data for any host over the ${opts.seconds} s window`, {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Experiment } from '../config/schema/experiment.js';
+import type { Experiment } from '../experiment/schema.js';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { assetPath, stateDir } from '../core/paths.js';
 import { SERVICES, type ServiceName } from '../core/types.js';

@@ -9,13 +9,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { renderAnsibleCfg, metadataDir } from '../ansible/config.js';
 import { inventoryYaml } from '../ansible/inventory.js';
 import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
-import { loadExperiment } from '../config/loader.js';
-import type { Experiment } from '../config/schema/experiment.js';
+import { loadExperiment } from '../experiment/load.js';
+import type { Experiment } from '../experiment/schema.js';
 import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import { platformFor, type PlatformKind } from '../platforms/index.js';
-import { ReservationKeptError, type PlatformHandle, type ReserveRequest } from '../platforms/platform.js';
+import { ReservationKeptError, type Platform, type PlatformHandle, type ReserveRequest } from '../platforms/platform.js';
 import { orderedServices, planServices, type ServicePlan } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
@@ -157,140 +157,146 @@ async function destroyDropped(
   for (const f of [...r.failures, ...r.ignored]) opts.progress?.(`warning: destroying on ${f.host} [${f.task}]: ${f.message.split('\n')[0]}`);
 }
 
+/** One setup as it goes: the experiment, its state as last written, and whether a failed first reservation was undone. */
+interface SetupRun {
+  opts: SetupOptions;
+  progress: (line: string) => void;
+  experiment: Experiment;
+  files: string[];
+  dir: string;
+  platform: Platform;
+  prev: ExperimentState | undefined;
+  freshDir: boolean;
+  st?: ExperimentState;
+  rolledBack: boolean;
+}
+
+/** The state as `reserving`, after checking the experiment does not change platform while set up. */
+function beginState(s: SetupRun): ExperimentState {
+  const { experiment, prev } = s;
+  const kind = experiment.platform.kind;
+  if (prev && prev.platformKind !== kind) {
+    throw new UsageError('state.platform_changed', `experiment ${experiment.name} is set up on the ${prev.platformKind} platform; it cannot move to ${kind} while set up`, {
+      hint: `run \`entrypoint killjob ${experiment.name}\` first`,
+    });
+  }
+  const now = new Date().toISOString();
+  return writeState(s.dir, {
+    version: STATE_VERSION,
+    experiment: experiment.name,
+    phase: 'reserving',
+    platformKind: kind,
+    ...(prev?.platform ? { platform: prev.platform } : {}),
+    experimentSnapshot: experiment,
+    files: s.files,
+    services: prev?.services ?? [],
+    endpoints: prev?.endpoints ?? {},
+    createdAt: prev?.createdAt ?? now,
+    updatedAt: now,
+    setupStartedAt: now,
+  });
+}
+
+/** The hosts (reattached when set up before); a failed first reservation gives back what it started. */
+async function reserveHosts(s: SetupRun): Promise<PlatformHandle> {
+  const { experiment, prev, platform, dir, progress } = s;
+  const r = experiment.roles;
+  const kind = experiment.platform.kind;
+  progress(prev?.platform ? `reattaching to the ${kind} hosts of ${experiment.name}` : `reserving hosts on the ${kind} platform: control ${r.control}, broker ${r.broker}, worker ${r.worker}`);
+  try {
+    return await platform.reserve(reserveRequest(experiment, s.files, dir, s.opts), prev?.platform);
+  } catch (e) {
+    const interrupted = e instanceof InterruptedError || s.opts.signal?.aborted;
+    // A reservation the platform keeps (a queued job that did not start in time) stays for setup to reattach.
+    if (!prev && s.freshDir && !interrupted && !(e instanceof ReservationKeptError)) {
+      // A first reservation that failed: give back what this setup started, leave nothing behind.
+      try {
+        await platform.release(dir, undefined, progress);
+        clearState(dir);
+        s.rolledBack = true;
+      } catch (re) {
+        progress(`could not undo the reservation (${errorMessage(re)}); run killjob ${experiment.name}`);
+      }
+    }
+    throw e;
+  }
+}
+
+/** Services no longer listed destroyed, setup.yml on the hosts, the network emulation of `netem_apply: setup`. */
+async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: ServicePlan; dropped: ServiceName[]; result: PlaybookResult }> {
+  const { experiment, dir, opts, progress } = s;
+  const plan = planServices(experiment, handle.hosts);
+  const dropped = (s.prev?.services ?? []).filter((x) => !plan.services.includes(x));
+  // Record what is about to be deployed before deploying it, so killjob knows after a crash.
+  s.st = writeState(dir, { ...s.st!, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])] });
+  await destroyDropped(dir, experiment, handle, dropped, opts);
+  if (dropped.length) s.st = writeState(dir, { ...s.st, services: plan.services });
+  progress(`running setup.yml on ${handle.hosts.length} hosts${plan.services.length ? ` (services: ${plan.services.join(', ')})` : ' (no services)'}`);
+  const result = await runPlaybook({
+    stateDir: dir,
+    playbook: 'setup',
+    extraVars: serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+    progress,
+    ...(opts.verbose ? { verbose: true } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  if (experiment.net.netem.length && experiment.net.netem_apply === 'setup') {
+    // Network emulation for the experiment's lifetime (killjob removes it).
+    const { applyExperimentNetem } = await import('./net.js');
+    const hosts = handle.hosts.map((h) => ({ ...h, dataDir: handle.dataDirs[h.name] ?? `/tmp/greenrace/${h.name}` }));
+    const rules = await applyExperimentNetem({ exp: opts.exp, set: opts.set ?? [], overrides: setupOverrides(opts), hosts, stateDir: dir, ...(opts.signal ? { signal: opts.signal } : {}) });
+    progress(`network emulation applied on ${Object.keys(rules).join(', ')}`);
+  }
+  return { plan, dropped, result };
+}
+
+/** A failed or interrupted setup: the state says in which phase and why; the error says what to run next. */
+function recordFailure(s: SetupRun, e: unknown): unknown {
+  const { experiment, dir, opts, st } = s;
+  const interrupted = e instanceof InterruptedError || Boolean(opts.signal?.aborted);
+  if (st && !s.rolledBack && existsSync(dir)) {
+    const ge = e instanceof GreenraceError ? e : undefined;
+    try {
+      writeState(dir, { ...st, phase: interrupted ? 'interrupted' : 'failed', failedPhase: st.phase, lastError: { code: ge?.code ?? 'internal', message: errorMessage(e), ...(ge?.logFile ? { logFile: ge.logFile } : {}) } });
+    } catch {
+      /* the folder went away under us */
+    }
+    if (e instanceof GreenraceError && !e.hint) {
+      (e as { hint?: string }).hint = interrupted
+        ? `run \`entrypoint killjob ${experiment.name}\` to clean up, or \`entrypoint setup ${experiment.name}\` to carry on`
+        : `fix the cause and run \`entrypoint setup ${experiment.name}\` again (it reattaches), or \`entrypoint killjob ${experiment.name}\``;
+    }
+  }
+  if (e instanceof InterruptedError || (opts.signal?.aborted && !(e instanceof GreenraceError))) {
+    return e instanceof InterruptedError ? e : new InterruptedError(`setup of ${experiment.name} interrupted`);
+  }
+  return e;
+}
+
 export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
   const started = Date.now();
-  const progress = opts.progress ?? (() => {});
   const { experiment, files } = loadForSetup(opts);
-  const kind = experiment.platform.kind;
-  const platform = await platformFor(kind);
+  const platform = await platformFor(experiment.platform.kind);
   const dir = stateDirOf(experiment.name);
   const freshDir = !existsSync(dir);
   const lock = lockState(experiment.name, `entrypoint setup ${experiment.name}`, dir);
-  let st: ExperimentState | undefined;
-  let rolledBack = false;
+  const s: SetupRun = { opts, progress: opts.progress ?? (() => {}), experiment, files, dir, platform, prev: undefined, freshDir, rolledBack: false };
   try {
-    const prev = readState(dir);
-    if (prev && prev.platformKind !== kind) {
-      throw new UsageError(
-        'state.platform_changed',
-        `experiment ${experiment.name} is set up on the ${prev.platformKind} platform; it cannot move to ${kind} while set up`,
-        { hint: `run \`entrypoint killjob ${experiment.name}\` first` },
-      );
-    }
-    const now = new Date().toISOString();
-    st = writeState(dir, {
-      version: STATE_VERSION,
-      experiment: experiment.name,
-      phase: 'reserving',
-      platformKind: kind,
-      ...(prev?.platform ? { platform: prev.platform } : {}),
-      experimentSnapshot: experiment,
-      files,
-      services: prev?.services ?? [],
-      endpoints: prev?.endpoints ?? {},
-      createdAt: prev?.createdAt ?? now,
-      updatedAt: now,
-      setupStartedAt: now,
-    });
-    const r = experiment.roles;
-    progress(
-      prev?.platform
-        ? `reattaching to the ${kind} hosts of ${experiment.name}`
-        : `reserving hosts on the ${kind} platform: control ${r.control}, broker ${r.broker}, worker ${r.worker}`,
-    );
-    let handle: PlatformHandle;
-    try {
-      handle = await platform.reserve(reserveRequest(experiment, files, dir, opts), prev?.platform);
-    } catch (e) {
-      const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
-      // A reservation the platform keeps (a queued job that did not start in time) stays for setup to reattach.
-      if (!prev && freshDir && !interrupted && !(e instanceof ReservationKeptError)) {
-        // A first reservation that failed: give back what this setup started, leave nothing behind.
-        try {
-          await platform.release(dir, undefined, progress);
-          clearState(dir);
-          rolledBack = true;
-        } catch (re) {
-          progress(`could not undo the reservation (${errorMessage(re)}); run killjob ${experiment.name}`);
-        }
-      }
-      throw e;
-    }
-    st = writeState(dir, { ...st, phase: 'reserved', platform: handle });
+    s.prev = readState(dir);
+    s.st = beginState(s);
+    const handle = await reserveHosts(s);
+    s.st = writeState(dir, { ...s.st, phase: 'reserved', platform: handle });
     writeAnsibleFiles(experiment.name, dir, handle);
     mkdirSync(metadataDir(dir), { recursive: true });
-
-    const plan = planServices(experiment, handle.hosts);
-    const dropped = (prev?.services ?? []).filter((s) => !plan.services.includes(s));
-    // Record what is about to be deployed before deploying it, so killjob knows after a crash.
-    st = writeState(dir, { ...st, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])] });
-    await destroyDropped(dir, experiment, handle, dropped, opts);
-    if (dropped.length) st = writeState(dir, { ...st, services: plan.services });
-
-    progress(`running setup.yml on ${handle.hosts.length} hosts${plan.services.length ? ` (services: ${plan.services.join(', ')})` : ' (no services)'}`);
-    const result = await runPlaybook({
-      stateDir: dir,
-      playbook: 'setup',
-      extraVars: serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
-      progress,
-      ...(opts.verbose ? { verbose: true } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    if (experiment.net.netem.length && experiment.net.netem_apply === 'setup') {
-      // Network emulation for the experiment's lifetime (killjob removes it).
-      const { applyExperimentNetem } = await import('./net.js');
-      const hosts = handle.hosts.map((h) => ({ ...h, dataDir: handle.dataDirs[h.name] ?? `/tmp/greenrace/${h.name}` }));
-      const rules = await applyExperimentNetem({ exp: opts.exp, set: opts.set ?? [], overrides: setupOverrides(opts), hosts, ...(opts.signal ? { signal: opts.signal } : {}) });
-      progress(`network emulation applied on ${Object.keys(rules).join(', ')}`);
-    }
+    const { plan, dropped, result } = await deployOn(s, handle);
     const metadata = readMetadata(dir);
     const elapsedMs = Date.now() - started;
-    const { failedPhase: _f, lastError: _l, ...rest } = st;
-    st = writeState(dir, {
-      ...rest,
-      phase: 'ready',
-      services: plan.services,
-      endpoints: plan.endpoints,
-      setupFinishedAt: new Date().toISOString(),
-      setupSeconds: Math.round(elapsedMs / 100) / 10,
-    });
-    return {
-      kind: 'setup',
-      experiment,
-      stateDir: dir,
-      handle,
-      reattached: Boolean(prev?.platform),
-      services: plan,
-      removedServices: dropped,
-      endpoints: plan.endpoints,
-      metadata,
-      playbook: result,
-      elapsedMs,
-    };
+    const { failedPhase: _f, lastError: _l, ...rest } = s.st;
+    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints: plan.endpoints, setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
+    const reattached = Boolean(s.prev?.platform);
+    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints: plan.endpoints, metadata, playbook: result, elapsedMs };
   } catch (e) {
-    if (st && !rolledBack && existsSync(dir)) {
-      const interrupted = e instanceof InterruptedError || Boolean(opts.signal?.aborted);
-      const ge = e instanceof GreenraceError ? e : undefined;
-      try {
-        writeState(dir, {
-          ...st,
-          phase: interrupted ? 'interrupted' : 'failed',
-          failedPhase: st.phase,
-          lastError: { code: ge?.code ?? 'internal', message: errorMessage(e), ...(ge?.logFile ? { logFile: ge.logFile } : {}) },
-        });
-      } catch {
-        /* the folder went away under us */
-      }
-      if (e instanceof GreenraceError && !e.hint) {
-        (e as { hint?: string }).hint = interrupted
-          ? `run \`entrypoint killjob ${experiment.name}\` to clean up, or \`entrypoint setup ${experiment.name}\` to carry on`
-          : `fix the cause and run \`entrypoint setup ${experiment.name}\` again (it reattaches), or \`entrypoint killjob ${experiment.name}\``;
-      }
-    }
-    if (e instanceof InterruptedError || (opts.signal?.aborted && !(e instanceof GreenraceError))) {
-      throw e instanceof InterruptedError ? e : new InterruptedError(`setup of ${experiment.name} interrupted`);
-    }
-    throw e;
+    throw recordFailure(s, e);
   } finally {
     lock.release();
   }

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Experiment } from '../config/schema/experiment.js';
+import type { Experiment } from '../experiment/schema.js';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/files.js';
 import { stateDir } from '../core/paths.js';

@@ -4,15 +4,22 @@ import yaml from 'js-yaml';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { assetPath, workDir } from '../core/paths.js';
-import { experimentSchema, type Experiment } from './schema/experiment.js';
 import { formatIssue } from './format-issues.js';
 import { allowedKeysAt } from './schema-walk.js';
-import { crossChecks } from './cross-checks.js';
+import { EXPERIMENT_NAME_RE } from './schema/base.js';
 
-export interface LoadedExperiment {
-  experiment: Experiment;
+/**
+ * The generic machinery of experiment files: find a file, follow `extends`, apply `--set` and flag
+ * overrides, validate strictly against the schema it is GIVEN (src/experiment assembles it), run
+ * the given cross-checks, and say what is wrong with file and key (or flag) in one message.
+ */
+
+export interface LoadedFile<T> {
+  value: T;
   /** The experiment file, then each file it extends. */
   files: string[];
+  /** Where a key's value came from: `file: key.path`, or `--flag (key.path)` for command-line overrides. */
+  where: (path: string) => string;
 }
 
 export interface LoadOptions {
@@ -22,7 +29,8 @@ export interface LoadOptions {
   overrides?: Array<{ path: string; value: unknown; flag: string }>;
 }
 
-const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+/** Checks that span several keys; `where(path)` names the file or flag a key came from. */
+export type CrossCheck<T> = (value: T, where: (path: string) => string) => void;
 
 function displayPath(p: string): string {
   const r = relative(process.cwd(), p);
@@ -162,11 +170,11 @@ export function parseSet(expr: string): { path: string; value: unknown } {
   return { path, value };
 }
 
-/** Load, merge, override and validate an experiment. Throws ConfigError naming file and key. */
-export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExperiment {
+/** Load, merge, override and validate an experiment file against `schema`. Throws ConfigError naming file and key. */
+export function loadConfigFile<S extends z.ZodType>(ref: string, schema: S, opts: LoadOptions & { crossCheck?: CrossCheck<z.output<S>> } = {}): LoadedFile<z.output<S>> {
   const file = resolveExperimentFile(ref);
   const name = basename(file).replace(/\.ya?ml$/, '');
-  if (!NAME_RE.test(name)) {
+  if (!EXPERIMENT_NAME_RE.test(name)) {
     throw new ConfigError(
       'config.bad_name',
       `${displayPath(file)}: experiment names use lowercase letters, digits, "-" and "_" (at most 40); rename the file`,
@@ -185,7 +193,7 @@ export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExper
     origins.set(o.path, `${o.flag} (${o.path})`);
   }
   const input = { ...doc, name };
-  const parsed = experimentSchema.safeParse(input);
+  const parsed = schema.safeParse(input);
   const fileLabel = displayPath(file) + (files.length > 1 ? ` (with ${files.slice(1).map(displayPath).join(', ')})` : '');
   const flagOf = (path: string): string | undefined => {
     for (const [p, flag] of origins) if (path === p || path.startsWith(p + '.') || path.startsWith(p + '[')) return flag;
@@ -198,7 +206,7 @@ export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExper
       const { path, message } = formatIssue(issue, input);
       let extra = '';
       if (issue.code === 'unrecognized_keys') {
-        const allowed = allowedKeysAt(experimentSchema, issue.path);
+        const allowed = allowedKeysAt(schema, issue.path);
         if (allowed.length) extra = `; allowed: ${allowed.filter((k) => k !== 'name').join(', ')}`;
       }
       return { line: `${whereOf(path)}: ${message}${extra}`, path };
@@ -206,9 +214,9 @@ export function loadExperiment(ref: string, opts: LoadOptions = {}): LoadedExper
     const first = lines[0]!;
     throw new ConfigError('config.invalid', first.line, { file, path: first.path, details: lines.slice(1).map((l) => l.line) });
   }
-  const experiment = parsed.data;
-  crossChecks(experiment, (path) => whereOf(path));
-  return { experiment, files };
+  const value = parsed.data as z.output<S>;
+  opts.crossCheck?.(value, (path) => whereOf(path));
+  return { value, files, where: whereOf };
 }
 
 export { z };

@@ -6,7 +6,8 @@ function unwrap(s: z.ZodType): z.ZodType {
   for (let i = 0; i < 10; i++) {
     const def = (cur as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
     if (def.innerType) cur = def.innerType as z.ZodType;
-    else if (def.type === 'pipe' && def.in) cur = def.in as z.ZodType;
+    // A preprocess (a transform piped into a schema) validates with its output; a transform after a schema, with its input.
+    else if (def.type === 'pipe' && def.in) cur = (def.in instanceof z.ZodTransform ? def.out : def.in) as z.ZodType;
     else break;
   }
   return cur;
@@ -28,3 +29,4 @@ export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): 
   }
   return cur instanceof z.ZodObject ? Object.keys(cur.shape) : [];
 }
+

@@ -48,3 +48,25 @@ export function hostsInRole(cluster: Cluster, role: Role): Host[] {
 }
 
 export type RoleSizes = Record<Role, number>;
+
+/**
+ * A host as runs use it: its inventory entry plus its own folder for pidfiles, logs and outputs
+ * (`gr_data_dir`; unique per host, also on hosts that share a filesystem).
+ */
+export interface WorkHost extends Host {
+  dataDir: string;
+}
+
+/** The measurement window of a run, epoch seconds; queries select exactly [start, end]. */
+export interface RunWindow {
+  start: number;
+  end: number;
+  /** Warm-up before `start`, excluded from measurement. */
+  warmupStart?: number;
+}
+
+/**
+ * The Prometheus job of the load generators: its targets are a file_sd file the prometheus role
+ * creates empty and each ingest run fills with its generators (and empties at its end).
+ */
+export const LOADGEN_SCRAPE_JOB = 'greenrace_loadgen';

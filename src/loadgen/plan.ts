@@ -24,42 +24,16 @@ import { z } from 'zod';
 import { count, duration, memSize } from '../config/schema/common.js';
 import { formatIssue } from '../config/format-issues.js';
 import { ConfigError } from '../core/errors.js';
+import { ACKS, DRIVER_NAMES, KEY_MODES, LOADGEN_BOUNDS, LOADGEN_DEFAULTS as D, START_TOKEN_HEADER, START_TOKEN_SCHEME } from './limits.js';
 
 export const LOADGEN_PLAN_SCHEMA = 'greenrace.loadgen-plan/1';
-
-/** HTTP header of the start token on `POST /start` (value `Bearer <token>`). */
-export const START_TOKEN_HEADER = 'Authorization';
-export const START_TOKEN_SCHEME = 'Bearer';
-/** Environment variable that gives the flag form (`--await-start`) its start token. */
-export const START_TOKEN_ENV = 'GREENRACE_LOADGEN_TOKEN';
-
-const MiB = 1024 * 1024;
-
-/** The bounds, in one place (the ingest section of an experiment can reuse these schemas). */
-export const LOADGEN_BOUNDS = {
-  rate: { min: 0, max: 100_000_000 },
-  messageSize: { min: 1, max: 10 * MiB },
-  warmupS: { min: 0, max: 86_400 },
-  durationS: { min: 0.1, max: 7 * 86_400 },
-  lingerMs: { min: 0, max: 60_000 },
-  batchBytes: { min: 0, max: 64 * MiB },
-  maxInflight: { min: 1, max: 1024 },
-  requestMs: { min: 100, max: 600_000 },
-  stallMs: { min: 500, max: 3_600_000 },
-  connectMs: { min: 100, max: 600_000 },
-  startMs: { min: 100, max: 3_600_000 },
-  maxLateMs: { min: 0, max: 3_600_000 },
-  port: { min: 0, max: 65_535 },
-} as const;
+export { START_TOKEN_ENV, START_TOKEN_HEADER, START_TOKEN_SCHEME, LOADGEN_BOUNDS, LOADGEN_DEFAULTS } from './limits.js';
+export type { Acks, KeyMode } from './limits.js';
 
 const B = LOADGEN_BOUNDS;
 const between = (b: { min: number; max: number }) => z.number().min(b.min).max(b.max);
 const intBetween = (b: { min: number; max: number }) => count(b.min, b.max);
 
-export const ACKS = ['0', '1', 'all'] as const;
-export const KEY_MODES = ['none', 'random', 'sequential'] as const;
-export type Acks = (typeof ACKS)[number];
-export type KeyMode = (typeof KEY_MODES)[number];
 
 /** Target rate of one instance, msg/s; 0 = as fast as the client and brokers go (unthrottled). */
 export const rateSchema = between(B.rate);
@@ -80,7 +54,7 @@ export const startTokenSchema = z.string().regex(/^[A-Za-z0-9._~+/=-]{16,512}$/,
 export const nativeDriverSchema = z.strictObject({
   name: z.literal('native'),
   /** Produce requests in flight at once. */
-  maxInflight: intBetween(B.maxInflight).default(5),
+  maxInflight: intBetween(B.maxInflight).default(D.maxInflight),
   clientId: z.string().min(1).optional(),
 });
 
@@ -89,27 +63,27 @@ export const perfTestDriverSchema = z.strictObject({
   name: z.literal('perf-test'),
   /** Folder with kafka-tools-<version>.jar and its dependencies, on the generator's host. */
   kafkaLibs: z.string().min(1),
-  java: z.string().min(1).default('java'),
-  heap: memSize.default('512m'),
+  java: z.string().min(1).default(D.java),
+  heap: memSize.default(D.heap),
 });
 
 export const driverSchema = z.discriminatedUnion('name', [nativeDriverSchema, perfTestDriverSchema]);
 export type DriverSettings = z.output<typeof driverSchema>;
 export type DriverName = DriverSettings['name'];
-export const DRIVER_NAMES = ['native', 'perf-test'] as const satisfies readonly DriverName[];
+export { DRIVER_NAMES };
 
 export const timeoutsSchema = z
   .strictObject({
     /** Timeout of one produce request. */
-    requestMs: intBetween(B.requestMs).default(10_000),
+    requestMs: intBetween(B.requestMs).default(D.requestMs),
     /** Fail when no acknowledgement arrived for this long while sends were pending. */
-    stallMs: intBetween(B.stallMs).default(20_000),
+    stallMs: intBetween(B.stallMs).default(D.stallMs),
     /** Bound on reaching the brokers before the start. */
-    connectMs: intBetween(B.connectMs).default(15_000),
+    connectMs: intBetween(B.connectMs).default(D.connectMs),
     /** How long a ready generator waits for `POST /start` (no fixed `startAt`). */
-    startMs: intBetween(B.startMs).default(180_000),
+    startMs: intBetween(B.startMs).default(D.startMs),
     /** Being ready later than this after the shared start fails the run (its backlog would burst). */
-    maxLateMs: intBetween(B.maxLateMs).default(2000),
+    maxLateMs: intBetween(B.maxLateMs).default(D.maxLateMs),
   })
   .prefault({});
 
@@ -117,17 +91,17 @@ export const timeoutsSchema = z
 export const sharedSettingsSchema = z.strictObject({
   bootstrap: bootstrapSchema,
   topic: topicSchema,
-  messageSize: messageSizeSchema.default(1024),
-  warmupS: duration(B.warmupS).default(0),
-  durationS: duration(B.durationS).default(30),
-  acks: acksSchema.default('all'),
-  keys: z.enum(KEY_MODES).default('none'),
+  messageSize: messageSizeSchema.default(D.messageSize),
+  warmupS: duration(B.warmupS).default(D.warmupS),
+  durationS: duration(B.durationS).default(D.durationS),
+  acks: acksSchema.default(D.acks),
+  keys: z.enum(KEY_MODES).default(D.keys),
   /** Wait up to this long to fill a batch (like linger.ms). */
-  lingerMs: between(B.lingerMs).default(5),
+  lingerMs: between(B.lingerMs).default(D.lingerMs),
   /** Upper bound of one produce request's payload bytes (like batch.size; 0 = one message). */
-  batchBytes: intBetween(B.batchBytes).default(65_536),
+  batchBytes: intBetween(B.batchBytes).default(D.batchBytes),
   timeouts: timeoutsSchema,
-  driver: driverSchema.default({ name: 'native', maxInflight: 5 }),
+  driver: driverSchema.default({ name: 'native', maxInflight: D.maxInflight }),
   /** A fixed shared start, epoch ms. Absent: each generator waits for `POST /start?at=`. */
   startAt: z.number().int().positive().optional(),
   /** The start trigger's token (see the header above); required in a plan file that uses the trigger. */

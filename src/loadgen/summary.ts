@@ -9,10 +9,11 @@ export type LoadgenDriver = DriverName;
 export const LOADGEN_SUMMARY_SCHEMA = 'greenrace.loadgen/2';
 
 export interface LatencyFigures {
-  p50: number;
-  p95: number;
-  p99: number;
-  p999: number;
+  /** Percentiles; null when the source gave none (a perf-test tool stopped before its final line). */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
   max: number;
   mean: number;
   /** Number of latency samples behind the figures (censored ones included). */
@@ -209,11 +210,16 @@ export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
     latencyMerge = 'histogram';
   } else {
     const withLat = list.filter((s) => s.latencyMs.samples > 0);
-    const max = (k: keyof LatencyFigures): number => Math.max(0, ...withLat.map((s) => s.latencyMs[k]));
+    // An upper bound over instances; null when no instance has the percentile.
+    const max = (k: 'p50' | 'p95' | 'p99' | 'p999'): number | null => {
+      const v = withLat.map((s) => s.latencyMs[k]).filter((x): x is number => x !== null);
+      return v.length ? Math.max(...v) : null;
+    };
     const samples = withLat.reduce((a, s) => a + s.latencyMs.samples, 0);
     const censored = withLat.reduce((a, s) => a + s.latencyMs.censored, 0);
     const mean = samples > 0 ? withLat.reduce((a, s) => a + s.latencyMs.mean * s.latencyMs.samples, 0) / samples : 0;
-    latencyMs = { p50: max('p50'), p95: max('p95'), p99: max('p99'), p999: max('p999'), max: max('max'), mean, samples, censored };
+    const maxMs = Math.max(0, ...list.map((s) => s.latencyMs.max));
+    latencyMs = { p50: max('p50'), p95: max('p95'), p99: max('p99'), p999: max('p999'), max: maxMs, mean, samples, censored };
     latencyMerge = withLat.length === 0 ? 'none' : withLat.length === 1 ? 'single-instance' : 'max-of-instances';
   }
   const bases = new Set(list.map((s) => `${s.latency.loop}/${s.latency.from}`));
@@ -264,10 +270,11 @@ export function describeLatency(x: {
 export function summaryLine(s: LoadgenSummary): string {
   const l = s.latencyMs;
   const d = describeLatency(s);
+  const v = (x: number | null): string => (x === null ? '—' : `${d.bound}${x}`);
   return (
     `${s.status}: ${s.counts.acked} acked (${s.achieved.msgPerSec.toFixed(1)} msg/s, ${s.achieved.mbPerSec.toFixed(2)} MB/s), ` +
     `${s.counts.failed} failed, ${s.counts.unsent} unsent, ${s.counts.unacked} unacked; ` +
-    `latency ms p50 ${d.bound}${l.p50} p99 ${d.bound}${l.p99} p99.9 ${d.bound}${l.p999} max ${d.bound}${l.max} (${d.label})`
+    `latency ms p50 ${v(l.p50)} p99 ${v(l.p99)} p99.9 ${v(l.p999)} max ${v(l.max)} (${d.label})`
   );
 }
 

@@ -9,7 +9,7 @@
  *   greenrace_run_end_timestamp_seconds{run_id}           (pushed by `end()`)
  */
 import { RunError } from '../core/errors.js';
-import type { RunWindow } from '../runs/record.js';
+import type { RunWindow } from '../core/types.js';
 import { PrometheusClient, promDuration, promLabelValue } from './prometheus.js';
 import { PushgatewayClient, type PushedGauge } from './pushgateway.js';
 

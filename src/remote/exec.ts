@@ -50,10 +50,11 @@ const MARK = '@@greenrace-pgid ';
 
 /**
  * The command as sent: run in its own session (setsid) so that cancelling can kill its whole process
- * group; the group id is announced on the first stderr line and stripped from the output.
+ * group; the group id is announced on the first stderr line and stripped from the output. The
+ * command itself runs in the user's login shell, as `ssh host command` runs it.
  */
 export function wrapCommand(command: string): string {
-  return `exec setsid -w /bin/sh -c ${shq(`printf '${MARK}%s\\n' "$$" >&2; exec /bin/sh -c "$1"`)} gr-sh ${shq(command)}`;
+  return `exec setsid -w /bin/sh -c ${shq(`printf '${MARK}%s\\n' "$$" >&2; exec "\${SHELL:-/bin/sh}" -c "$1"`)} gr-sh ${shq(command)}`;
 }
 
 /**
@@ -61,10 +62,12 @@ export function wrapCommand(command: string): string {
  * members remain, then KILL.
  */
 export function killCommand(pgid: number): string {
+  // Never a signal to everything: only a real process group.
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`internal: refusing to kill process group ${pgid}`);
   const alive = `ps -eo pgid=,stat= 2>/dev/null | awk -v g=${pgid} '$1==g && $2 !~ /^Z/ {f=1} END {exit !f}'`;
   return (
-    `kill -TERM -- -${pgid} 2>/dev/null; i=0; while [ $i -lt 20 ] && ${alive}; do sleep 0.1; i=$((i+1)); done; ` +
-    `kill -KILL -- -${pgid} 2>/dev/null; exit 0`
+    `kill -TERM -${pgid} 2>/dev/null; i=0; while [ $i -lt 20 ] && ${alive}; do sleep 0.1; i=$((i+1)); done; ` +
+    `kill -KILL -${pgid} 2>/dev/null; exit 0`
   );
 }
 
@@ -173,7 +176,7 @@ function execOnce(session: SshSession, t: SshTarget, command: string, opts: Exec
             onPgid = () => (clearTimeout(tm), r());
           });
         }
-        if (pgid !== undefined && pgid > 0) await runQuiet(session, t, killCommand(pgid), 8000);
+        if (pgid !== undefined && pgid > 1) await runQuiet(session, t, killCommand(pgid), 8000);
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
         child.kill('SIGTERM');
       })();

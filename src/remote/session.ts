@@ -66,9 +66,22 @@ export class SshSession {
     mkdirSync(this.controlDir, { recursive: true, mode: 0o700 });
     this.persist = opts.persistSeconds ?? 60;
     this.connectTimeoutS = opts.connectTimeoutS ?? 10;
+    this.before = new Set(this.ansible ? this.sockets() : []);
+  }
+
+  private sockets(): string[] {
+    try {
+      return readdirSync(this.controlDir, { withFileTypes: true })
+        .filter((d) => d.isSocket() || !this.ansible)
+        .map((d) => join(this.controlDir, d.name));
+    } catch {
+      return [];
+    }
   }
 
   private readonly opened = new Map<string, Promise<void>>();
+  /** Shared (Ansible) sockets that were open before this session: left open by close(). */
+  private readonly before: Set<string>;
 
   /**
    * The first command to a host opens its shared connection; commands to the same host that start
@@ -103,23 +116,22 @@ export class SshSession {
     return a;
   }
 
-  /** Stop this session's own masters and remove its folder; Ansible's shared sockets are left to it. */
+  /**
+   * Stop the connections opened while this session was in use, by its commands or by the plays
+   * they ran (no SSH connection outlives the command); those open before are left to their owner
+   * (they expire after ControlPersist; `killjob` closes them).
+   */
   async close(): Promise<void> {
-    if (this.ansible) return;
-    let socks: string[] = [];
-    try {
-      socks = readdirSync(this.controlDir);
-    } catch {
-      socks = [];
-    }
+    const socks = this.sockets().filter((s) => !this.before.has(s));
     await Promise.all(
       socks.map(
         (s) =>
           new Promise<void>((resolve) => {
-            execFile('ssh', ['-o', `ControlPath=${join(this.controlDir, s)}`, '-O', 'exit', 'greenrace'], { timeout: 5000 }, () => resolve());
+            execFile('ssh', ['-o', `ControlPath=${s}`, '-O', 'exit', 'greenrace'], { timeout: 5000 }, () => resolve());
           }),
       ),
     );
-    rmSync(this.controlDir, { recursive: true, force: true });
+    this.opened.clear();
+    if (!this.ansible) rmSync(this.controlDir, { recursive: true, force: true });
   }
 }

@@ -1,15 +1,10 @@
 import { UsageError } from '../core/errors.js';
-import type { LoadOptions } from '../config/loader.js';
+import { FLAGS, type Override } from '../app/flags.js';
 
-export type Override = NonNullable<LoadOptions['overrides']>[number];
+export type { Override };
 
-/** The ingest flags of `entrypoint i` / `entrypoint ingest`, also accepted as short keys by loadConfig. */
-export const SHORTHANDS: Record<string, string> = {
-  load: 'ingest.load',
-  message_size: 'ingest.message_size',
-  instances: 'ingest.instances',
-  partitions: 'ingest.partitions',
-};
+/** The ingest flags of `entrypoint i` / `entrypoint ingest` (their declaration), also accepted as short keys by loadConfig. */
+export const SHORTHANDS: Record<string, string> = Object.fromEntries(FLAGS.ingest.map((f) => [f.name, f.path]));
 
 const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

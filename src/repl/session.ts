@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { InterruptedError, UsageError } from '../core/errors.js';
-import { loadExperiment, type LoadOptions, type LoadedExperiment } from '../config/loader.js';
-import type { Experiment } from '../config/schema/experiment.js';
+import { loadExperiment, type Experiment, type LoadOptions, type LoadedExperiment } from '../app/config.js';
 import { latestRunRecord, type RunRecord } from '../app/query.js';
 import type { SshSession } from '../app/remote.js';
 import { diffConfigs, type Change, type Override } from './overrides.js';

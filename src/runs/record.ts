@@ -2,16 +2,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/files.js';
 import { resultsDir } from '../core/paths.js';
+import type { RunWindow } from '../core/types.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
 
-/** The measurement window, epoch seconds; queries select exactly [start, end]. */
-export interface RunWindow {
-  start: number;
-  end: number;
-  /** Warm-up before `start`, excluded from measurement. */
-  warmupStart?: number;
-}
+export type { RunWindow } from '../core/types.js';
 
 /** Energy for the window, with its source and coverage per host (filled by src/metrics/energy). */
 export interface EnergyFigure {
@@ -38,6 +33,8 @@ export interface RunRecord {
   results?: Record<string, unknown>;
   energy?: EnergyFigure;
   hosts?: Array<Record<string, unknown>>;
+  /** Which host ran what (servers, clients, generators): the runtime's placement. */
+  placement?: Array<{ host: string; address: string; runs: string[] }>;
   versions?: Record<string, string>;
   error?: { code: string; message: string };
   files?: string[];

@@ -1,5 +1,6 @@
-import type { Experiment } from '../config/schema/experiment.js';
-import { SERVICES, hostsInRole, type Host, type Role, type ServiceName } from '../core/types.js';
+import type { ExperimentBase } from '../config/schema/base.js';
+import { brokersCrossCheck, kafkaSchema, redpandaSchema, type KafkaConfig, type RedpandaConfig } from './brokers.js';
+import { LOADGEN_SCRAPE_JOB, SERVICES, hostsInRole, type Host, type Role, type ServiceName } from '../core/types.js';
 
 /** Where a service runs: every host, or the hosts of one role. */
 export type ServiceGroup = 'all' | Role;
@@ -14,6 +15,16 @@ export interface ScrapeJob {
   /** Inventory name of each target's host, by target (for a `host` label). */
   target_hosts: Record<string, string>;
 }
+
+/** The experiment sections the services own (the whole experiment schema takes them from here). */
+export const SERVICE_SECTIONS = { kafka: kafkaSchema, redpanda: redpandaSchema } as const;
+
+/** What services read of an experiment: the base sections and their own. */
+export type ServiceConfig = ExperimentBase & { kafka: KafkaConfig; redpanda: RedpandaConfig };
+type Experiment = ServiceConfig;
+
+/** The services' cross-checks (their sections against the roles). */
+export const servicesCrossCheck = brokersCrossCheck;
 
 export interface ServiceContext {
   experiment: Experiment;
@@ -56,12 +67,8 @@ function job(name: string, hosts: Host[], port: number, opts: { path?: string; h
 
 const none = (): Record<string, string> => ({});
 
-/**
- * The Prometheus job of the load generators. Its targets live in a file (file_sd) in Prometheus'
- * folder on its host, `<gr_data_dir>/prometheus/file_sd/<job>.json`: ansible/playbooks/ingest.yml
- * writes the run's generators there at the start of a run and empties it at the end (also on abort).
- */
-export const LOADGEN_SCRAPE_JOB = 'greenrace_loadgen';
+/** The generators' job (core/types.ts): its targets live in a file (file_sd) in Prometheus' folder on its host. */
+export { LOADGEN_SCRAPE_JOB };
 /** Jobs whose targets the runs publish through file_sd (the prometheus role creates them empty). */
 export const FILE_SD_JOBS: readonly string[] = [LOADGEN_SCRAPE_JOB];
 

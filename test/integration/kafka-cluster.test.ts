@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentSchema } from '../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../src/experiment/schema.js';
 import { requireRoot } from '../support/cluster.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

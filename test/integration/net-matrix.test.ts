@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix } from '../../src/app/net.js';
 import { downHosts, NET, nsProcesses, rmHome, tempHome, upHosts } from './net-support.js';
-import type { NetHost } from '../../src/workloads/net/types.js';
+import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 // Prometheus and a Pushgateway on the bridge address (where the hosts reach the controller).
 const PG = `${NET}.1:19391`;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { applyExperimentNetem, clearNetem, runMatrix, runNet } from '../../src/app/net.js';
 import { killjob } from '../../src/app/killjob.js';
 import { downHosts, rmHome, tempHome, upHosts, writeState } from './net-support.js';
-import type { NetHost } from '../../src/workloads/net/types.js';
+import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 let hosts: NetHost[];
 let home: string;

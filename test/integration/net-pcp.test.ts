@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNet } from '../../src/app/net.js';
 import { downHosts, nsProcesses, rmHome, tempHome, upHosts, writeState } from './net-support.js';
-import type { NetHost } from '../../src/workloads/net/types.js';
+import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 let hosts: NetHost[];
 let home: string;

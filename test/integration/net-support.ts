@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role } from '../../src/core/types.js';
-import type { NetHost } from '../../src/workloads/net/types.js';
+import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 const SCRIPT = join(__dirname, '../../bench/net/nethosts.sh');
 export const NET = '10.83.0';

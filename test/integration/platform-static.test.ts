@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentSchema } from '../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../src/experiment/schema.js';
 import { ConfigError, PlatformError } from '../../src/core/errors.js';
 import { platformFor } from '../../src/platforms/index.js';
 import type { Platform, ReserveRequest } from '../../src/platforms/platform.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { race } from '../../src/app/race.js';
 import { downHosts, nsProcesses, rmHome, tempHome, upHosts, writeState } from './net-support.js';
-import type { NetHost } from '../../src/workloads/net/types.js';
+import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 const RACEFILE = join(__dirname, '../../racefiles/static-http.yaml.njk');
 let hosts: NetHost[];

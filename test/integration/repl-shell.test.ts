@@ -85,7 +85,7 @@ describe('entrypoint i with piped input', () => {
     expect(out).toMatch(/node_exporter deployed in [\d.]+ s: ok 3, changed \d, failed 0/);
     expect(out).toMatch(/worker-1\s+10\.86\.0\.\d+\s+worker\n.*worker-2\s+10\.86\.0\.\d+\s+worker/);
     // sh('worker', 'hostname'): each host answers with its own name.
-    expect(out).toMatch(/── worker-1 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n  worker-1\n── worker-2 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n  worker-2\n/);
+    expect(out).toMatch(/── worker-1 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n {2}worker-1\n── worker-2 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n {2}worker-2\n/);
     // query('up'): the three node exporters are scraped.
     const upNode = out.split('\n').filter((l) => /up\{.*instance="10\.86\.0\.\d+:9100".*job="node".*\}\s+1$/.test(l));
     expect(upNode, out).toHaveLength(3);
@@ -129,7 +129,7 @@ describe('entrypoint i in a terminal (tmux)', () => {
 
     // The shell still works after the cancel.
     keys("sh('worker-2', 'echo alive')", 'Enter');
-    await waitFor(() => /\n  alive\n/.test(pane()), 'the next command');
+    await waitFor(() => /\n {2}alive\n/.test(pane()), 'the next command');
 
     keys('C-d');
     await waitFor(() => {

@@ -31,7 +31,7 @@ describe('setup → status → setup again → killjob on the local platform', (
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/^app-int is set up in [\d.]+ s on the local platform\n/);
     expect(r.stderr).toContain('play: Wait for the hosts and record what they are  [all]');
-    expect(r.stderr).toMatch(/✓ Gather facts \([\d.]+s\)  ok: 5/);
+    expect(r.stderr).toMatch(/✓ Gather facts \([\d.]+s\) {2}ok: 5/);
     const st = home.state(EXP);
     expect(st.phase).toBe('ready');
     expect(st.services).toEqual([]);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { experimentSchema, type Experiment } from '../../src/config/schema/experiment.js';
+import { experimentSchema, type Experiment } from '../../src/experiment/schema.js';
 import type { RoleSizes } from '../../src/core/types.js';
 import { platformFor } from '../../src/platforms/index.js';
 import type { PlatformHandle } from '../../src/platforms/platform.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { GreenraceError, InterruptedError, RunError, UsageError, errorMessage } from '../../core/errors.js';
-import { loadExperiment } from '../../config/loader.js';
+import { loadExperiment } from '../../experiment/load.js';
 import { figuresOf } from '../../campaigns/figures.js';
 import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../../campaigns/records.js';
 import { runSearch, type SearchOutcome } from '../../campaigns/search/loop.js';

@@ -7,7 +7,8 @@
  * from the registry (its flags give the load path, its record gives the figures) and nothing else
  * in campaigns changes.
  */
-import { loadExperiment, parseSet } from '../../config/loader.js';
+import { parseSet } from '../../config/loader.js';
+import { loadExperiment } from '../../experiment/load.js';
 import { GreenraceError, InterruptedError, UsageError } from '../../core/errors.js';
 import type { RecordLike } from '../../campaigns/figures.js';
 import { loadRunRecord, saveRunRecord, type RunRecord } from '../../runs/record.js';

@@ -9,7 +9,7 @@ export function registerConfig(program: Command): void {
     .option('--set <key.path=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--json', 'print JSON instead of YAML')
     .action(async (exp: string, opts: { set: string[]; json?: boolean }) => {
-      const { loadExperiment } = await import('../../config/loader.js');
+      const { loadExperiment } = await import('../../app/config.js');
       const { experiment, files } = loadExperiment(exp, { set: opts.set });
       if (opts.json) {
         process.stdout.write(JSON.stringify(experiment, null, 2) + '\n');

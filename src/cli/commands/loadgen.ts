@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LOADGEN_FLAGS, flagDefault } from '../../loadgen/flags.js';
+import { LOADGEN_FLAGS, flagDefault } from '../../app/loadgen-flags.js';
 
 export function registerLoadgen(program: Command): void {
   const cmd = program
@@ -25,7 +25,7 @@ export function registerLoadgen(program: Command): void {
       if (extra.length) throw new UsageError('loadgen.usage', `--plan takes its settings from the plan file; remove ${extra.join(', ')}`);
       plan = { file: raw.plan as string };
     } else {
-      const { planFromFlags } = await import('../../loadgen/flags.js');
+      const { planFromFlags } = await import('../../app/loadgen-flags.js');
       for (const f of LOADGEN_FLAGS) if (f.required && raw[f.key] === undefined) throw new UsageError('loadgen.usage', `${f.flag.split(' ')[0]} is required (or give --plan <plan.json>)`);
       plan = { plan: planFromFlags(raw) };
     }

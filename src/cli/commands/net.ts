@@ -1,19 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { collect, intOption, numberOption } from '../options.js';
+import { FLAGS, TOOL_CHOICES, flagOverrides } from '../../app/flags.js';
+import { addFlagOptions, collect, flagValues, intOption, numberOption } from '../options.js';
 import { table } from '../output.js';
 import { interruptSignal, progressLine } from './setup.js';
 
-interface NetOpts {
-  tool?: string;
+interface NetOpts extends Record<string, unknown> {
   set: string[];
-  protocol?: string;
-  streams?: number;
-  duration?: string;
-  length?: number;
-  bitrate?: string;
-  reverse?: boolean;
-  pcp?: boolean;
   matrix?: boolean;
   allPairs?: boolean;
   ring?: boolean;
@@ -22,25 +15,13 @@ interface NetOpts {
   json?: boolean;
 }
 
-const TOOLS = ['iperf3', 'uperf', 'netperf', 'sockperf'];
-
 export function registerNet(program: Command): void {
-  program
+  const cmd = program
     .command('net')
-    .description('network benchmark between hosts (iperf3, uperf, netperf, sockperf), or the latency matrix (--matrix)')
-    .argument('<exp>', 'experiment name or path (hosts from its `setup`)')
-    .option('--tool <tool>', `iperf3 | uperf | netperf | sockperf (default: net.tool)`, (v: string) => {
-      if (!TOOLS.includes(v)) throw new InvalidArgumentError(`must be one of ${TOOLS.join(', ')}`);
-      return v;
-    })
-    .option('--protocol <p>', 'tcp | udp (net.protocol)')
-    .option('--streams <n>', 'parallel streams / threads (net.streams)', intOption('--streams', 1, 128))
-    .option('--duration <d>', 'seconds or e.g. 30s (net.duration)')
-    .option('--length <bytes>', 'message / buffer length (net.message_size)', intOption('--length', 1, 64 * 1024 * 1024))
-    .option('--bitrate <rate>', 'iperf3 target bitrate, e.g. 1G (net.bitrate)')
-    .option('--reverse', 'server sends, client receives (net.reverse)')
-    .option('--pcp', 'record PCP metrics (pmlogger) on server and client; summary in the run record (net.pcp)')
-    .option('--matrix', 'latency between hosts: CSV + Pushgateway (net.matrix)')
+    .description(`network benchmark between hosts (${TOOL_CHOICES.net.join(', ')}), or the latency matrix (--matrix)`)
+    .argument('<exp>', 'experiment name or path (hosts from its `setup`)');
+  addFlagOptions(cmd, FLAGS.net, { tool: TOOL_CHOICES.net })
+    .option('--matrix', `latency between hosts: CSV + Pushgateway (net.matrix; tools ${TOOL_CHOICES.matrix.join(', ')}; --tool, --protocol, --duration, --length set net.matrix.*)`)
     .option('--all-pairs', 'matrix over every ordered pair (default)')
     .option('--ring', 'matrix from each host to the next one only')
     .option('--every <seconds>', 'repeat the matrix every N seconds until Ctrl-C (or --count)', numberOption('--every', { exclusiveMin: 0 }))
@@ -50,21 +31,17 @@ export function registerNet(program: Command): void {
     .action(async (exp: string, o: NetOpts) => {
       if (o.allPairs && o.ring) throw new InvalidArgumentError('--all-pairs and --ring exclude each other');
       const { runNet, runMatrix } = await import('../../app/net.js');
-      const overrides: Array<{ path: string; value: unknown; flag: string }> = [];
-      const ov = (path: string, value: unknown, flag: string): void => {
-        if (value !== undefined) overrides.push({ path, value, flag });
-      };
-      ov('net.protocol', o.protocol, '--protocol');
-      ov('net.streams', o.streams, '--streams');
-      ov('net.duration', o.duration, '--duration');
-      ov('net.message_size', o.length, '--length');
-      ov('net.bitrate', o.bitrate, '--bitrate');
-      if (o.reverse) ov('net.reverse', true, '--reverse');
-      if (o.pcp) ov('net.pcp', true, '--pcp');
+      const values = flagValues(FLAGS.net, o);
+      const flags = o.matrix ? FLAGS.matrix : FLAGS.net;
+      const unused = Object.keys(values).filter((k) => !flags.some((f) => f.name === k));
+      if (unused.length) {
+        const { UsageError } = await import('../../core/errors.js');
+        throw new UsageError('usage.net_matrix', `${unused.map((k) => `--${k}`).join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to --matrix (its settings are net.matrix.*; use --set)`);
+      }
+      const overrides = flagOverrides(flags, values);
       const intr = interruptSignal(o.matrix ? 'the latency matrix' : 'the network run');
       try {
         if (o.matrix) {
-          if (o.tool) ov('net.matrix.tool', o.tool, '--tool');
           const mode = o.ring ? 'ring' : o.allPairs ? 'all-pairs' : undefined;
           const recs = await runMatrix({
             exp,
@@ -85,7 +62,7 @@ export function registerNet(program: Command): void {
           if (o.json) process.stdout.write(JSON.stringify(recs, null, 2) + '\n');
           return;
         }
-        const out = await runNet({ exp, set: o.set, overrides, ...(o.tool ? { tool: o.tool as 'iperf3' } : {}), signal: intr.signal, progress: progressLine });
+        const out = await runNet({ exp, set: o.set, overrides, signal: intr.signal, progress: progressLine });
         if (o.json) {
           process.stdout.write(JSON.stringify(out.record, null, 2) + '\n');
           return;

@@ -43,7 +43,7 @@ export function registerSearch(program: Command): void {
     .option('--json', 'print search.json at the end')
     .action(async (exp: string, f: Flags) => {
       const { searchCampaign } = await import('../../app/campaigns/search.js');
-      const { fmtRate } = await import('../../campaigns/search/loop.js');
+      const { fmtRate } = await import('../../app/campaigns/arguments.js');
       const { bold, dim, green, red, yellow } = await import('../output.js');
       if (f.strategy !== undefined && f.strategy !== 'knee' && f.strategy !== 'double-bisect') {
         const { UsageError } = await import('../../core/errors.js');

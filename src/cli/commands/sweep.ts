@@ -26,7 +26,7 @@ export function registerSweep(program: Command): void {
     .option('--set <key.path=value>', 'override a configuration key for every run (repeatable)', collect, [])
     .option('--json', 'print sweep.json at the end')
     .action(async (exp: string, f: Flags) => {
-      const { parseGridFlag, mergeFactors, formatSeconds } = await import('../../campaigns/grid.js');
+      const { parseGridFlag, mergeFactors, formatSeconds } = await import('../../app/campaigns/arguments.js');
       const { runSweep } = await import('../../app/campaigns/sweep.js');
       const { UsageError } = await import('../../core/errors.js');
       const { bold, dim, yellow, table } = await import('../output.js');

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RunError } from '../../core/errors.js';
@@ -131,16 +130,16 @@ export function perfTestFigures(
   } else {
     const n = measured.reduce((a, w) => a + w.records, 0);
     latencyMs = {
-      p50: 0,
-      p95: 0,
-      p99: 0,
-      p999: 0,
+      p50: null,
+      p95: null,
+      p99: null,
+      p999: null,
       max: Math.max(0, ...measured.map((w) => w.maxMs)),
       mean: n ? measured.reduce((a, w) => a + w.avgMs * w.records, 0) / n : 0,
       samples: 0,
       censored: 0,
     };
-    notes.push('no final line from the tool (stopped before it finished): percentiles unavailable; mean and max from its window lines');
+    notes.push('no final line from the tool (stopped before it finished): percentiles unavailable (null); mean and max from its report lines');
   }
   // Records are sent in order: [0, W) warm-up, then the measured ones; those completed (acknowledged
   // or failed) are taken as the first ones. Measured records due by the end (or the stop) that never
@@ -322,7 +321,7 @@ function notStarted(version: string, at: number): Omit<DriverFigures, 'cpu'> {
     warmup: { sent: 0, acked: 0, failed: 0 },
     achieved: { msgPerSec: 0, mbPerSec: 0 },
     saturated: false,
-    latencyMs: { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
+    latencyMs: { p50: null, p95: null, p99: null, p999: null, max: 0, mean: 0, samples: 0, censored: 0 },
     latency: { loop: 'closed', from: 'send', source: 'perf-test' },
     errors: [],
     client: { name: 'kafka ProducerPerformance', version },

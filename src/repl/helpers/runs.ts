@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../app/query.js';
+import { FLAGS, TOOL_CHOICES } from '../../app/flags.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
 import { withView } from '../display.js';
@@ -26,7 +27,7 @@ function recordView(rec: RunRecord, extra: string[] = []): RunRecord {
   });
 }
 
-const INGEST_KEYS = ['load', 'message_size', 'instances', 'partitions', 'duration', 'warmup', 'broker', 'driver', 'acks'] as const;
+const INGEST_KEYS = FLAGS.ingest.map((f) => f.name);
 
 export const ingest: HelperDef = {
   name: 'ingest',
@@ -44,13 +45,13 @@ export const ingest: HelperDef = {
     function ingest(params: unknown = {}) {
       const sig = 'ingest(params?)';
       if (!isPlain(params)) throw argError(sig, `params must be an object like { load: 5000 } (got ${describe(params)})`);
-      const bad = Object.keys(params).filter((k) => !(INGEST_KEYS as readonly string[]).includes(k));
+      const bad = Object.keys(params).filter((k) => !INGEST_KEYS.includes(k));
       if (bad.length) throw argError(sig, `unknown parameter ${bad.join(', ')} (allowed: ${INGEST_KEYS.join(', ')}; other keys: loadConfig({ 'ingest.<key>': value }))`);
       return s.task(async (signal) => {
         const { runIngest } = await import('../../app/ingest.js');
         const out = await runIngest({
           experiment: s.loaded.files[0] ?? s.exp,
-          flags: params as Record<string, never>,
+          flags: params,
           set: sessionSet(s),
           progress: (l) => s.print(l),
           signal,
@@ -98,7 +99,7 @@ export const net: HelperDef = {
   signature: 'net(params?)',
   summary: 'a network benchmark between two hosts (as `entrypoint net`); returns the run record',
   details: [
-    "params: { tool: 'iperf3' | 'sockperf' | 'netperf' | 'uperf', ...keys of the net section } applied",
+    `params: { tool: ${TOOL_CHOICES.net.map((t) => `'${t}'`).join(' | ')}, ...keys of the net section } applied`,
     "over the shell's configuration. The record becomes `last`. Ctrl-C stops the client and server.",
   ],
   examples: ['net()', "net({ tool: 'sockperf' })"],
@@ -107,15 +108,15 @@ export const net: HelperDef = {
       const sig = 'net(params?)';
       if (!isPlain(params)) throw argError(sig, `params must be an object like { tool: 'iperf3' } (got ${describe(params)})`);
       const { tool, ...rest } = params as { tool?: unknown } & Record<string, unknown>;
-      if (tool !== undefined && !['iperf3', 'sockperf', 'netperf', 'uperf'].includes(tool as string)) {
-        throw argError(sig, `tool must be one of iperf3, sockperf, netperf, uperf (got ${describe(tool)})`);
+      if (tool !== undefined && !(TOOL_CHOICES.net as readonly unknown[]).includes(tool)) {
+        throw argError(sig, `tool must be one of ${TOOL_CHOICES.net.join(', ')} (got ${describe(tool)})`);
       }
       return s.task(async (signal) => {
         const { runNet } = await import('../../app/net.js');
         const out = await runNet({
           exp: s.loaded.files[0] ?? s.exp,
           set: [...sessionSet(s), ...Object.entries(rest).map(([k, v]) => `net.${k}=${JSON.stringify(v)}`)],
-          ...(tool !== undefined ? { tool: tool as 'iperf3' } : {}),
+          ...(tool !== undefined ? { tool: tool as string } : {}),
           signal,
           progress: (l) => s.print(l),
         });

@@ -1,10 +1,14 @@
+/**
+ * The ingest plan, computed ONCE per run: which generator runs where, at which rate, with which
+ * topic, timeouts and start trigger. It becomes the generators' `plan.json` (src/loadgen/plan.ts's
+ * schema, `loadgenPlan`) and the run's `manifest.yaml` (rendered for the record, never read back).
+ */
 import nunjucks from 'nunjucks';
-import yaml from 'js-yaml';
-import type { Experiment } from '../../config/schema/experiment.js';
 import { ConfigError } from '../../core/errors.js';
 import { assetPath } from '../../core/paths.js';
-import { hostsInRole, type Host } from '../../core/types.js';
-import { hostPort, LOADGEN_SCRAPE_JOB } from '../../services/registry.js';
+import { LOADGEN_SCRAPE_JOB, hostsInRole, type Host } from '../../core/types.js';
+import { LOADGEN_PLAN_SCHEMA, type LoadgenPlanInput } from '../../loadgen/plan.js';
+import type { IngestConfig } from './schema.js';
 
 /** First metrics port of the generators on a worker host; instance k on a host uses BASE + k. */
 export const LOADGEN_METRICS_PORT = 9470;
@@ -45,22 +49,38 @@ export interface IngestPlan {
   deleteTopic: boolean;
   generators: GeneratorPlan[];
   /**
-   * Prometheus scrapes the generators during the run: the playbook writes `targets` (file_sd format)
-   * into the job's target file on `host` (Prometheus' host; null when none is deployed) at the start
-   * of the run and empties it at the end.
+   * Prometheus scrapes the generators during the run: `targets` (file_sd format) go into the
+   * generators' job file on Prometheus' host (`host`; null when none is deployed) at the start of
+   * the run, and are withdrawn at its end.
    */
   scrape: { host: string | null; job: string; targets: Array<{ targets: string[]; labels: Record<string, string> }> };
-  /** Bounds the controller and the playbook apply, seconds. */
+  /** Bounds the generators and the controller apply. */
   timeouts: { requestMs: number; stallMs: number; connectMs: number; finishS: number; startMs: number };
 }
 
-export type IngestParams = Experiment['ingest'];
+/** The topic defaults of the deployed broker (its section's replication factor and min ISR). */
+export interface TopicDefaults {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+const hostPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+/** Kafka's guidance without a broker section: up to 3 replicas, min ISR 2. */
+const fallbackDefaults = (brokers: number): TopicDefaults => ({ replicationFactor: Math.min(3, brokers), minInsyncReplicas: 2 });
 
 /** Checks that need the cluster's shape (not only the experiment file). Throw before anything runs. */
-export function validateIngest(e: Experiment, workers: Host[], brokers: Host[], services: string[], where: (path: string) => string): void {
+export function validateIngest(
+  e: { ingest: IngestConfig },
+  workers: Host[],
+  brokers: Host[],
+  services: readonly string[],
+  where: (path: string) => string,
+  defaults: TopicDefaults = fallbackDefaults(brokers.length),
+): void {
   const p = e.ingest;
   const fail = (path: string, msg: string): never => {
-    throw new ConfigError('ingest.invalid', `${where(path)}: ${path}: ${msg}`, { path });
+    throw new ConfigError('ingest.invalid', `${where(path)}: ${msg}`, { path });
   };
   if (!services.includes(p.broker))
     fail('ingest.broker', `is ${p.broker} but this experiment deployed ${services.filter((s) => s === 'kafka' || s === 'redpanda').join(', ') || 'no broker'}`);
@@ -69,7 +89,7 @@ export function validateIngest(e: Experiment, workers: Host[], brokers: Host[], 
   const maxPartitions = MAX_PARTITIONS_PER_BROKER * brokers.length;
   if (p.partitions > maxPartitions)
     fail('ingest.partitions', `is ${p.partitions}, more than allowed on ${brokers.length} broker(s) (at most ${MAX_PARTITIONS_PER_BROKER} per broker: ${maxPartitions})`);
-  const rf = p.replication_factor ?? (p.broker === 'kafka' ? e.kafka.replication_factor : Math.min(3, brokers.length));
+  const rf = p.replication_factor ?? defaults.replicationFactor;
   if (rf > brokers.length) fail('ingest.replication_factor', `is ${rf} but there are only ${brokers.length} broker hosts`);
   if (p.instances > workers.length * 16) fail('ingest.instances', `is ${p.instances}: at most 16 generators per worker host (${workers.length} workers)`);
   const perInstance = p.load / p.instances;
@@ -80,9 +100,9 @@ export function validateIngest(e: Experiment, workers: Host[], brokers: Host[], 
 
 /** Which generator runs where at which rate, from one shared start time. */
 export function planIngest(
-  e: Experiment,
+  e: { name: string; ingest: IngestConfig },
   hosts: Host[],
-  opts: { runId: string; bootstrap: string[]; now?: number; startLeadS?: number; prometheusHost?: string },
+  opts: { runId: string; bootstrap: string[]; now?: number; startLeadS?: number; prometheusHost?: string; defaults?: TopicDefaults },
 ): IngestPlan {
   const p = e.ingest;
   const workers = hostsInRole({ hosts }, 'worker');
@@ -104,8 +124,9 @@ export function planIngest(
     }
     generators.push({ id: `${w.name}-${k}`, host: w.name, address: w.address, rate, metricsPort: LOADGEN_METRICS_PORT + k });
   }
-  const rf = p.replication_factor ?? (p.broker === 'kafka' ? e.kafka.replication_factor : Math.min(3, brokers.length));
-  const minIsr = Math.min(rf, e.kafka.min_insync_replicas);
+  const d = opts.defaults ?? fallbackDefaults(brokers.length);
+  const rf = p.replication_factor ?? d.replicationFactor;
+  const minIsr = Math.min(rf, d.minInsyncReplicas);
   const requestMs = 10_000;
   return {
     runId: opts.runId,
@@ -131,22 +152,53 @@ export function planIngest(
     scrape: {
       host: opts.prometheusHost ?? null,
       job: LOADGEN_SCRAPE_JOB,
-      targets: generators.map((g) => ({ targets: [hostPort(g, g.metricsPort)], labels: { run_id: opts.runId, host: g.host, generator: g.id } })),
+      targets: generators.map((g) => ({ targets: [hostPort(g.address, g.metricsPort)], labels: { run_id: opts.runId, host: g.host, generator: g.id } })),
     },
     timeouts: { requestMs, stallMs: 20_000, connectMs: 15_000, finishS: Math.ceil((2 * requestMs) / 1000) + 15, startMs: (opts.startLeadS ?? DEFAULT_START_LEAD_S) * 1000 },
   };
 }
 
+/** When the last generator must be done, epoch seconds (the controller's bound on waiting). */
+export const deadlineS = (p: IngestPlan): number => Math.ceil(p.startAt / 1000 + p.timeouts.startMs / 1000 + p.warmupS + p.durationS + p.timeouts.finishS);
+
+export interface GeneratorFiles {
+  /** The run folder on the generator's host (plan.json, summary, log). */
+  dir: string;
+  summary: string;
+}
+
+/**
+ * The generators' hand-off (`plan.json`, validated on their side by src/loadgen/plan.ts): the
+ * shared settings once, one entry per generator with its rate, control address and summary file.
+ * No fixed start: each waits for the controller's `POST /start?at=` carrying `token`.
+ */
+export function loadgenPlan(p: IngestPlan, o: { token: string; files: (g: GeneratorPlan) => GeneratorFiles; kafkaLibs?: string }): LoadgenPlanInput {
+  return {
+    schema: LOADGEN_PLAN_SCHEMA,
+    runId: p.runId,
+    shared: {
+      bootstrap: p.bootstrap,
+      topic: p.topic,
+      messageSize: p.messageSize,
+      warmupS: p.warmupS,
+      durationS: p.durationS,
+      acks: p.acks,
+      keys: p.keys,
+      lingerMs: p.lingerMs,
+      batchBytes: p.batchBytes,
+      timeouts: { requestMs: p.timeouts.requestMs, stallMs: p.timeouts.stallMs, connectMs: p.timeouts.connectMs, startMs: p.timeouts.startMs },
+      driver: p.driver === 'native' ? { name: 'native' } : { name: 'perf-test', kafkaLibs: o.kafkaLibs ?? '' },
+      control: { token: o.token },
+    },
+    generators: p.generators.map((g) => ({ id: g.id, host: g.host, rate: g.rate, control: { address: g.address, port: g.metricsPort }, summary: o.files(g).summary })),
+  };
+}
+
 let env: nunjucks.Environment | undefined;
 
-/** Render templates/ingest.yaml.njk: the run manifest (YAML) saved with the run and given to Ansible. */
+/** Render templates/ingest.yaml.njk: the run's manifest, for the record (the generators read plan.json). */
 export function renderManifest(plan: IngestPlan, extra: Record<string, unknown> = {}): string {
   env ??= new nunjucks.Environment(new nunjucks.FileSystemLoader(assetPath('templates')), { autoescape: false, throwOnUndefined: true, trimBlocks: true, lstripBlocks: true });
   env.addFilter('json', (v: unknown) => JSON.stringify(v));
-  return env.render('ingest.yaml.njk', { plan, ...extra });
-}
-
-/** The manifest as data (what the playbook receives as `ingest`). */
-export function parseManifest(text: string): Record<string, unknown> {
-  return yaml.load(text) as Record<string, unknown>;
+  return env.render('ingest.yaml.njk', { plan, deadline: deadlineS(plan), ...extra });
 }

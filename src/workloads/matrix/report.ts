@@ -1,5 +1,5 @@
 import type { PushedGauge } from '../../metrics/pushgateway.js';
-import type { LatencyPercentiles } from '../net/types.js';
+import type { LatencyPercentiles } from '../net/tools/types.js';
 
 export interface MatrixRow {
   origin: string;

@@ -1,9 +1,8 @@
 import { InterruptedError, RunError } from '../../core/errors.js';
-import { startBackground, stopBackground, netDir, type Background } from '../net/background.js';
-import type { NetDriver, NetParams } from '../net/driver.js';
-import type { HostExec } from '../net/exec.js';
-import { runPair } from '../net/run-pair.js';
-import type { NetHost } from '../net/types.js';
+import type { WorkHost as NetHost } from '../../core/types.js';
+import type { Executor, Started } from '../../runtimes/executor.js';
+import { netDir, type NetParams, type NetToolDef } from '../net/tools/driver.js';
+import { runPair } from '../net/tools/run-pair.js';
 import type { MatrixRow } from './report.js';
 import { isConflictFree, schedule, type MatrixMode } from './schedule.js';
 
@@ -29,21 +28,26 @@ export interface MatrixOutcome {
  * one after another; inside a round every pair runs at the same time, and no host is in two
  * pairs of a round. A failed pair becomes a row with its error; the servers are always stopped.
  */
-export async function measureMatrix(exec: HostExec, hosts: NetHost[], d: NetDriver, p: NetParams, opts: MatrixOptions): Promise<MatrixOutcome> {
+export async function measureMatrix(ex: Executor, hosts: NetHost[], t: NetToolDef, p: NetParams, opts: MatrixOptions): Promise<MatrixOutcome> {
+  const d = t.driver;
+  if (!d) throw new RunError('net.matrix.tool', `${t.name} cannot measure latency between hosts`);
   if (hosts.length < 2) throw new RunError('net.matrix.too_few_hosts', `the latency matrix needs at least 2 hosts (got ${hosts.length})`);
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const rounds = schedule(hosts.map((h) => h.name), opts.mode);
   if (!isConflictFree(rounds)) throw new Error('internal: latency matrix schedule has a host twice in a round');
-  const servers: Background[] = [];
+  const servers: Started[] = [];
   const rows: MatrixRow[] = [];
   const raw: Record<string, string> = {};
   const start = Date.now() / 1000;
   try {
     const started = await Promise.allSettled(
       hosts.map((h) =>
-        startBackground(exec, h, `${d.tool}-matrix-server`, d.serverCommand(p, { server: h, client: h, serverAddress: h.address, clientDir: netDir(h) }), {
+        ex.start({
+          host: h,
+          name: `${t.name}-matrix-server`,
+          command: d.serverCommand(p, { server: h, client: h, serverAddress: h.address, clientDir: netDir(h) }),
           port: p.port,
-          signal: opts.signal,
+          ...(opts.signal ? { signal: opts.signal } : {}),
         }),
       ),
     );
@@ -57,7 +61,7 @@ export async function measureMatrix(exec: HostExec, hosts: NetHost[], d: NetDriv
         round.map((pair) => {
           const client = byName.get(pair.origin)!;
           const server = byName.get(pair.destination)!;
-          return runPair(exec, d, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { signal: opts.signal, server: 'running' });
+          return runPair(ex, t, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { ...(opts.signal ? { signal: opts.signal } : {}), server: 'running' });
         }),
       );
       if (opts.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
@@ -72,7 +76,7 @@ export async function measureMatrix(exec: HostExec, hosts: NetHost[], d: NetDriv
       });
     }
   } finally {
-    await Promise.all(servers.map((s) => stopBackground(exec, s).catch(() => undefined)));
+    await ex.stop(servers).catch(() => undefined);
   }
   if (rows.every((r) => !r.latency)) {
     throw new RunError('net.matrix.all_failed', `every latency measurement failed`, { details: rows.map((r) => `${r.origin}→${r.destination}: ${r.error}`) });

@@ -1,6 +1,6 @@
 import { RunError } from '../../core/errors.js';
-import type { HostExec } from '../net/exec.js';
-import type { NetHost } from '../net/types.js';
+import type { WorkHost as NetHost } from '../../core/types.js';
+import type { Executor } from '../../runtimes/executor.js';
 import { applyScript, planNetem, removeScript, type NetemConstraint, type PeerRule } from './plan.js';
 
 export interface NetemApplied {
@@ -12,15 +12,15 @@ export interface NetemApplied {
  * All or nothing: when a host fails (no netem in its kernel, no route), every host is cleaned
  * and the error names the host.
  */
-export async function applyNetem(exec: HostExec, hosts: NetHost[], constraints: NetemConstraint[], signal?: AbortSignal): Promise<NetemApplied> {
+export async function applyNetem(ex: Executor, hosts: NetHost[], constraints: NetemConstraint[], signal?: AbortSignal): Promise<NetemApplied> {
   const plan = planNetem(hosts, constraints);
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const results = await Promise.all(
-    [...plan].map(async ([name, rules]) => ({ name, r: await exec.exec(byName.get(name)!, applyScript(rules), { timeoutMs: 60_000, signal }) })),
+    [...plan].map(async ([name, rules]) => ({ name, r: await ex.run(byName.get(name)!, applyScript(rules), { timeoutMs: 60_000, ...(signal ? { signal } : {}) }) })),
   );
   const bad = results.filter((x) => x.r.code !== 0);
   if (bad.length) {
-    await removeNetem(exec, hosts).catch(() => undefined);
+    await removeNetem(ex, hosts).catch(() => undefined);
     const b = bad[0]!;
     const msg = b.r.stderr.trim();
     if (/netem: .*(unknown|not supported|No such file)/i.test(msg)) {
@@ -35,10 +35,10 @@ export async function applyNetem(exec: HostExec, hosts: NetHost[], constraints: 
 }
 
 /** Remove greenrace's shaping from every host (idempotent; the function killjob calls). Returns "host: dev" lines. */
-export async function removeNetem(exec: HostExec, hosts: NetHost[]): Promise<string[]> {
+export async function removeNetem(ex: Executor, hosts: NetHost[]): Promise<string[]> {
   const out = await Promise.all(
     hosts.map(async (h) => {
-      const r = await exec.exec(h, removeScript(), { timeoutMs: 30_000 }).catch(() => undefined);
+      const r = await ex.run(h, removeScript(), { timeoutMs: 30_000 }).catch(() => undefined);
       return (r?.stdout ?? '').split('\n').filter(Boolean).map((l) => `${h.name}: ${l}`);
     }),
   );

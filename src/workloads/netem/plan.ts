@@ -1,4 +1,4 @@
-import type { NetHost } from '../net/types.js';
+import type { WorkHost as NetHost } from '../../core/types.js';
 
 export interface NetemConstraint {
   between: [string, string];

@@ -8,11 +8,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunError } from '../../core/errors.js';
-import { startBackground, stopBackground, type Background } from '../net/background.js';
 import { shq } from '../../core/shell.js';
-import type { HostExec } from '../net/exec.js';
-import { putFile } from '../net/ssh-exec.js';
-import type { NetHost } from '../net/types.js';
+import type { WorkHost as NetHost } from '../../core/types.js';
+import type { Executor, Started } from '../../runtimes/executor.js';
 import { PCP_COUNTER_METRICS, PCP_PMCD_BIN, PCP_PMCD_PORT, PCP_PMNS_ROOT, PCP_RATE_METRICS, loggerConf, pmcdConf } from './config.js';
 import { parsePmrepCsv, summarisePcp, type PcpSummary } from './summary.js';
 
@@ -21,14 +19,14 @@ export interface PcpRecording {
   dir: string;
   archive: string;
   interval: number;
-  pmcd: Background;
-  pmlogger?: Background;
+  pmcd: Started;
+  pmlogger?: Started;
 }
 
 export const pcpDir = (host: NetHost, runId: string): string => `${host.dataDir.replace(/\/+$/, '')}/pcp/${runId}`;
 
 /** supported?: the PCP programs and the PMNS on each host; returns "program on host" for what is missing. */
-export async function missingPcp(exec: HostExec, hosts: NetHost[], signal?: AbortSignal): Promise<string[]> {
+export async function missingPcp(ex: Executor, hosts: NetHost[], signal?: AbortSignal): Promise<string[]> {
   const script = [
     `[ -x ${PCP_PMCD_BIN} ] || echo pmcd`,
     `[ -f ${PCP_PMNS_ROOT} ] || echo pmns`,
@@ -38,7 +36,7 @@ export async function missingPcp(exec: HostExec, hosts: NetHost[], signal?: Abor
   const out: string[] = [];
   await Promise.all(
     hosts.map(async (h) => {
-      const r = await exec.exec(h, script, { timeoutMs: 20_000, signal });
+      const r = await ex.run(h, script, { timeoutMs: 20_000, ...(signal ? { signal } : {}) });
       for (const p of r.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) out.push(`${p === 'pmns' ? `the PMNS (${PCP_PMNS_ROOT})` : p} on ${h.name}`);
     }),
   );
@@ -50,48 +48,51 @@ export async function missingPcp(exec: HostExec, hosts: NetHost[], signal?: Abor
  * interval in seconds.
  */
 export async function startPcp(
-  exec: HostExec,
+  ex: Executor,
   host: NetHost,
   runId: string,
   opts: { interval: number; maxSeconds: number; signal?: AbortSignal },
 ): Promise<PcpRecording> {
   const dir = pcpDir(host, runId);
   const max = Math.ceil(opts.maxSeconds);
-  await putFile(exec, host, `${dir}/pmcd.conf`, pmcdConf());
-  await putFile(exec, host, `${dir}/pmlogger.conf`, loggerConf(opts.interval));
+  await ex.put(host, `${dir}/pmcd.conf`, pmcdConf());
+  await ex.put(host, `${dir}/pmlogger.conf`, loggerConf(opts.interval));
   const env = `env PCP_RUN_DIR=${shq(dir + '/run')} PCP_TMP_DIR=${shq(dir + '/tmp')}`;
-  const mk = await exec.exec(host, `mkdir -p ${shq(dir + '/run')} ${shq(dir + '/tmp/pmlogger')} ${shq(dir + '/archive')}`, { timeoutMs: 20_000, signal: opts.signal });
+  const sig = opts.signal ? { signal: opts.signal } : {};
+  const mk = await ex.run(host, `mkdir -p ${shq(dir + '/run')} ${shq(dir + '/tmp/pmlogger')} ${shq(dir + '/archive')}`, { timeoutMs: 20_000, ...sig });
   if (mk.code !== 0) throw new RunError('net.pcp_start', `cannot create ${dir} on ${host.name}: ${mk.stderr.trim()}`);
-  const pmcd = await startBackground(
-    exec,
+  const pmcd = await ex.start({
     host,
-    'pmcd',
-    `exec ${env} timeout -k 5 ${max} ${PCP_PMCD_BIN} -f -U root -l ${shq(dir + '/pmcd.log')} -c ${shq(dir + '/pmcd.conf')} -i ${shq(host.address)} -p ${PCP_PMCD_PORT} -s ${shq(dir + '/run/pmcd.socket')}`,
-    { dir, port: PCP_PMCD_PORT, waitSeconds: 20, signal: opts.signal },
-  );
+    name: 'pmcd',
+    command: `exec ${env} timeout -k 5 ${max} ${PCP_PMCD_BIN} -f -U root -l ${shq(dir + '/pmcd.log')} -c ${shq(dir + '/pmcd.conf')} -i ${shq(host.address)} -p ${PCP_PMCD_PORT} -s ${shq(dir + '/run/pmcd.socket')}`,
+    dir,
+    port: PCP_PMCD_PORT,
+    waitSeconds: 20,
+    ...sig,
+  });
   const rec: PcpRecording = { host, dir, archive: `${dir}/archive/${host.name}`, interval: opts.interval, pmcd };
   try {
-    rec.pmlogger = await startBackground(
-      exec,
+    rec.pmlogger = await ex.start({
       host,
-      'pmlogger',
-      `exec ${env} timeout -k 5 ${max} pmlogger -h ${shq('unix:' + dir + '/run/pmcd.socket')} -H ${shq(host.name)} -l ${shq(dir + '/pmlogger.log')} -c ${shq(dir + '/pmlogger.conf')} -t ${opts.interval} -T ${max}sec ${shq(rec.archive)}`,
-      { dir, signal: opts.signal },
-    );
+      name: 'pmlogger',
+      command: `exec ${env} timeout -k 5 ${max} pmlogger -h ${shq('unix:' + dir + '/run/pmcd.socket')} -H ${shq(host.name)} -l ${shq(dir + '/pmlogger.log')} -c ${shq(dir + '/pmlogger.conf')} -t ${opts.interval} -T ${max}sec ${shq(rec.archive)}`,
+      dir,
+      ...sig,
+    });
     // The archive exists once pmlogger has connected and written its label.
-    const w = await exec.exec(host, `for _ in $(seq 1 100); do [ -s ${shq(rec.archive + '.meta')} ] && exit 0; sleep 0.1; done; tail -n 5 ${shq(dir + '/pmlogger.log')} >&2; exit 1`, { timeoutMs: 30_000, signal: opts.signal });
+    const w = await ex.run(host, `for _ in $(seq 1 100); do [ -s ${shq(rec.archive + '.meta')} ] && exit 0; sleep 0.1; done; tail -n 5 ${shq(dir + '/pmlogger.log')} >&2; exit 1`, { timeoutMs: 30_000, ...sig });
     if (w.code !== 0) throw new RunError('net.pcp_start', `pmlogger on ${host.name} wrote no archive`, { details: w.stderr.trim().split('\n') });
   } catch (e) {
-    await stopPcp(exec, rec);
+    await stopPcp(ex, rec);
     throw e;
   }
   return rec;
 }
 
 /** Stop pmlogger (it closes the archive on SIGTERM), then pmcd. Safe to call twice. */
-export async function stopPcp(exec: HostExec, rec: PcpRecording): Promise<void> {
-  if (rec.pmlogger) await stopBackground(exec, rec.pmlogger).catch(() => undefined);
-  await stopBackground(exec, rec.pmcd).catch(() => undefined);
+export async function stopPcp(ex: Executor, rec: PcpRecording): Promise<void> {
+  if (rec.pmlogger) await ex.stop(rec.pmlogger).catch(() => undefined);
+  await ex.stop(rec.pmcd).catch(() => undefined);
 }
 
 export interface PcpCollected {
@@ -105,10 +106,10 @@ export interface PcpCollected {
  * Report the archive with pmrep on the host, copy archive + reports + logs to
  * `<runDir>/<host>/pcp/`, summarise, and remove the host's copy.
  */
-export async function collectPcp(exec: HostExec, rec: PcpRecording, runDir: string, signal?: AbortSignal): Promise<PcpCollected> {
+export async function collectPcp(ex: Executor, rec: PcpRecording, runDir: string, signal?: AbortSignal): Promise<PcpCollected> {
   const { host, dir } = rec;
   const pmrep = `/usr/bin/python3 /usr/bin/pmrep -a ${shq(rec.archive)} -o csv -f %s -t ${rec.interval}`;
-  const r = await exec.exec(
+  const r = await ex.run(
     host,
     [
       `cd ${shq(dir)} || exit 1`,
@@ -116,7 +117,7 @@ export async function collectPcp(exec: HostExec, rec: PcpRecording, runDir: stri
       `${pmrep} -r ${PCP_COUNTER_METRICS.join(' ')} > counters.csv 2>> pmrep.err || { cat pmrep.err >&2; exit 1; }`,
       `ls archive`,
     ].join('\n'),
-    { timeoutMs: 120_000, signal },
+    { timeoutMs: 120_000, ...(signal ? { signal } : {}) },
   );
   if (r.code !== 0) throw new RunError('net.pcp_report', `pmrep could not read the PCP archive on ${host.name}`, { details: r.stderr.trim().split('\n').slice(-10) });
   const local = join(runDir, host.name, 'pcp');
@@ -125,11 +126,11 @@ export async function collectPcp(exec: HostExec, rec: PcpRecording, runDir: stri
   const files: string[] = [];
   for (const f of [...archiveFiles.map((a) => `archive/${a}`), 'rates.csv', 'counters.csv', 'pmcd.log', 'pmlogger.log']) {
     const name = f.replace(/^archive\//, '');
-    await exec.fetch(host, `${dir}/${f}`, join(local, name), { signal });
+    await ex.fetch(host, `${dir}/${f}`, join(local, name), signal ? { signal } : {});
     files.push(`${host.name}/pcp/${name}`);
   }
   const where = `PCP of ${host.name}`;
   const summary = summarisePcp(parsePmrepCsv(readFileSync(join(local, 'rates.csv'), 'utf8'), where), parsePmrepCsv(readFileSync(join(local, 'counters.csv'), 'utf8'), where));
-  await exec.exec(host, `rm -rf ${shq(dir)}`, { timeoutMs: 20_000 }).catch(() => undefined);
+  await ex.run(host, `rm -rf ${shq(dir)}`, { timeoutMs: 20_000 }).catch(() => undefined);
   return { host: host.name, summary, files };
 }

@@ -1,18 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InterruptedError, RunError, ConfigError } from '../../core/errors.js';
-import { startBackground, stopBackground, type Background } from '../net/background.js';
 import { shJoin, shq } from '../../core/shell.js';
-import type { HostExec } from '../net/exec.js';
-import { putFile } from '../net/ssh-exec.js';
-import type { NetHost, NetResult } from '../net/types.js';
-import { parseIperf3 } from '../iperf3/parse.js';
-import { parseSockperf } from '../sockperf/parse.js';
-import { parseUperf } from '../uperf/parse.js';
-import { parseNetperf } from '../netperf/parse.js';
-import { parseWrk } from './wrk.js';
-import type { RaceCollector, Racefile, RaceLap } from './schema.js';
-import { readFileSync } from 'node:fs';
+import type { WorkHost as NetHost } from '../../core/types.js';
+import type { Executor, Started } from '../../runtimes/executor.js';
+import { tool } from '../net/tools/registry.js';
+import type { NetResult } from '../net/tools/types.js';
+import type { Racefile, RaceLap } from './schema.js';
 
 export interface RaceOptions {
   runId: string;
@@ -57,13 +51,12 @@ export interface RaceOutcome {
   cleanup: string[];
 }
 
-const PARSERS: Record<NonNullable<RaceCollector['parse']>, (t: string, where: string) => NetResult> = {
-  wrk: parseWrk,
-  iperf3: parseIperf3,
-  sockperf: parseSockperf,
-  uperf: (t, w) => parseUperf(t, w),
-  netperf: (t, w) => parseNetperf(t, w),
-};
+/** A collected report read by its tool's own parser (from the tool registry). */
+function parseReport(toolName: string, text: string, where: string): NetResult {
+  const parse = tool(toolName).parse;
+  if (!parse) throw new RunError('race.no_parser', `${where}: ${toolName} has no report parser`);
+  return parse(text, where);
+}
 
 export const raceDir = (h: NetHost, runId: string): string => `${h.dataDir.replace(/\/+$/, '')}/race/${runId}`;
 
@@ -79,14 +72,174 @@ export function killLapsScript(dir: string): string {
   return [
     `for f in ${shq(dir)}/lap-*.pid; do`,
     `  [ -f "$f" ] || continue; p=$(cat "$f")`,
-    `  kill -TERM -- -$p 2>/dev/null && echo "killed lap $(basename "$f" .pid) (pgid $p)"`,
+    `  [ "$p" -gt 1 ] 2>/dev/null || { rm -f "$f"; continue; }`,
+    `  kill -TERM -$p 2>/dev/null && echo "killed lap $(basename "$f" .pid) (pgid $p)"`,
     `  for _ in $(seq 1 30); do [ -d /proc/$p ] || break; sleep 0.1; done`,
-    `  kill -KILL -- -$p 2>/dev/null; rm -f "$f"`,
+    `  kill -KILL -$p 2>/dev/null; rm -f "$f"`,
     `done`,
   ].join('\n');
 }
 
 const cmdString = (c: string | string[]): string => (Array.isArray(c) ? shJoin(c) : c);
+
+/** What a race keeps while it runs: what to stop and undo at cleanup, and what it measured. */
+class RaceState {
+  readonly processes: Started[] = [];
+  readonly undo: Array<{ host: NetHost; command: string; what: string }> = [];
+  readonly touched = new Set<NetHost>();
+  readonly laps: LapResult[] = [];
+  readonly collected: CollectedFile[] = [];
+  readonly cleanupLog: string[] = [];
+  warmupStart: number | undefined;
+  benchStart = 0;
+  benchEnd = 0;
+
+  constructor(
+    readonly ex: Executor,
+    readonly hosts: NetHost[],
+    readonly opts: RaceOptions,
+  ) {}
+
+  get sig(): { signal?: AbortSignal } {
+    return this.opts.signal ? { signal: this.opts.signal } : {};
+  }
+
+  say(line: string): void {
+    this.opts.progress?.(line);
+  }
+
+  check(): void {
+    if (this.opts.signal?.aborted) throw new InterruptedError('race interrupted');
+  }
+
+  /** The hosts of a role; a role without hosts is a config error naming the racefile key. */
+  roleHosts(role: string, key: string): NetHost[] {
+    const list = this.hosts.filter((h) => (h.roles as string[]).includes(role));
+    if (list.length === 0) {
+      throw new ConfigError('race.empty_role', `${this.opts.file}: ${key}.role: no host has the role "${role}" in this experiment (hosts: ${this.hosts.map((h) => `${h.name}[${h.roles.join(',')}]`).join(' ')})`);
+    }
+    return list;
+  }
+
+  logDir(h: NetHost): string {
+    return join(this.opts.runDir, h.name, 'laps');
+  }
+}
+
+/** 1. deploy: files, processes (started in the background, ready on their port) and commands (with their `undo`). */
+async function deploy(st: RaceState, race: Racefile): Promise<void> {
+  const { ex, opts } = st;
+  for (const [i, c] of race.configs.entries()) {
+    st.check();
+    const targets = st.roleHosts(c.role, `configs[${i}]`);
+    st.say(`deploy configs[${i}] (${c.type}${c.type === 'process' ? ' ' + c.name : ''}) on ${targets.map((h) => h.name).join(', ')}`);
+    await Promise.all(
+      targets.map(async (h) => {
+        st.touched.add(h);
+        const dir = raceDir(h, opts.runId);
+        for (const [name, content] of Object.entries(c.files)) await ex.put(h, `${dir}/${name}`, content);
+        if (c.type === 'process') {
+          const command = `${envPrefix(h, opts.runId)}\nexec ${cmdString(c.command)}`;
+          st.processes.push(await ex.start({ host: h, name: `race-${c.name}`, command, dir, ...(c.port ? { port: c.port } : {}), waitSeconds: c.ready_timeout, ...st.sig }));
+          return;
+        }
+        if (c.undo) st.undo.push({ host: h, command: cmdString(c.undo), what: `configs[${i}].undo` });
+        const r = await ex.run(h, `${envPrefix(h, opts.runId)}\ntimeout -k 5 ${c.timeout} sh -c ${shq(cmdString(c.command))}`, { timeoutMs: (c.timeout + 15) * 1000, ...st.sig });
+        if (r.code !== 0) {
+          throw new RunError('race.config_failed', `${opts.file}: configs[${i}] failed on ${h.name} (exit ${r.code ?? 'timeout'})`, { details: (r.stderr || r.stdout).trim().split('\n').slice(-15) });
+        }
+      }),
+    );
+  }
+}
+
+/** A sleep lap: lets the system settle; Ctrl-C ends it. */
+async function sleepLap(st: RaceState, phase: 'warmup' | 'benchmark', index: number, name: string, seconds: number): Promise<void> {
+  const start = Date.now() / 1000;
+  st.say(`${phase}[${index}] sleep ${seconds}s`);
+  await new Promise<void>((res) => {
+    const t = setTimeout(res, seconds * 1000);
+    st.opts.signal?.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
+  });
+  st.check();
+  st.laps.push({ phase, index, name, start, end: Date.now() / 1000, hosts: [] });
+}
+
+/** 2. one lap on every host of its role (its own process group, so cleanup can kill it); fails naming lap, host and exit. */
+async function runLap(st: RaceState, phase: 'warmup' | 'benchmark', index: number, lap: RaceLap): Promise<void> {
+  st.check();
+  const name = lap.name ?? `${phase}-${index}`;
+  if (lap.type === 'sleep') return sleepLap(st, phase, index, name, lap.duration);
+  const { ex, opts } = st;
+  const start = Date.now() / 1000;
+  const targets = st.roleHosts(lap.role, `${phase}[${index}]`);
+  st.say(`${phase}[${index}] ${name} on ${targets.map((h) => h.name).join(', ')}`);
+  const results = await Promise.all(
+    targets.map(async (h) => {
+      st.touched.add(h);
+      const pidfile = `${raceDir(h, opts.runId)}/lap-${name}.pid`;
+      const script = `${envPrefix(h, opts.runId)}\nsetsid timeout -k 5 ${lap.timeout} sh -c ${shq(cmdString(lap.command))} < /dev/null &\necho $! > ${shq(pidfile)}\nwait $!\nrc=$?\nrm -f ${shq(pidfile)}\nexit $rc`;
+      const t0 = Date.now();
+      const r = await ex.run(h, script, { timeoutMs: (lap.timeout + 20) * 1000, ...st.sig });
+      mkdirSync(st.logDir(h), { recursive: true });
+      writeFileSync(join(st.logDir(h), `${name}.out`), r.stdout);
+      writeFileSync(join(st.logDir(h), `${name}.err`), r.stderr);
+      return { host: h, r, seconds: (Date.now() - t0) / 1000 };
+    }),
+  );
+  const hostResults = results.map((x) => ({ host: x.host.name, code: x.r.code, seconds: x.seconds, timedOut: x.r.code === 124 || x.r.timedOut }));
+  st.laps.push({ phase, index, name, role: lap.role, start, end: Date.now() / 1000, hosts: hostResults });
+  st.check();
+  const bad = results.filter((x) => x.r.code !== 0);
+  if (!bad.length) return;
+  const b = bad[0]!;
+  const why = b.r.code === 124 || b.r.timedOut ? `timed out after ${lap.timeout} s` : `exit ${b.r.code}`;
+  throw new RunError('race.lap_failed', `${opts.file}: ${phase}[${index}] (${name}) failed on ${bad.map((x) => x.host.name).join(', ')}: ${why}`, {
+    details: (b.r.stderr || b.r.stdout).trim().split('\n').slice(-15),
+    logFile: join(st.logDir(b.host), `${name}.err`),
+  });
+}
+
+/** 3. collectors: each file copied to `<run dir>/<host>/<destination>`, parsed by its tool when asked. */
+async function collect(st: RaceState, race: Racefile): Promise<void> {
+  const { ex, opts } = st;
+  for (const [i, c] of race.collectors.entries()) {
+    st.check();
+    const targets = st.roleHosts(c.role, `collectors[${i}]`);
+    st.say(`collect ${c.source} from ${targets.map((h) => h.name).join(', ')}`);
+    await Promise.all(
+      targets.map(async (h) => {
+        const src = c.source.startsWith('/') ? c.source : `${raceDir(h, opts.runId)}/${c.source}`;
+        const dest = c.destination ?? c.source.split('/').pop()!;
+        const local = join(opts.runDir, h.name, dest);
+        await ex.fetch(h, src, local, st.sig);
+        const entry: CollectedFile = { host: h.name, role: c.role, source: src, path: join(h.name, dest) };
+        if (c.parse) entry.parsed = parseReport(c.parse, readFileSync(local, 'utf8'), `${c.parse} report from ${h.name} (collectors[${i}])`);
+        st.collected.push(entry);
+      }),
+    );
+  }
+}
+
+/** 4. cleanup, whatever happened: laps still running, processes, undo commands, remote folders. */
+async function cleanup(st: RaceState, race: Racefile): Promise<void> {
+  const { ex, opts, cleanupLog } = st;
+  for (const h of st.touched) {
+    const r = await ex.run(h, killLapsScript(raceDir(h, opts.runId)), { timeoutMs: 30_000 }).catch(() => undefined);
+    if (r?.stdout.trim()) cleanupLog.push(`${h.name}: ${r.stdout.trim()}`);
+  }
+  for (const p of st.processes.reverse()) {
+    await ex.stop(p).catch((e: Error) => cleanupLog.push(`stop ${p.name} on ${p.host.name}: ${e.message}`));
+    cleanupLog.push(`stopped ${p.name} on ${p.host.name}`);
+  }
+  for (const u of st.undo.reverse()) {
+    const r = await ex.run(u.host, `${envPrefix(u.host, opts.runId)}\nsh -c ${shq(u.command)}`, { timeoutMs: 120_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+    cleanupLog.push(`${u.what} on ${u.host.name}: ${r.code === 0 ? 'ok' : `exit ${r.code}: ${String(r.stderr).trim().slice(0, 200)}`}`);
+  }
+  if (!race.keep_remote_files) {
+    for (const h of st.touched) await ex.run(h, `rm -rf ${shq(raceDir(h, opts.runId))}`, { timeoutMs: 30_000 }).catch(() => undefined);
+  }
+}
 
 /**
  * Run a racefile on hosts: deploy the configs (files, processes, commands), the warm-up laps,
@@ -94,164 +247,24 @@ const cmdString = (c: string | string[]): string => (Array.isArray(c) ? shJoin(c
  * commands run, laps still running killed, remote race directories removed. A lap fails when a
  * host's command exits non-zero or outlives its timeout; the error names lap, host and exit code.
  */
-export async function runRace(exec: HostExec, hosts: NetHost[], race: Racefile, opts: RaceOptions): Promise<RaceOutcome> {
-  const roleHosts = (role: string, key: string): NetHost[] => {
-    const list = hosts.filter((h) => (h.roles as string[]).includes(role));
-    if (list.length === 0) {
-      throw new ConfigError('race.empty_role', `${opts.file}: ${key}.role: no host has the role "${role}" in this experiment (hosts: ${hosts.map((h) => `${h.name}[${h.roles.join(',')}]`).join(' ')})`);
-    }
-    return list;
-  };
+export async function runRace(ex: Executor, hosts: NetHost[], race: Racefile, opts: RaceOptions): Promise<RaceOutcome> {
+  const st = new RaceState(ex, hosts, opts);
   // Check every role before touching any host.
-  race.configs.forEach((c, i) => roleHosts(c.role, `configs[${i}]`));
-  race.warmup.forEach((l, i) => l.type === 'exec' && roleHosts(l.role, `warmup[${i}]`));
-  race.benchmark.forEach((l, i) => l.type === 'exec' && roleHosts(l.role, `benchmark[${i}]`));
-  race.collectors.forEach((c, i) => roleHosts(c.role, `collectors[${i}]`));
-
-  const say = opts.progress ?? (() => undefined);
-  const processes: Background[] = [];
-  const undo: Array<{ host: NetHost; command: string; what: string }> = [];
-  const touched = new Set<NetHost>();
-  const laps: LapResult[] = [];
-  const collected: CollectedFile[] = [];
-  const cleanupLog: string[] = [];
-  let warmupStart: number | undefined;
-  let benchStart = 0;
-  let benchEnd = 0;
-  const check = (): void => {
-    if (opts.signal?.aborted) throw new InterruptedError('race interrupted');
-  };
-  const logDir = (h: NetHost): string => join(opts.runDir, h.name, 'laps');
-
+  race.configs.forEach((c, i) => st.roleHosts(c.role, `configs[${i}]`));
+  race.warmup.forEach((l, i) => l.type === 'exec' && st.roleHosts(l.role, `warmup[${i}]`));
+  race.benchmark.forEach((l, i) => l.type === 'exec' && st.roleHosts(l.role, `benchmark[${i}]`));
+  race.collectors.forEach((c, i) => st.roleHosts(c.role, `collectors[${i}]`));
   try {
-    // 1. deploy
-    for (const [i, c] of race.configs.entries()) {
-      check();
-      const targets = roleHosts(c.role, `configs[${i}]`);
-      say(`deploy configs[${i}] (${c.type}${c.type === 'process' ? ' ' + c.name : ''}) on ${targets.map((h) => h.name).join(', ')}`);
-      await Promise.all(
-        targets.map(async (h) => {
-          touched.add(h);
-          const dir = raceDir(h, opts.runId);
-          for (const [name, content] of Object.entries(c.files)) await putFile(exec, h, `${dir}/${name}`, content);
-          if (c.type === 'process') {
-            const bg = await startBackground(exec, h, `race-${c.name}`, `${envPrefix(h, opts.runId)}\nexec ${cmdString(c.command)}`, {
-              dir,
-              port: c.port,
-              waitSeconds: c.ready_timeout,
-              signal: opts.signal,
-            });
-            processes.push(bg);
-          } else {
-            if (c.undo) undo.push({ host: h, command: cmdString(c.undo), what: `configs[${i}].undo` });
-            const r = await exec.exec(h, `${envPrefix(h, opts.runId)}\ntimeout -k 5 ${c.timeout} sh -c ${shq(cmdString(c.command))}`, {
-              timeoutMs: (c.timeout + 15) * 1000,
-              signal: opts.signal,
-            });
-            if (r.code !== 0) {
-              throw new RunError('race.config_failed', `${opts.file}: configs[${i}] failed on ${h.name} (exit ${r.code ?? 'timeout'})`, {
-                details: (r.stderr || r.stdout).trim().split('\n').slice(-15),
-              });
-            }
-          }
-        }),
-      );
-    }
-    // 2. warm-up and benchmark laps
-    const runLap = async (phase: 'warmup' | 'benchmark', index: number, lap: RaceLap): Promise<void> => {
-      check();
-      const name = lap.name ?? `${phase}-${index}`;
-      const start = Date.now() / 1000;
-      if (lap.type === 'sleep') {
-        say(`${phase}[${index}] sleep ${lap.duration}s`);
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, lap.duration * 1000);
-          opts.signal?.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
-        });
-        check();
-        laps.push({ phase, index, name, start, end: Date.now() / 1000, hosts: [] });
-        return;
-      }
-      const targets = roleHosts(lap.role, `${phase}[${index}]`);
-      say(`${phase}[${index}] ${name} on ${targets.map((h) => h.name).join(', ')}`);
-      const results = await Promise.all(
-        targets.map(async (h) => {
-          touched.add(h);
-          const pidfile = `${raceDir(h, opts.runId)}/lap-${name}.pid`;
-          // setsid: the lap is its own process group, so cleanup can kill it (and its children)
-          // even when the ssh connection is gone.
-          const script = `${envPrefix(h, opts.runId)}\nsetsid timeout -k 5 ${lap.timeout} sh -c ${shq(cmdString(lap.command))} < /dev/null &\necho $! > ${shq(pidfile)}\nwait $!\nrc=$?\nrm -f ${shq(pidfile)}\nexit $rc`;
-          const t0 = Date.now();
-          const r = await exec.exec(h, script, { timeoutMs: (lap.timeout + 20) * 1000, signal: opts.signal });
-          mkdirSync(logDir(h), { recursive: true });
-          writeFileSync(join(logDir(h), `${name}.out`), r.stdout);
-          writeFileSync(join(logDir(h), `${name}.err`), r.stderr);
-          return { host: h, r, seconds: (Date.now() - t0) / 1000 };
-        }),
-      );
-      const lr: LapResult = {
-        phase,
-        index,
-        name,
-        role: lap.role,
-        start,
-        end: Date.now() / 1000,
-        hosts: results.map((x) => ({ host: x.host.name, code: x.r.code, seconds: x.seconds, timedOut: x.r.code === 124 || x.r.timedOut })),
-      };
-      laps.push(lr);
-      check();
-      const bad = results.filter((x) => x.r.code !== 0);
-      if (bad.length) {
-        const b = bad[0]!;
-        const why = b.r.code === 124 || b.r.timedOut ? `timed out after ${lap.timeout} s` : `exit ${b.r.code}`;
-        throw new RunError(
-          'race.lap_failed',
-          `${opts.file}: ${phase}[${index}] (${name}) failed on ${bad.map((x) => x.host.name).join(', ')}: ${why}`,
-          { details: (b.r.stderr || b.r.stdout).trim().split('\n').slice(-15), logFile: join(logDir(b.host), `${name}.err`) },
-        );
-      }
-    };
-    if (race.warmup.length) warmupStart = Date.now() / 1000;
-    for (const [i, lap] of race.warmup.entries()) await runLap('warmup', i, lap);
-    benchStart = Date.now() / 1000;
-    for (const [i, lap] of race.benchmark.entries()) await runLap('benchmark', i, lap);
-    benchEnd = Date.now() / 1000;
-    // 3. collectors
-    for (const [i, c] of race.collectors.entries()) {
-      check();
-      const targets = roleHosts(c.role, `collectors[${i}]`);
-      say(`collect ${c.source} from ${targets.map((h) => h.name).join(', ')}`);
-      await Promise.all(
-        targets.map(async (h) => {
-          const src = c.source.startsWith('/') ? c.source : `${raceDir(h, opts.runId)}/${c.source}`;
-          const dest = c.destination ?? c.source.split('/').pop()!;
-          const local = join(opts.runDir, h.name, dest);
-          await exec.fetch(h, src, local, { signal: opts.signal });
-          const entry: CollectedFile = { host: h.name, role: c.role, source: src, path: join(h.name, dest) };
-          if (c.parse) entry.parsed = PARSERS[c.parse](readFileSync(local, 'utf8'), `${c.parse} report from ${h.name} (collectors[${i}])`);
-          collected.push(entry);
-        }),
-      );
-    }
+    await deploy(st, race);
+    if (race.warmup.length) st.warmupStart = Date.now() / 1000;
+    for (const [i, lap] of race.warmup.entries()) await runLap(st, 'warmup', i, lap);
+    st.benchStart = Date.now() / 1000;
+    for (const [i, lap] of race.benchmark.entries()) await runLap(st, 'benchmark', i, lap);
+    st.benchEnd = Date.now() / 1000;
+    await collect(st, race);
   } finally {
-    // 4. clean up, whatever happened: laps still running, processes, undo commands, remote dirs.
-    for (const h of touched) {
-      const r = await exec
-        .exec(h, killLapsScript(raceDir(h, opts.runId)), { timeoutMs: 30_000 })
-        .catch(() => undefined);
-      if (r?.stdout.trim()) cleanupLog.push(`${h.name}: ${r.stdout.trim()}`);
-    }
-    for (const p of processes.reverse()) {
-      await stopBackground(exec, p).catch((e: Error) => cleanupLog.push(`stop ${p.name} on ${p.host.name}: ${e.message}`));
-      cleanupLog.push(`stopped ${p.name} on ${p.host.name}`);
-    }
-    for (const u of undo.reverse()) {
-      const r = await exec.exec(u.host, `${envPrefix(u.host, opts.runId)}\nsh -c ${shq(u.command)}`, { timeoutMs: 120_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
-      cleanupLog.push(`${u.what} on ${u.host.name}: ${r.code === 0 ? 'ok' : `exit ${r.code}: ${String(r.stderr).trim().slice(0, 200)}`}`);
-    }
-    if (!race.keep_remote_files) {
-      for (const h of touched) await exec.exec(h, `rm -rf ${shq(raceDir(h, opts.runId))}`, { timeoutMs: 30_000 }).catch(() => undefined);
-    }
+    await cleanup(st, race);
   }
-  return { laps, collected, window: { start: benchStart, end: benchEnd, ...(warmupStart !== undefined ? { warmupStart } : {}) }, cleanup: cleanupLog };
+  const window = { start: st.benchStart, end: st.benchEnd, ...(st.warmupStart !== undefined ? { warmupStart: st.warmupStart } : {}) };
+  return { laps: st.laps, collected: st.collected, window, cleanup: st.cleanupLog };
 }

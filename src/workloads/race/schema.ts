@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../config/schema/common.js';
+import { PARSE_TOOLS } from '../net/tools/registry.js';
 
 const ROLE = z.enum(['control', 'broker', 'worker']);
 /** A command: a shell string (run by `sh -c`) or an argv list (quoted for you), as in Podrace. */
@@ -59,7 +60,7 @@ const fileCollector = z.strictObject({
   /** Relative path under `<run dir>/<host>/`; default: the source's file name. */
   destination: relFile.optional(),
   /** Parse the collected file into the run record's results. */
-  parse: z.enum(['wrk', 'iperf3', 'sockperf', 'uperf', 'netperf']).optional(),
+  parse: z.enum(PARSE_TOOLS).optional(),
 });
 
 export const racefileSchema = z.strictObject({
@@ -71,7 +72,7 @@ export const racefileSchema = z.strictObject({
   collectors: z.array(fileCollector).default([]),
   /**
    * Programs each role's hosts need (checked before deploying; with the experiment's state, missing
-   * ones are installed by ansible/playbooks/net-tools.yml when it knows them: nginx, wrk, iperf3, sockperf).
+   * ones are installed by ansible/playbooks/net-tools.yml when the tool registry knows their package).
    */
   requires: z.partialRecord(ROLE, z.array(z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a program name'))).default({}),
   /** Remove each host's race directory at cleanup (collected files are already copied). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployServices, runExperimentPlaybook, servicesWithoutRole, summarize } from '../../../src/app/deploy.js';
 import { lockPath, readState, writeState, type ExperimentState } from '../../../src/app/state.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 import type { Host } from '../../../src/core/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gr-app-deploy-'));

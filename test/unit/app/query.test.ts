@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POINTS, energyOver, latestRunRecord, prometheusFor, queryInstant, queryRange, rangeStep } from '../../../src/app/query.js';
 import { writeState, type ExperimentState } from '../../../src/app/state.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 import { saveRunRecord, type RunRecord } from '../../../src/runs/record.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gr-app-query-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDir, fetchFromHosts, selectHosts, shOnHosts } from '../../../src/app/remote.js';
 import { writeState, type ExperimentState } from '../../../src/app/state.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 import type { Host } from '../../../src/core/types.js';
 import { startSshd, type Sshd } from '../remote/sshd-fixture.js';
 

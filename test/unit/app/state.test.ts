@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clearState, experimentNameOf, lockPath, lockState, readState, writeState, type ExperimentState } from '../../../src/app/state.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gr-app-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 let dir: string;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { KAFKA_DEFAULT_VERSION, kafkaSchema, redpandaSchema } from '../../../src/config/schema/brokers.js';
+import { KAFKA_DEFAULT_VERSION, kafkaSchema, redpandaSchema } from '../../../src/services/brokers.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 

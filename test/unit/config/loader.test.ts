@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadExperiment, parseSet, deepMerge, listExperiments } from '../../../src/config/loader.js';
+import { parseSet, deepMerge, listExperiments } from '../../../src/config/loader.js';
+import { loadExperiment } from '../../../src/experiment/load.js';
 import { ConfigError, UsageError, ExitCode } from '../../../src/core/errors.js';
 
 let home: string;

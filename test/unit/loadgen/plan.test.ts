@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UsageError } from '../../../src/core/errors.js';
-import { FLAG_FORM_RATE, LOADGEN_FLAGS, flagDefault, planFromFlags } from '../../../src/loadgen/flags.js';
+import { FLAG_FORM_RATE, LOADGEN_FLAGS, flagDefault } from '../../../src/loadgen/flag-table.js';
+import { planFromFlags } from '../../../src/loadgen/flags.js';
 import { LOADGEN_BOUNDS, LOADGEN_PLAN_SCHEMA, instanceSettings, parsePlan, readPlan, type LoadgenPlanInput } from '../../../src/loadgen/plan.js';
 
 const TOKEN = 'tok-0123456789abcdef';

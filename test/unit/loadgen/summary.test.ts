@@ -118,3 +118,18 @@ describe('how latency is labelled wherever it is printed', () => {
     expect(describeLatency(pt)).toEqual({ bound: '≥ ', label: expect.stringMatching(/SATURATED: the sender fell behind its target rate \(7 unsent\); the wait is not in these figures$/) });
   });
 });
+
+describe('percentiles a driver could not give', () => {
+  it('stay null through the merge and print as —, never as 0', () => {
+    const cut = summary({ driver: 'perf-test', latency: { loop: 'closed', from: 'send', source: 'perf-test' } });
+    cut.latencyMs = { p50: null, p95: null, p99: null, p999: null, max: 3800, mean: 900, samples: 0, censored: 0 };
+    delete cut.histogram;
+    const m = mergeSummaries([cut]);
+    expect(m.latencyMs).toMatchObject({ p99: null, max: 3800 });
+    expect(summaryLine(cut)).toMatch(/latency ms p50 — p99 — p99\.9 — max 3800 /);
+    const other = summary({ driver: 'perf-test', latency: { loop: 'closed', from: 'send', source: 'perf-test' } });
+    delete other.histogram;
+    other.latencyMs = { p50: 4, p95: 9, p99: 12, p999: 20, max: 25, mean: 5, samples: 100, censored: 0 };
+    expect(mergeSummaries([cut, other]).latencyMs).toMatchObject({ p99: 12, max: 3800 });
+  });
+});

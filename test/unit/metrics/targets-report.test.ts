@@ -30,8 +30,8 @@ describe('scrape targets in status', () => {
     expect(s.title).toBe('scrape targets');
     expect(s.problem).toBe(true);
     expect(s.lines[0]).toBe(`Prometheus ${url}: 1/2 targets up`);
-    expect(s.lines[1]).toMatch(/^down  node +127\.0\.0\.1:29409 +\(Get "http:\/\/127\.0\.0\.1:29409\/metrics": dial tcp 127\.0\.0\.1:29409: connect: connection refused\)$/);
-    expect(s.lines[2]).toMatch(/^up    prometheus +127\.0\.0\.1:29402$/);
+    expect(s.lines[1]).toMatch(/^down {2}node +127\.0\.0\.1:29409 +\(Get "http:\/\/127\.0\.0\.1:29409\/metrics": dial tcp 127\.0\.0\.1:29409: connect: connection refused\)$/);
+    expect(s.lines[2]).toMatch(/^up {4}prometheus +127\.0\.0\.1:29402$/);
     expect(s.data.targets.find((t) => t.job === 'node')!.labels.host).toBe('worker-1');
   });
   it('says when Prometheus cannot be reached, and stays out when there is none', async () => {

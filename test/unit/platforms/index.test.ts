@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerSetup } from '../../../src/cli/commands/setup.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { DEFAULT_PLATFORM, PLATFORM_KINDS, platformEnergySources, platformFor, platformModule } from '../../../src/platforms/index.js';
 import { PLATFORMS } from '../../../src/platforms/registry.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { playbookPath } from '../../../src/ansible/config.js';
-import { experimentSchema } from '../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
 import { SERVICES, type Host } from '../../../src/core/types.js';
 import { REGISTRY, hostPattern, orderedServices, planServices, prometheusHost, serviceDef } from '../../../src/services/registry.js';
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseIperf3 } from '../../../src/workloads/iperf3/parse.js';
-import { parseSockperf } from '../../../src/workloads/sockperf/parse.js';
-import { parseUperf } from '../../../src/workloads/uperf/parse.js';
-import { netperfFields, parseNetperf } from '../../../src/workloads/netperf/parse.js';
-import { parseWrk } from '../../../src/workloads/race/wrk.js';
+import { parseIperf3 } from '../../../src/workloads/net/tools/iperf3/parse.js';
+import { parseSockperf } from '../../../src/workloads/net/tools/sockperf/parse.js';
+import { parseUperf } from '../../../src/workloads/net/tools/uperf/parse.js';
+import { netperfFields, parseNetperf } from '../../../src/workloads/net/tools/netperf/parse.js';
+import { parseWrk } from '../../../src/workloads/net/tools/wrk/parse.js';
 import { RunError } from '../../../src/core/errors.js';
 
 const fx = (f: string): string => readFileSync(join(__dirname, '../../fixtures/net', f), 'utf8');

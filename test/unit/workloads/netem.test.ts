@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyScript, planNetem, removeScript } from '../../../src/workloads/netem/plan.js';
-import type { NetHost } from '../../../src/workloads/net/types.js';
+import type { NetHost } from '../../../src/workloads/net/tools/types.js';
 
 const h = (name: string, role: 'control' | 'broker' | 'worker', i: number): NetHost => ({ name, address: `10.0.0.${i}`, port: 22, user: 'root', roles: [role], dataDir: `/tmp/${name}` });
 const hosts = [h('c1', 'control', 1), h('b1', 'broker', 2), h('w1', 'worker', 3), h('w2', 'worker', 4)];

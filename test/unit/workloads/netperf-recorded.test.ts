@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseNetperf } from '../../../src/workloads/netperf/parse.js';
-import { parseSockperf } from '../../../src/workloads/sockperf/parse.js';
+import { parseNetperf } from '../../../src/workloads/net/tools/netperf/parse.js';
+import { parseSockperf } from '../../../src/workloads/net/tools/sockperf/parse.js';
 import { RunError } from '../../../src/core/errors.js';
 
 const fx = (f: string): string => readFileSync(join(__dirname, '../../fixtures/net', f), 'utf8');

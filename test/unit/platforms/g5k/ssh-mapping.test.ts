@@ -5,7 +5,7 @@ import { clockFromEnv, scaledClock } from '../../../../src/platforms/g5k/clock.j
 import type { Clock } from '../../../../src/platforms/g5k/clock.js';
 import { G5kPlatform } from '../../../../src/platforms/g5k/platform.js';
 import type { SshTarget } from '../../../../src/platforms/g5k/ssh.js';
-import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../../src/experiment/schema.js';
 import { splitArgs } from '../../../../src/core/shell.js';
 import { nodeSshArgs, remoteTarget } from '../../../../src/platforms/g5k/ssh.js';
 import { SshSession, ansibleControlPath } from '../../../../src/remote/index.js';

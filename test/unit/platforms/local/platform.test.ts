@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../../src/experiment/schema.js';
 import type { Platform } from '../../../../src/platforms/platform.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'plt-unit-'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIngestEnergy } from '../../../../src/app/ingest.js';
 import { writeState } from '../../../../src/app/state.js';
-import type { Experiment } from '../../../../src/config/schema/experiment.js';
+import type { Experiment } from '../../../../src/experiment/schema.js';
 import type { PlatformHandle } from '../../../../src/platforms/platform.js';
 import { startDouble, type G5kDouble } from '../../../support/g5k-double/index.js';
 import { experiment, PASSWORD, platform, pubKey, tmp, USER } from '../../platforms/g5k/helpers.js';

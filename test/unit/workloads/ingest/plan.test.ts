@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { experimentSchema } from '../../../../src/config/schema/experiment.js';
+import { experimentSchema } from '../../../../src/experiment/schema.js';
 import type { Host } from '../../../../src/core/types.js';
-import { parseManifest, planIngest, renderManifest, validateIngest } from '../../../../src/workloads/ingest/plan.js';
+import yaml from 'js-yaml';
+import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest } from '../../../../src/workloads/ingest/plan.js';
+import { instanceSettings, parsePlan } from '../../../../src/loadgen/plan.js';
+
+/** The manifest as a reader of the run folder sees it (greenrace itself never reads it back). */
+const parseManifest = (text: string): unknown => yaml.load(text);
 
 const host = (name: string, roles: Host['roles'], i: number): Host => ({ name, address: `10.9.0.${i}`, port: 22, user: 'root', roles });
 const hosts = [host('b1', ['broker'], 1), host('b2', ['broker'], 2), host('b3', ['broker'], 3), host('w1', ['worker'], 4), host('w2', ['worker'], 5)];
@@ -21,18 +26,24 @@ describe('ingest plan', () => {
     expect(Math.max(...p.generators.map((g) => g.rate)) - Math.min(...p.generators.map((g) => g.rate))).toBeLessThan(0.01);
   });
 
-  it('renders a manifest Ansible can read: each generator with its command line', () => {
+  it('hands the generators one plan (plan.json) their schema accepts, and renders the manifest from the same plan', () => {
     const p = planIngest(exp(), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092', '10.9.0.2:9092'], now: 1_000_000 });
-    const m = parseManifest(renderManifest(p)) as any;
+    const m = parseManifest(renderManifest(p, { commands: { 'w1-0': 'node entrypoint.js loadgen --plan /d/plan.json --instance w1-0' } })) as any;
     expect(m.run_id).toBe('0123abcd-0000');
     expect(m.topic).toMatchObject({ name: 'greenrace-ingest', partitions: 6, replication_factor: 3, min_insync_replicas: 2 });
     expect(m.generators).toHaveLength(3);
-    const args: string[] = m.generators[0].args;
-    expect(args[0]).toBe('loadgen');
-    expect(args[args.indexOf('--bootstrap') + 1]).toBe('10.9.0.1:9092,10.9.0.2:9092');
-    expect(Number(args[args.indexOf('--rate') + 1])).toBeCloseTo(333.334, 3);
-    expect(args).toContain('--await-start');
+    expect(m.generators[0].command).toMatch(/loadgen --plan .*plan.json --instance w1-0/);
+    expect(m.deadline_epoch_s).toBe(deadlineS(p));
     expect(m.deadline_epoch_s).toBeGreaterThan(1000 + 30 + 5);
+    // The hand-off: validated by the generators' own schema, one entry per generator with its rate;
+    // no fixed start: each waits for the controller's POST /start with the run's token.
+    const lg = parsePlan(JSON.parse(JSON.stringify(loadgenPlan(p, { token: 'a-per-run-token-0123456789', files: (g) => ({ dir: `/d/${g.host}`, summary: `/d/${g.host}/${g.id}.json` }) }))), 'plan.json');
+    const s = instanceSettings(lg, 'w1-0');
+    expect(s.bootstrap).toEqual(['10.9.0.1:9092', '10.9.0.2:9092']);
+    expect(s.rate).toBeCloseTo(333.334, 3);
+    expect(s.startAt).toBeUndefined();
+    expect(s.control).toMatchObject({ address: '10.9.0.4', port: 9470, token: 'a-per-run-token-0123456789' });
+    expect(s.summary).toBe('/d/w1/w1-0.json');
   });
 
   it('the manifest tells the playbook where Prometheus runs and what to scrape: every generator, labelled with the run', () => {

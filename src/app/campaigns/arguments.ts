@@ -1,0 +1,3 @@
+/** What the campaign commands' fronts read and print: grid flags and formatted rates and durations (src/campaigns). */
+export { parseGridFlag, mergeFactors, formatSeconds } from '../../campaigns/grid.js';
+export { fmtRate } from '../../campaigns/search/loop.js';

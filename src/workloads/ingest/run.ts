@@ -1,0 +1,254 @@
+/**
+ * One ingest run through the runtime's executor: the topic, the generators started on the workers
+ * from one plan (plan.json) and one shared start, progress from their metrics, a broker watchdog,
+ * then always: targets withdrawn from Prometheus, generators stopped, summaries and logs fetched,
+ * the topic deleted. The record ends completed, failed (a dead broker, a failed generator) or
+ * aborted (Ctrl-C) with what was measured, its energy over the measurement window, and its CSV line.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { InterruptedError, RunError, UsageError, errorMessage } from '../../core/errors.js';
+import { PROJECT_ROOT } from '../../core/paths.js';
+import { shJoin } from '../../core/shell.js';
+import { hostsInRole, type WorkHost } from '../../core/types.js';
+import { toEnergyFigure } from '../../metrics/energy/index.js';
+import type { MergedSummary } from '../../loadgen/summary.js';
+import type { RunRecord } from '../../runs/record.js';
+import type { Started } from '../../runtimes/executor.js';
+import type { BrokerAccess, RunContext, RunHandle } from '../contract.js';
+import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest, type GeneratorPlan, type IngestPlan } from './plan.js';
+import { energyResults, ingestResults, mergeSummaries, readSummaries, runError, windowOf, type StopReason } from './results.js';
+import type { IngestConfig } from './schema.js';
+import { watchRun } from './watch.js';
+
+export interface IngestArgs {
+  /** Seconds the generators wait for the shared start (default: the plan's). */
+  startLeadS?: number;
+}
+
+export interface IngestOutcome {
+  record: RunRecord;
+  recordPath: string;
+  merged?: MergedSummary;
+  plan: IngestPlan;
+}
+
+const hostDir = (h: WorkHost, runId: string): string => `${h.dataDir.replace(/\/+$/, '')}/ingest/${runId}`;
+
+/** The cluster checks, before anything runs; the deployed broker. */
+function checkCluster(ctx: RunContext<IngestConfig, IngestArgs>): BrokerAccess {
+  const kind = ctx.config.broker;
+  const broker = ctx.broker(kind);
+  const workers = hostsInRole({ hosts: ctx.hosts }, 'worker');
+  const brokers = hostsInRole({ hosts: ctx.hosts }, 'broker');
+  validateIngest({ ingest: ctx.config }, workers, brokers, ctx.deployed, (p) => ctx.where(p), broker?.defaults);
+  if (!broker) throw new UsageError('ingest.no_bootstrap', `the state of ${ctx.experiment.name} has no ${kind}_bootstrap_servers; run \`entrypoint setup ${ctx.experiment.name}\` again`);
+  return broker;
+}
+
+function parametersOf(p: IngestConfig, plan: IngestPlan, broker: BrokerAccess): Record<string, unknown> {
+  return {
+    broker: p.broker,
+    driver: p.driver,
+    load: p.load,
+    message_size: p.message_size,
+    instances: p.instances,
+    partitions: p.partitions,
+    replication_factor: plan.replicationFactor,
+    min_insync_replicas: plan.minInsyncReplicas,
+    duration: p.duration,
+    warmup: p.warmup,
+    acks: p.acks,
+    keys: p.keys,
+    linger_ms: p.linger_ms,
+    batch_size: p.batch_size,
+    topic: p.topic,
+    bootstrap: broker.bootstrap.join(','),
+    start_at: new Date(plan.startAt).toISOString(),
+    generators: plan.generators.map((g) => ({ id: g.id, host: g.host, rate: g.rate })),
+    ...broker.settings,
+  };
+}
+
+export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Promise<IngestOutcome> {
+  const broker = checkCluster(ctx);
+  const p = ctx.config;
+  const id = ctx.newRunId();
+  const planOf = (): IngestPlan =>
+    planIngest({ name: ctx.experiment.name, ingest: p }, ctx.hosts, {
+      runId: id,
+      bootstrap: broker.bootstrap,
+      defaults: broker.defaults,
+      ...(ctx.args.startLeadS !== undefined ? { startLeadS: ctx.args.startLeadS } : {}),
+    });
+  let plan = planOf();
+  const run = ctx.startRun(parametersOf(p, plan, broker), { id });
+  run.record.files = ['manifest.yaml', 'plan.json'];
+  ctx.progress(
+    `run ${id}: ${p.load} msg/s of ${p.message_size} B over ${p.instances} ${p.driver} generator(s) on ${new Set(plan.generators.map((g) => g.host)).size} worker(s), ${p.partitions} partitions, acks=${p.acks}; warm-up ${p.warmup} s, measure ${p.duration} s`,
+  );
+  const stop = new AbortController();
+  let reason: StopReason;
+  const onUser = (): void => {
+    reason ??= { kind: 'user' };
+    stop.abort();
+  };
+  if (ctx.signal?.aborted) onUser();
+  ctx.signal?.addEventListener('abort', onUser, { once: true });
+  let failure: unknown;
+  let sharedStart: number | undefined;
+  try {
+    await prepare(ctx, broker, plan, stop.signal);
+    plan = planOf(); // the shared start is fixed once the topic exists (creating it can take a while)
+    run.record.parameters.start_at = new Date(plan.startAt).toISOString();
+    sharedStart = await generate(ctx, run, broker, plan, stop, (m) => {
+      reason ??= { kind: 'broker', message: m };
+      ctx.progress(`${m}: stopping the generators`);
+      stop.abort();
+    });
+  } catch (e) {
+    failure = e;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onUser);
+  }
+  return conclude(ctx, run, plan, { reason, failure, sharedStart, broker });
+}
+
+/** The topic, before the shared start is fixed. */
+async function prepare(ctx: RunContext<IngestConfig, IngestArgs>, broker: BrokerAccess, plan: IngestPlan, signal: AbortSignal): Promise<void> {
+  ctx.progress(`preparing: topic ${plan.topic} (${plan.partitions} partitions, replication ${plan.replicationFactor}, min ISR ${plan.minInsyncReplicas})`);
+  const said = await broker.createTopic(topicOf(plan), signal);
+  if (signal.aborted) throw new InterruptedError('interrupted while creating the topic');
+  if (said) ctx.progress(`topic: ${said.split('\n').pop()}`);
+}
+
+const topicOf = (plan: IngestPlan) => ({ name: plan.topic, partitions: plan.partitions, replicationFactor: plan.replicationFactor, minInsyncReplicas: plan.minInsyncReplicas });
+
+/** The command line of one generator on its host (this machine's node and dist/, as on the local platform's shared filesystem). */
+function generatorCommand(dir: string, g: GeneratorPlan): string {
+  return shJoin([process.execPath, join(PROJECT_ROOT, 'dist', 'entrypoint.js'), 'loadgen', '--plan', `${dir}/plan.json`, '--instance', g.id, '--summary', `${dir}/${g.id}.json`]);
+}
+
+/**
+ * The generators from start to stop: plan.json on each worker, targets published, each started in
+ * its own process group, the shared start sent, then waited for until the deadline (or a stop);
+ * always: targets withdrawn, generators stopped (a stopped generator writes a partial summary),
+ * summaries and logs fetched, the topic deleted. Returns the shared start, when one was sent.
+ */
+async function generate(
+  ctx: RunContext<IngestConfig, IngestArgs>,
+  run: RunHandle,
+  broker: BrokerAccess,
+  plan: IngestPlan,
+  stop: AbortController,
+  brokerDown: (m: string) => void,
+): Promise<number | undefined> {
+  const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
+  const hostOf = (g: GeneratorPlan): WorkHost => byName.get(g.host)!;
+  const token = randomBytes(24).toString('base64url');
+  const lg = loadgenPlan(plan, { token, files: (g) => ({ dir: hostDir(hostOf(g), plan.runId), summary: `${hostDir(hostOf(g), plan.runId)}/${g.id}.json` }), ...(broker.clientLibs ? { kafkaLibs: broker.clientLibs } : {}) });
+  const planJson = JSON.stringify(lg, null, 2) + '\n';
+  const commands = Object.fromEntries(plan.generators.map((g) => [g.id, generatorCommand(hostDir(hostOf(g), plan.runId), g)]));
+  writeFileSync(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
+  const workers = [...new Set(plan.generators.map(hostOf))];
+  const started: Started[] = [];
+  const deadlineMs = deadlineS(plan) * 1000;
+  const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), brokerDown });
+  try {
+    ctx.progress('starting the generators; they start together once all have reached the brokers');
+    await Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' })));
+    plan.scrape.host = await ctx.scrape('loadgen', plan.scrape.targets);
+    writeFileSync(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
+    for (const g of plan.generators) {
+      const h = hostOf(g);
+      started.push(await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId), signal: stop.signal }));
+      ctx.place(run, h, `loadgen ${g.id}`);
+    }
+    const done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+    if (!done && !stop.signal.aborted) throw new RunError('ingest.deadline', `generators still running at the run's deadline (${new Date(deadlineMs).toISOString()})`);
+  } finally {
+    watch.stop();
+    await cleanup(ctx, run, broker, plan, started, hostOf);
+  }
+  return watch.sharedStart;
+}
+
+/** The `always` part: bounded, best effort, each step whatever the others did. */
+async function cleanup(ctx: RunContext<IngestConfig, IngestArgs>, run: RunHandle, broker: BrokerAccess, plan: IngestPlan, started: Started[], hostOf: (g: GeneratorPlan) => WorkHost): Promise<void> {
+  const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
+  await ctx.scrape('loadgen', []).catch(warn('withdrawing the generators from Prometheus'));
+  await ctx.executor.stop(started, { graceSeconds: 10 }).catch(warn('stopping the generators'));
+  await Promise.all(
+    plan.generators.flatMap((g) => {
+      const dir = hostDir(hostOf(g), plan.runId);
+      return [
+        ctx.executor.fetch(hostOf(g), `${dir}/${g.id}.json`, join(run.dir, 'summaries', `${g.id}.json`)).catch(() => undefined),
+        ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
+      ];
+    }),
+  );
+  if (plan.deleteTopic) await broker.deleteTopic(topicOf(plan)).catch(warn(`deleting topic ${plan.topic}`));
+}
+
+function readPackageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Results, energy, versions; the record finished (and its CSV line); the outcome, or the error that ended the run. */
+async function conclude(
+  ctx: RunContext<IngestConfig, IngestArgs>,
+  run: RunHandle,
+  plan: IngestPlan,
+  o: { reason: StopReason; failure: unknown; sharedStart: number | undefined; broker: BrokerAccess },
+): Promise<IngestOutcome> {
+  const rec = run.record;
+  const summaries = readSummaries(run.dir);
+  const merged = summaries.length ? mergeSummaries(summaries) : undefined;
+  const error = runError(o.reason, o.failure, plan, summaries);
+  rec.results = {};
+  if (merged && o.sharedStart === undefined) rec.results.note = 'stopped before the generators started: nothing was measured';
+  if (merged && o.sharedStart !== undefined) {
+    rec.window = windowOf(merged, o.sharedStart);
+    Object.assign(rec.results, ingestResults(plan, summaries, merged, error === undefined, rec.window));
+    Object.assign(rec.results, await energyOf(ctx, rec, merged));
+  }
+  rec.files = ['manifest.yaml', 'plan.json', ...summaries.map((s) => `summaries/${s.instance}.json`), ...plan.generators.map((g) => `logs/${g.id}.log`)];
+  rec.hosts = ctx.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
+  const facts = await ctx.hostFacts(ctx.hosts).catch(() => undefined);
+  if (facts) rec.hosts = facts.map((f, i) => ({ ...f, name: ctx.hosts[i]!.name, address: ctx.hosts[i]!.address, roles: ctx.hosts[i]!.roles }));
+  rec.versions = {
+    greenrace: readPackageVersion(),
+    node: process.version,
+    loadgen_client: summaries[0] ? `${summaries[0].client.name} ${summaries[0].client.version}` : 'unknown',
+    broker: o.broker.version,
+  };
+  ctx.finishRun(run, error);
+  const recordPath = join(run.dir, 'run.json');
+  const outcome: IngestOutcome = { record: rec, recordPath, plan, ...(merged ? { merged } : {}) };
+  if (rec.status === 'aborted') {
+    throw Object.assign(new InterruptedError(`ingest run ${rec.id} stopped; the record is saved (status aborted): ${relative(process.cwd(), recordPath)}`), { outcome });
+  }
+  if (rec.status === 'failed') {
+    throw Object.assign(new RunError(rec.error?.code ?? 'ingest.failed', `ingest run ${rec.id} failed: ${rec.error?.message ?? 'unknown'}; the record is saved: ${relative(process.cwd(), recordPath)}`), { outcome });
+  }
+  return outcome;
+}
+
+async function energyOf(ctx: RunContext<IngestConfig, IngestArgs>, rec: RunRecord, merged: MergedSummary): Promise<Record<string, unknown>> {
+  const w = rec.window!;
+  if (!ctx.endpoints.prometheus_url || w.end - w.start < 1) {
+    return { energy_j: null, msg_per_j: null, j_per_mb: null, energy_errors: { account: ctx.endpoints.prometheus_url ? 'window shorter than 1 s' : 'no Prometheus in this experiment' } };
+  }
+  try {
+    const account = await ctx.energy({ start: w.start, end: w.end });
+    rec.energy = toEnergyFigure(account) as RunRecord['energy'];
+    return energyResults(account, merged);
+  } catch (e) {
+    return { energy_j: null, msg_per_j: null, j_per_mb: null, energy_errors: { account: errorMessage(e) } };
+  }
+}

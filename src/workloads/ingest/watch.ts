@@ -1,0 +1,123 @@
+/**
+ * What the controller does while the generators run: the shared start (once every generator
+ * answers /ready, all get the same `POST /start?at=` with the run's token), progress from their
+ * own metrics, and a broker watchdog (a broker that stops answering ends the run).
+ */
+import { connect } from 'node:net';
+import { START_TOKEN_HEADER, START_TOKEN_SCHEME } from '../../loadgen/plan.js';
+import type { GeneratorPlan, IngestPlan } from './plan.js';
+
+/** Sum of a counter family in a Prometheus text exposition (optionally one label value). */
+export function sumMetric(text: string, name: string, label?: [string, string]): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([-+eE\d.]+|NaN)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    if (label && !(m[2] ?? '').includes(`${label[0]}="${label[1]}"`)) continue;
+    total += Number(m[3]);
+  }
+  return total;
+}
+
+async function scrape(url: string, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return r.ok ? await r.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function tcpAlive(hostPort: string, timeoutMs: number): Promise<boolean> {
+  const i = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(hostPort.slice(i + 1));
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const url = (g: GeneratorPlan, path: string): string => `http://${g.address.includes(':') ? `[${g.address}]` : g.address}:${g.metricsPort}${path}`;
+
+export interface Watch {
+  /** The shared start once sent, epoch ms. */
+  readonly sharedStart: number | undefined;
+  stop(): void;
+}
+
+/** Every second: once all generators are ready, send each the same start time (now + 2 s). */
+function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progress: (l: string) => void, state: { sharedStart?: number }): NodeJS.Timeout {
+  let busy = false;
+  return setInterval(() => {
+    if (busy || state.sharedStart !== undefined || stop.aborted) return;
+    busy = true;
+    void Promise.all(plan.generators.map((g) => scrape(url(g, '/ready'), 1000)))
+      .then(async (ready) => {
+        if (ready.some((x) => x === undefined) || state.sharedStart !== undefined) return;
+        const at = Date.now() + 2000;
+        const headers = { [START_TOKEN_HEADER]: `${START_TOKEN_SCHEME} ${token}` };
+        const ok = await Promise.all(plan.generators.map((g) => fetch(url(g, `/start?at=${at}`), { method: 'POST', headers, signal: AbortSignal.timeout(1500) }).then((x) => x.ok, () => false)));
+        if (ok.every(Boolean)) {
+          state.sharedStart = at;
+          progress(`all ${plan.generators.length} generators ready: shared start ${new Date(at).toISOString()}`);
+        } else progress(`start trigger refused by ${ok.filter((x) => !x).length} generator(s)`);
+      })
+      .finally(() => (busy = false));
+  }, 1000);
+}
+
+/** Every 2 s once started: the acked rate from the generators' counters, the phase and the time left. */
+function progressLoop(plan: IngestPlan, stop: AbortSignal, progress: (l: string) => void, state: { sharedStart?: number }): NodeJS.Timeout {
+  let last = { acked: 0, t: 0 };
+  const end = (s: number): number => s + (plan.warmupS + plan.durationS) * 1000;
+  return setInterval(() => {
+    const start = state.sharedStart;
+    if (start === undefined || Date.now() < start) return;
+    void Promise.all(plan.generators.map((g) => scrape(url(g, '/metrics'), 1500))).then((texts) => {
+      const got = texts.filter((t): t is string => t !== undefined);
+      if (!got.length || stop.aborted) return;
+      const acked = got.reduce((a, t) => a + sumMetric(t, 'greenrace_loadgen_messages_acked_total'), 0);
+      const failed = got.reduce((a, t) => a + sumMetric(t, 'greenrace_loadgen_messages_failed_total'), 0);
+      const t = Date.now();
+      const rate = last.t ? ((acked - last.acked) * 1000) / (t - last.t) : 0;
+      last = { acked, t };
+      const phase = t < start + plan.warmupS * 1000 ? 'warm-up' : t < end(start) ? 'measure' : 'draining';
+      const left = Math.max(0, Math.round((end(start) - t) / 1000));
+      progress(`${phase}: ${Math.round(rate)} msg/s acked (target ${plan.load}), ${acked} acked, ${failed} failed, ${got.length}/${plan.generators.length} generators reporting, ${left} s left`);
+    });
+  }, 2000);
+}
+
+/** Every 2 s once started: a broker missing two checks in a row calls `down`. */
+function brokerWatchdog(plan: IngestPlan, deadlineMs: number, stop: AbortSignal, down: (message: string) => void, state: { sharedStart?: number }): NodeJS.Timeout {
+  const misses = new Map<string, number>();
+  return setInterval(() => {
+    if (state.sharedStart === undefined || Date.now() > deadlineMs || stop.aborted) return;
+    for (const b of plan.bootstrap) {
+      void tcpAlive(b, 1500).then((ok) => {
+        const n = ok ? 0 : (misses.get(b) ?? 0) + 1;
+        misses.set(b, n);
+        if (n >= 2 && !stop.aborted) down(`broker ${b} stopped answering during the run`);
+      });
+    }
+  }, 2000);
+}
+
+export function watchRun(plan: IngestPlan, o: { token: string; deadlineMs: number; stop: AbortSignal; progress: (l: string) => void; brokerDown: (message: string) => void }): Watch {
+  const state: { sharedStart?: number } = {};
+  const timers = [startTrigger(plan, o.token, o.stop, o.progress, state), progressLoop(plan, o.stop, o.progress, state), brokerWatchdog(plan, o.deadlineMs, o.stop, o.brokerDown, state)];
+  return {
+    get sharedStart() {
+      return state.sharedStart;
+    },
+    stop: () => timers.forEach((t) => clearInterval(t)),
+  };
+}

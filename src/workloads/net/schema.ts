@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { ROLES } from '../../core/types.js';
+import { count, duration } from '../../config/schema/common.js';
+import { LATENCY_TOOLS, MEASURE_TOOLS } from './tools/registry.js';
+
+const ROLE = z.enum(ROLES);
+
+/** A tc rate: `100mbit`, `1gbit`, `500kbit`. */
+const tcRate = z.string().regex(/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/, 'a tc rate like "100mbit" or "1gbit"');
+
+/**
+ * Network emulation between two roles (tc netem under an htb class per peer): `delay` one way in
+ * each direction (so a round trip gains twice it), optional jitter, rate limit and loss.
+ */
+export const netemConstraintSchema = z.strictObject({
+  between: z.tuple([ROLE, ROLE]),
+  delay: duration({ min: 0, max: 10 }).optional(),
+  jitter: duration({ min: 0, max: 10 }).optional(),
+  rate: tcRate.optional(),
+  loss: z.number().min(0).max(100).optional(),
+});
+
+export const matrixSchema = z
+  .strictObject({
+    /** The latency tool (a tool of the registry that gives latency percentiles). */
+    tool: z.enum(LATENCY_TOOLS).default('sockperf'),
+    mode: z.enum(['all-pairs', 'ring']).default('all-pairs'),
+    /** Roles whose hosts are in the matrix (default: every host). */
+    roles: z.array(ROLE).optional(),
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    duration: duration({ min: 1, max: 600 }).default(2),
+    message_size: count(14, 65000).optional(),
+    port: count(1024, 65535).default(11111),
+    /** Metric and CSV column prefix: `<prefix>_p50_latency_microseconds` (netperf, as the network-aware scheduler reads). */
+    metric_prefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default('netperf'),
+    /** Push to the experiment's Pushgateway when it has one. */
+    push: z.boolean().default(true),
+    /** Pushgateway job name (grouping key: job + experiment). */
+    push_job: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default('greenrace_latency'),
+  })
+  .prefault({});
+
+export const netSchema = z
+  .strictObject({
+    tool: z.enum(MEASURE_TOOLS).default('iperf3'),
+    server_role: ROLE.default('worker'),
+    client_role: ROLE.default('worker'),
+    /** Allow server and client on the same host when the roles leave no other choice. */
+    allow_same_host: z.boolean().default(false),
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    streams: count(1, 128).default(1),
+    duration: duration({ min: 1, max: 86400 }).default(10),
+    message_size: count(1, 64 * 1024 * 1024).optional(),
+    bitrate: z.string().regex(/^\d+(\.\d+)?[KMG]?$/).optional(),
+    reverse: z.boolean().default(false),
+    /** Server port; default: the tool's own (tools/<tool>/index.ts: iperf3 5201, uperf 20000, netperf 12865, sockperf 11111). */
+    port: count(1024, 65535).optional(),
+    /** netperf test name. */
+    netperf_test: z.enum(['TCP_RR', 'UDP_RR', 'TCP_CRR', 'TCP_STREAM', 'UDP_STREAM']).optional(),
+    /** Record PCP metrics (pmlogger) on the server and client during the run. */
+    pcp: z.boolean().default(false),
+    pcp_interval: duration({ min: 0.1, max: 60 }).default(1),
+    /**
+     * When net/race run ansible/playbooks/net-tools.yml on the experiment's hosts (needs the state of
+     * `setup`): `missing` when the preflight finds a program missing, `always` before every run, `never`.
+     */
+    install_tools: z.enum(['missing', 'always', 'never']).default('missing'),
+    uperf: z
+      .strictObject({
+        /** A uperf release tarball (path on the controller, or URL) the uperf role builds from. */
+        source: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    matrix: matrixSchema,
+    /** Emulated network constraints between roles (see docs/network.md). */
+    netem: z.array(netemConstraintSchema).default([]),
+    /** When netem constraints are applied: by `setup`, or only for the duration of each `net`/`race` run. */
+    netem_apply: z.enum(['setup', 'run']).default('run'),
+  })
+  .prefault({});
+
+export type NetConfig = z.output<typeof netSchema>;
+export type MatrixConfig = NetConfig['matrix'];
