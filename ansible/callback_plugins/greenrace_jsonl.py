@@ -18,6 +18,8 @@ description:
   - Appends one JSON object per event (playbook, play, task, per-host result, stats) to a file.
   - Does nothing when GREENRACE_EVENTS_FILE is unset, so playbooks run by hand are unaffected.
   - Results of tasks with no_log are replaced by a marker; only host, task and status are written.
+  - Each host result carries C(duration), the seconds from the moment the host started the task
+    (loops: all items) to its result, so the slowest tasks of a run can be found afterwards.
 requirements:
   - enable in callbacks_enabled
 options:
@@ -69,7 +71,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None):
         super(CallbackModule, self).__init__(display=display)
         self._fh = None
-        self._task_started = {}
+        # (host name, task uuid) -> time.time() when the host started the task (v2_runner_on_start).
+        self._started = {}
 
     # -- output -------------------------------------------------------------------------------
     def _file(self):
@@ -118,6 +121,9 @@ class CallbackModule(CallbackBase):
             fields["delegated_to"] = delegated
         if ignored:
             fields["ignored"] = True
+        began = self._started.pop((host, task._uuid), None)
+        if began is not None:
+            fields["duration"] = round(time.time() - began, 3)
         if self._no_log(result):
             fields["censored"] = True
             fields["changed"] = bool((result._result or {}).get("changed", False))
@@ -164,6 +170,9 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._emit("task_start", name=task.get_name().strip(), uuid=task._uuid, action=task.action,
                    handler=True)
+
+    def v2_runner_on_start(self, host, task):
+        self._started[(host.get_name(), task._uuid)] = time.time()
 
     def v2_runner_on_ok(self, result):
         self._emit("result", **self._host_result(result, "ok"))

@@ -40,6 +40,8 @@ export interface ResultEvent {
   ignored?: boolean;
   censored?: boolean;
   delegated_to?: string;
+  /** Seconds from the host's start of the task (all items of a loop) to this result. */
+  duration?: number;
   msg?: string;
   result?: Record<string, unknown>;
 }

@@ -1,10 +1,11 @@
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { AnsibleError, InterruptedError, type HostFailure } from '../core/errors.js';
 import { ansibleCfgPath, inventoryPath, logsDir, playbookPath } from './config.js';
 import { EventLog, LineSplitter, failureLines, parseEventLine, type HostRecap, type ResultEvent } from './events.js';
 import { ProgressReporter } from './progress.js';
+import { formatTimings, playbookTimings, type PlaybookTimings } from './timings.js';
 
 export interface RunPlaybookOptions {
   /** The experiment's state folder (holds ansible.cfg, inventory.yaml, logs/). */
@@ -44,6 +45,8 @@ export interface PlaybookResult {
   results: ResultEvent[];
   /** Data published with ansible.builtin.set_stats. */
   custom: Record<string, unknown>;
+  /** Where the time went, per task and play (also summarised at the end of the log file). */
+  timings: PlaybookTimings;
   logFile: string;
   eventsFile: string;
 }
@@ -251,6 +254,15 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<PlaybookRes
     }
   }
   reporter?.finish();
+  const timings = playbookTimings(events.events);
+  try {
+    const lines = formatTimings(pbName, timings, 15);
+    const before = events.events[0] ? Math.max(0, events.events[0].ts * 1000 - started) / 1000 : undefined;
+    if (before !== undefined) lines.push(`  before the first play (ansible-playbook start, inventory, playbook parsing): ${before.toFixed(1)} s`);
+    appendFileSync(logFile, `\n# ${lines.join('\n# ')}\n`);
+  } catch {
+    /* the log is a convenience; the run's result does not depend on it */
+  }
 
   const result: PlaybookResult = {
     playbook: pbName,
@@ -261,6 +273,7 @@ export async function runPlaybook(opts: RunPlaybookOptions): Promise<PlaybookRes
     ignored: events.results.filter((r) => r.status === 'failed' && r.ignored).map(toFailure),
     results: events.results,
     custom: events.custom,
+    timings,
     logFile,
     eventsFile,
   };

@@ -12,6 +12,7 @@ export interface SetupFlags {
   dryRun?: boolean;
   verbose?: boolean;
   connectTimeout?: number;
+  timings?: boolean;
 }
 
 /**
@@ -56,6 +57,7 @@ export function registerSetup(program: Command): void {
     .option('--dry-run', 'print the platform plan, the inventory and the services; touch nothing')
     .option('--connect-timeout <s>', 'seconds to wait for SSH on each host', intOption('--connect-timeout', 1, 3600))
     .option('-v, --verbose', "print every host's result of every task")
+    .option('--timings', 'print the slowest Ansible tasks of the run (the setup log always ends with them)')
     .action(async (exp: string, flags: SetupFlags) => {
       const app = await import('../../app/setup.js');
       // --cluster is platform.g5k.cluster, applied after the file and --set, and selects g5k.
@@ -97,6 +99,13 @@ export function registerSetup(program: Command): void {
       try {
         const r = await app.setup({ ...opts, progress: progressLine, signal: intr.signal });
         process.stdout.write(setupSummary(r) + '\n');
+        if (flags.timings) {
+          const { formatTimings } = await import('../../ansible/timings.js');
+          const pb = r.playbook;
+          const lines = formatTimings('setup.yml', pb.timings, 15);
+          lines.push(`  setup.yml ran ${(pb.elapsedMs / 1000).toFixed(1)} s of the ${(r.elapsedMs / 1000).toFixed(1)} s of setup; log: ${pb.logFile}`);
+          process.stdout.write(lines.join('\n') + '\n');
+        }
       } finally {
         intr.dispose();
       }
