@@ -19,7 +19,7 @@ description:
   - Does nothing when GREENRACE_EVENTS_FILE is unset, so playbooks run by hand are unaffected.
   - Results of tasks with no_log are replaced by a marker; only host, task and status are written.
   - Each host result carries C(duration), the seconds from the moment the host started the task
-    (loops: all items) to its result, so the slowest tasks of a run can be found afterwards.
+    (all items of a loop) to its result, so the slowest tasks of a run can be found afterwards.
 requirements:
   - enable in callbacks_enabled
 options:
