@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { renderAnsibleCfg, metadataDir } from '../ansible/config.js';
 import { inventoryYaml } from '../ansible/inventory.js';
 import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
+import { formatTimings } from '../ansible/timings.js';
 import { loadExperiment } from '../experiment/load.js';
 import type { Experiment } from '../experiment/schema.js';
 import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
@@ -300,4 +301,13 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
   } finally {
     lock.release();
   }
+}
+
+/** `setup --timings`: the slowest tasks of the run's setup.yml, and its share of the whole setup. */
+export function setupTimingLines(r: SetupOutcome, n = 15): string[] {
+  const pb = r.playbook;
+  return [
+    ...formatTimings('setup.yml', pb.timings, n),
+    `  setup.yml ran ${(pb.elapsedMs / 1000).toFixed(1)} s of the ${(r.elapsedMs / 1000).toFixed(1)} s of setup; log: ${pb.logFile}`,
+  ];
 }

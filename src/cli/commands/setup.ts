@@ -99,13 +99,7 @@ export function registerSetup(program: Command): void {
       try {
         const r = await app.setup({ ...opts, progress: progressLine, signal: intr.signal });
         process.stdout.write(setupSummary(r) + '\n');
-        if (flags.timings) {
-          const { formatTimings } = await import('../../ansible/timings.js');
-          const pb = r.playbook;
-          const lines = formatTimings('setup.yml', pb.timings, 15);
-          lines.push(`  setup.yml ran ${(pb.elapsedMs / 1000).toFixed(1)} s of the ${(r.elapsedMs / 1000).toFixed(1)} s of setup; log: ${pb.logFile}`);
-          process.stdout.write(lines.join('\n') + '\n');
-        }
+        if (flags.timings) process.stdout.write(app.setupTimingLines(r).join('\n') + '\n');
       } finally {
         intr.dispose();
       }
