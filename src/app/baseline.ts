@@ -45,6 +45,8 @@ export async function energyContext(ref: string): Promise<EnergyContext> {
   const hosts: EnergyHost[] = st.platform.hosts.map((h) => ({
     name: h.name,
     address: h.address,
+    // Hosts on one physical machine (all namespace hosts of the local platform) are accounted once.
+    ...(h.machine ? { machine: h.machine } : {}),
     ...(h.vars ? { attributes: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, String(v)])) } : {}),
   }));
   return { prom, sources, hosts, state: st, stateDir: dir };
