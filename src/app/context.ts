@@ -14,6 +14,7 @@ import type { Experiment } from '../experiment/schema.js';
 import type { EnergyAccount } from '../metrics/energy/index.js';
 import type { RunWindow } from '../core/types.js';
 import { newRunId } from '../runs/run-id.js';
+import type { CampaignTag } from '../runs/record.js';
 import type { Executor } from '../runtimes/executor.js';
 import { HostExecutor } from '../runtimes/host/executor.js';
 import type { BrokerAccess, PreflightOptions, RunContext, RunHandle, ToolNeed, Workload } from '../workloads/contract.js';
@@ -39,6 +40,8 @@ export interface ContextOptions {
   executor?: Executor;
   signal?: AbortSignal;
   progress?: (line: string) => void;
+  /** The campaign (search / sweep) the runs of this context belong to: written in their records from the start. */
+  campaign?: CampaignTag;
 }
 
 type SetUp = ExperimentState & { platform: NonNullable<ExperimentState['platform']> };
@@ -102,6 +105,7 @@ export class AppRunContext<S, A> implements RunContext<S, A> {
   private readonly ownExecutor: boolean;
   private readonly metadata: Record<string, unknown>;
   private readonly whereOf: (path: string) => string;
+  private readonly started: LiveRun[] = [];
 
   constructor(
     private readonly workload: Workload<S, A>,
@@ -136,7 +140,14 @@ export class AppRunContext<S, A> implements RunContext<S, A> {
   }
 
   startRun(parameters: Record<string, unknown>, opts: { label?: string; id?: string } = {}): RunHandle {
-    return new LiveRun(this.experiment.name, opts.label ?? this.workload.name, opts.id ?? newRunId(), parameters);
+    const run = new LiveRun(this.experiment.name, opts.label ?? this.workload.name, opts.id ?? newRunId(), parameters, this.o.campaign);
+    this.started.push(run);
+    return run;
+  }
+
+  /** The runs this context started, in order (a campaign reads its run's record from here, whatever the workload returned or threw). */
+  get runs(): readonly RunHandle[] {
+    return this.started;
   }
 
   finishRun(run: RunHandle, error?: unknown): void {

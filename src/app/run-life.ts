@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { InterruptedError, errorMessage, isGreenraceError } from '../core/errors.js';
-import { appendRunCsv, runDir, saveRunRecord, type RunRecord, type RunStatus } from '../runs/record.js';
+import { appendRunCsv, runDir, saveRunRecord, type CampaignTag, type RunRecord, type RunStatus } from '../runs/record.js';
 import type { CsvSpec, RunHandle } from '../workloads/contract.js';
 
 const open = new Set<LiveRun>();
@@ -32,11 +32,11 @@ export class LiveRun implements RunHandle {
   readonly dir: string;
   readonly record: RunRecord;
 
-  constructor(experiment: string, workload: string, id: string, parameters: Record<string, unknown>) {
+  constructor(experiment: string, workload: string, id: string, parameters: Record<string, unknown>, campaign?: CampaignTag) {
     this.id = id;
     this.dir = runDir(experiment, id);
     mkdirSync(this.dir, { recursive: true });
-    this.record = { schema: 'greenrace.run/1', id, experiment, workload, status: 'running', startedAt: new Date().toISOString(), parameters };
+    this.record = { schema: 'greenrace.run/1', id, experiment, workload, status: 'running', startedAt: new Date().toISOString(), parameters, ...(campaign ? { campaign: { ...campaign } } : {}) };
     this.save();
     open.add(this);
     if (!exitHooked) {

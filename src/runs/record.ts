@@ -20,6 +20,22 @@ export interface EnergyFigure {
  * One run's record: results/<exp>/<run-id>/run.json. The shape is documented in the README;
  * fields are added, never renamed.
  */
+/**
+ * The campaign a run belongs to (`entrypoint search` / `entrypoint sweep`): its kind and id, and
+ * the sweep point and repetition, or the search trial. Set by the run context from the start, so
+ * even a run that failed or was interrupted says which campaign it was part of.
+ */
+export interface CampaignTag {
+  kind: 'search' | 'sweep';
+  id: string;
+  /** The sweep point's key (`ingest.message_size=512,ingest.partitions=3`). */
+  point?: string;
+  /** 1-based repetition of the point. */
+  repetition?: number;
+  /** 1-based trial of a search. */
+  trial?: number;
+}
+
 export interface RunRecord {
   schema: 'greenrace.run/1';
   id: string;
@@ -38,6 +54,8 @@ export interface RunRecord {
   versions?: Record<string, string>;
   error?: { code: string; message: string };
   files?: string[];
+  /** Present when a campaign made this run. */
+  campaign?: CampaignTag;
 }
 
 export const runDir = (exp: string, id: string): string => join(resultsDir(exp), id);

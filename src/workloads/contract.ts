@@ -145,6 +145,23 @@ export interface CsvSpec {
   row(record: RunRecord): Record<string, unknown>;
 }
 
+/**
+ * What a workload declares to be searched and swept (`entrypoint search` / `sweep`): the config key
+ * that sets its load, the load's unit, and which SLO checks its run records can answer.
+ */
+export interface CampaignSpec {
+  /** The experiment key of the target load, e.g. `ingest.load`. */
+  loadPath: string;
+  /** Unit of the load and of the achieved throughput (`msg/s`). */
+  unit: string;
+  /** Its records carry the backlog at the end (messages unsent or unacknowledged). */
+  reportsBacklog: boolean;
+  /** Its records carry a p99 latency. */
+  reportsP99: boolean;
+  /** A consumer runs beside the producers (a lag trend can be checked). */
+  hasConsumer: boolean;
+}
+
 export interface Workload<S = unknown, A = unknown, R = unknown> {
   name: string;
   description: string;
@@ -160,4 +177,6 @@ export interface Workload<S = unknown, A = unknown, R = unknown> {
   run(ctx: RunContext<S, A>): Promise<R>;
   /** Its line in results/<exp>/runs.csv; absent for workloads that write their own tables only (the matrix). */
   csv?: CsvSpec;
+  /** Present when it can be searched and swept: its load knob and what its records report. */
+  campaign?: CampaignSpec;
 }

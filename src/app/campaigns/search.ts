@@ -132,7 +132,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();
       opts.progress?.(`trial ${n}: ${Math.round(rate)} ${wl.unit} (${why})`);
-      const r = await runTagged(opts.experiment, set, { ...overrides, [wl.loadPath]: Math.round(rate * 1000) / 1000 }, { kind: 'search', id, trial: n, ...(opts.point ? { point: opts.point } : {}) }, {
+      const r = await runTagged(wl, opts.experiment, set, { ...overrides, [wl.loadPath]: Math.round(rate * 1000) / 1000 }, { kind: 'search', id, trial: n, ...(opts.point ? { point: opts.point } : {}) }, {
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.progress ? { progress: (l: string) => opts.progress!(`  ${l}`) } : {}),
       });

@@ -156,7 +156,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         for (const r of readRunRecords(exp)) records.set(r.id, r);
         entry = { pointKey: run.point.key, repetition: run.repetition, runId, status: best ? 'completed' : 'failed', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, searchId: s.record.id, capacity: s.record.result?.capacity ?? null };
       } else {
-        const r = await runTagged(exp, opts.set ?? [], overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
+        const r = await runTagged(wl, exp, opts.set ?? [], overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
           progress: (l) => progress(`  ${l}`),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });

@@ -1,47 +1,43 @@
 /**
- * How campaigns run one run of a workload with config overrides, and tag its record with the
- * campaign it belongs to.
- *
- * Today this goes through app/ingest.ts: ingest is the one workload with a load knob and a
- * throughput figure. When the workload registry lands (issue 11), this file takes the workload
- * from the registry (its flags give the load path, its record gives the figures) and nothing else
- * in campaigns changes.
+ * How campaigns run one run of a workload with config overrides, tagged with the campaign it
+ * belongs to. The workload comes from the registry (src/workloads/registry.ts): one that declares
+ * `campaign` (its load knob, unit, and what its records report) can be searched and swept. Each run
+ * goes through the run context (src/app/context.ts) like any run command: the experiment loaded
+ * with the overrides, the phase checked, the record written `running` with its `campaign` tag from
+ * the start and finished completed / failed / aborted by the context.
  */
 import { parseSet } from '../../config/loader.js';
 import { loadExperiment } from '../../experiment/load.js';
-import { GreenraceError, InterruptedError, UsageError } from '../../core/errors.js';
+import { GreenraceError, InterruptedError, RunError, UsageError, errorMessage } from '../../core/errors.js';
 import type { RecordLike } from '../../campaigns/figures.js';
-import { loadRunRecord, saveRunRecord, type RunRecord } from '../../runs/record.js';
-import { runIngest } from '../ingest.js';
+import type { CampaignTag } from '../../runs/record.js';
+import type { CampaignSpec, Workload } from '../../workloads/contract.js';
+import { WORKLOADS } from '../../workloads/registry.js';
+import { createContext } from '../context.js';
+import { lockState } from '../state.js';
 
-export interface CampaignWorkload {
+export interface CampaignWorkload extends CampaignSpec {
   name: string;
-  /** The config path a search varies, and its unit. */
-  loadPath: string;
-  unit: string;
-  reportsBacklog: boolean;
-  reportsP99: boolean;
-  hasConsumer: boolean;
   /** The config section whose keys never need the cluster set up again. */
   section: string;
+  workload: Workload<unknown, unknown, unknown>;
 }
 
-const INGEST: CampaignWorkload = {
-  name: 'ingest',
-  loadPath: 'ingest.load',
-  unit: 'msg/s',
-  reportsBacklog: true,
-  reportsP99: true,
-  hasConsumer: false,
-  section: 'ingest',
-};
+/** The workloads of the registry that declare a load knob. */
+export function campaignWorkloads(): string[] {
+  return WORKLOADS.filter((w) => 'campaign' in w && w.campaign).map((w) => w.name);
+}
 
-/** The workload campaigns run for an experiment (`--workload` when there is a choice). */
+/** The workload campaigns run (`workload:` of a campaign section; ingest by default), from the registry. */
 export function campaignWorkload(name = 'ingest'): CampaignWorkload {
-  if (name !== 'ingest') {
-    throw new UsageError('campaign.no_load_knob', `workload ${name} cannot be searched or swept yet: campaigns need a load knob and a throughput figure, which only ingest declares today`);
+  const w = WORKLOADS.find((x) => x.name === name) as Workload<unknown, unknown, unknown> | undefined;
+  const can = campaignWorkloads().join(', ');
+  if (!w) throw new UsageError('campaign.unknown_workload', `workload ${name} does not exist; campaigns can run: ${can}`);
+  const key = w.section?.key ?? w.reads;
+  if (!w.campaign || !key) {
+    throw new UsageError('campaign.no_load_knob', `workload ${name} cannot be searched or swept: campaigns need a load knob and a throughput figure, which only ${can} declare${campaignWorkloads().length === 1 ? 's' : ''}`);
   }
-  return INGEST;
+  return { ...w.campaign, name: w.name, section: key, workload: w };
 }
 
 /** `path=value` strings for the loader (values as YAML, which JSON is). */
@@ -55,7 +51,11 @@ export function overrideSets(overrides: Record<string, unknown>): string[] {
  */
 export function checkOverrides(exp: string, set: string[], overrides: Record<string, unknown>, label: (path: string) => string): void {
   for (const s of set) parseSet(s);
-  loadExperiment(exp, { set, overrides: Object.entries(overrides).map(([path, value]) => ({ path, value, flag: label(path) })) });
+  loadExperiment(exp, { set, overrides: typedOverrides(overrides, label) });
+}
+
+function typedOverrides(overrides: Record<string, unknown>, label: (path: string) => string): Array<{ path: string; value: unknown; flag: string }> {
+  return Object.entries(overrides).map(([path, value]) => ({ path, value, flag: label(path) }));
 }
 
 export interface TaggedRun {
@@ -65,35 +65,46 @@ export interface TaggedRun {
 }
 
 /**
- * One run with overrides; its record gets `campaign` (kind, id, point / repetition / trial) and is
- * saved again. An interrupted run is tagged, then the interruption is thrown on.
+ * One run of the campaign's workload with overrides, through a run context whose runs carry
+ * `campaign` (kind, id, point / repetition / trial). The experiment is locked for the run (so
+ * another command cannot interleave); an interrupted run's record is saved `aborted` by the context
+ * and the interruption is thrown on.
  */
 export async function runTagged(
+  wl: CampaignWorkload,
   exp: string,
   set: string[],
   overrides: Record<string, unknown>,
-  campaign: NonNullable<RecordLike['campaign']>,
+  campaign: CampaignTag,
   opts: { signal?: AbortSignal; progress?: (l: string) => void },
 ): Promise<TaggedRun> {
-  const tag = (rec: RunRecord): RecordLike => {
-    const tagged = { ...rec, campaign } as RunRecord & { campaign: typeof campaign };
-    saveRunRecord(tagged);
-    return tagged as unknown as RecordLike;
-  };
+  const label = campaign.kind === 'sweep' ? `sweep ${campaign.id} point ${campaign.point ?? ''}` : `search ${campaign.id} trial ${campaign.trial ?? ''}`;
+  const ctx = createContext(wl.workload, {}, {
+    exp,
+    set,
+    overrides: typedOverrides(overrides, (p) => `${label} (${p})`),
+    campaign,
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  let error: unknown;
+  const lock = lockState(ctx.experiment.name, `entrypoint ${campaign.kind} ${ctx.experiment.name}`);
   try {
-    const o = await runIngest({
-      experiment: exp,
-      flags: {},
-      set: [...set, ...overrideSets(overrides)],
-      ...(opts.progress ? { progress: opts.progress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    return { record: tag(o.record) };
+    await wl.workload.run(ctx);
   } catch (e) {
-    const outcome = (e as { outcome?: { record: RunRecord } }).outcome;
-    if (!outcome) throw e;
-    const record = tag(loadRunRecord(outcome.record.experiment, outcome.record.id));
-    if (e instanceof InterruptedError) throw e;
-    return { record, error: e as GreenraceError };
+    error = e;
+  } finally {
+    lock.release();
+    await ctx.close();
   }
+  const run = ctx.runs[ctx.runs.length - 1];
+  if (!run) {
+    // Nothing started (a check before the run failed): nothing to record, the error goes on.
+    if (error !== undefined) throw error;
+    throw new RunError('campaign.no_run', `workload ${wl.name} returned without starting a run`);
+  }
+  const record = run.record as unknown as RecordLike;
+  if (error === undefined) return { record };
+  if (error instanceof InterruptedError || opts.signal?.aborted) throw error instanceof GreenraceError ? error : new InterruptedError();
+  return { record, error: error instanceof GreenraceError ? error : new RunError('campaign.run_failed', errorMessage(error), { cause: error }) };
 }

@@ -21,4 +21,6 @@ export const ingest = {
   },
   run: async (ctx) => (await import('./run.js')).runIngest(ctx),
   csv: { when: 'always', row: ingestCsvRow },
+  // The generator reports the honest backlog (unsent + unacknowledged) and latency percentiles; no consumer runs.
+  campaign: { loadPath: 'ingest.load', unit: 'msg/s', reportsBacklog: true, reportsP99: true, hasConsumer: false },
 } satisfies Workload<IngestConfig, IngestArgs, IngestOutcome>;

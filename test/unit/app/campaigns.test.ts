@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSweep, type SweepOptions } from '../../../src/app/campaigns/sweep.js';
 import { prepareSearch } from '../../../src/app/campaigns/search.js';
+import { campaignWorkload } from '../../../src/app/campaigns/workload.js';
 import { parseGridFlag } from '../../../src/campaigns/grid.js';
 
 let home: string;
@@ -78,5 +79,13 @@ describe('search input', () => {
     expect(() => prepareSearch({ experiment: 'camp', start: 10, minLoad: 100 })).toThrow(/--start: must be within/);
     expect(() => prepareSearch({ experiment: 'camp', seedFrom: 'nope' })).toThrow(/--seed-from nope: no search search-nope/);
     expect(() => prepareSearch({ experiment: 'camp', trialDuration: 'soon' })).toThrow(/ingest\.duration/);
+  });
+});
+
+describe('the campaign workload comes from the registry', () => {
+  it('ingest declares its load knob; a workload without one, or an unknown name, is refused by name', () => {
+    expect(campaignWorkload()).toMatchObject({ name: 'ingest', loadPath: 'ingest.load', unit: 'msg/s', section: 'ingest' });
+    expect(() => campaignWorkload('net')).toThrow(/workload net cannot be searched or swept: .*only ingest declares/);
+    expect(() => campaignWorkload('nope')).toThrow(/workload nope does not exist; campaigns can run: ingest/);
   });
 });

@@ -67,6 +67,27 @@ describe('the run context and a run record', () => {
     expect(readFileSync(join(home, 'results', 'ctx', 'runs.csv'), 'utf8')).toContain(`${rec.id},completed,42`);
   });
 
+  it('a campaign context tags its runs from the start (running, then aborted on Ctrl-C) and lists them', async () => {
+    let during: RunRecord | undefined;
+    let dir = '';
+    const w = probe(async (_ctx, d) => {
+      dir = d;
+      during = read(d);
+      throw new InterruptedError();
+    });
+    const tag = { kind: 'sweep' as const, id: 'sweep-abc', point: 'ingest.partitions=3', repetition: 2 };
+    const ctx = createContext(w, undefined, { exp: 'ctx', hosts: [], campaign: tag });
+    await expect(w.run(ctx)).rejects.toThrow(InterruptedError);
+    expect(during).toMatchObject({ status: 'running', campaign: tag });
+    expect(read(dir)).toMatchObject({ status: 'aborted', campaign: tag });
+    expect(ctx.runs.map((r) => r.dir)).toEqual([dir]);
+    // A context without a campaign writes no tag.
+    const p = probe(async () => {});
+    const plain = await p.run(createContext(p, undefined, { exp: 'ctx', hosts: [] }));
+    expect(read(plain)).toMatchObject({ status: 'completed' });
+    expect(read(plain).campaign).toBeUndefined();
+  });
+
   it('a failure ends the record as failed with the error code, and no CSV line', async () => {
     let dir = '';
     const w = probe(async (_ctx, d) => {
