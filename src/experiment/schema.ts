@@ -1,10 +1,11 @@
 /**
  * The whole experiment schema, assembled from the base sections (src/config/schema/base.ts) and
  * the sections the plug-ins own: the platform's, the services' (services/registry.ts) and the
- * workloads' (workloads/registry.ts). Unknown keys are errors everywhere.
+ * workloads' (workloads/registry.ts), and the campaigns' (campaigns/schema.ts: sweep, search). Unknown keys are errors everywhere.
  */
 import { z } from 'zod';
 import { baseShape } from '../config/schema/base.js';
+import { CAMPAIGN_SECTIONS } from '../campaigns/schema.js';
 import { platformSection } from '../platforms/section.js';
 import { SERVICE_SECTIONS } from '../services/registry.js';
 import { WORKLOAD_SECTIONS } from '../workloads/registry.js';
@@ -22,6 +23,7 @@ export const experimentSchema = z.strictObject({
   energy,
   ...SERVICE_SECTIONS,
   ...WORKLOAD_SECTIONS,
+  ...CAMPAIGN_SECTIONS,
 });
 
 /** One experiment, validated, every default filled in. Only src/experiment and above see it whole. */

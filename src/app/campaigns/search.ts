@@ -12,15 +12,18 @@ import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../.
 import { runSearch, type SearchOutcome } from '../../campaigns/search/loop.js';
 import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
 import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
-import { campaignWorkload, checkOverrides, runTagged } from './workload.js';
+import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
+import { parseSet } from '../../config/loader.js';
 
 export interface SearchOptions {
   experiment: string;
+  /** The workload of the trials (default: the file's `search.workload`, ingest). */
+  workload?: string;
   set?: string[];
   /** Overrides every trial shares (a sweep point passes its own). */
   overrides?: Record<string, unknown>;
   strategy?: StrategyName;
-  /** First load (double-bisect) / probe base (knee); default: the experiment's load. */
+  /** Flags; each unset one comes from the experiment's `search:` section. First load (double-bisect) / probe base (knee); default: the workload's load. */
   start?: number;
   precision?: number;
   minLoad?: number;
@@ -65,51 +68,64 @@ export function seedCapacity(exp: string, ref: string): { id: string; capacity: 
   return { id, capacity: c };
 }
 
-/** Validate everything that can be checked before a trial runs; returns the search's settings. */
-export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; seeded?: { id: string; capacity: number } } {
-  const wl = campaignWorkload();
+/** Validate everything that can be checked before a trial runs; returns the search's settings (the flags over the file's `search:` section). */
+export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; seeded?: { id: string; capacity: number } } {
   const set = [...(opts.set ?? [])];
+  for (const s of set) parseSet(s);
+  const file = loadExperiment(opts.experiment, { set });
+  const sec = file.experiment.search;
+  const wl = campaignWorkload(opts.workload ?? sec.workload);
   const trialOverrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
-  if (opts.trialWarmup !== undefined) trialOverrides[`${wl.section}.warmup`] = opts.trialWarmup;
-  if (opts.trialDuration !== undefined) trialOverrides[`${wl.section}.duration`] = opts.trialDuration;
+  const warmup = opts.trialWarmup ?? sec.trial_warmup;
+  const duration = opts.trialDuration ?? sec.trial_duration;
+  if (warmup !== undefined) trialOverrides[`${wl.section}.warmup`] = warmup;
+  if (duration !== undefined) trialOverrides[`${wl.section}.duration`] = duration;
   checkOverrides(opts.experiment, set, trialOverrides, (p) => (opts.point ? `sweep point ${p}` : `search ${p}`));
   const { experiment } = loadExperiment(opts.experiment, { set, overrides: Object.entries(trialOverrides).map(([path, value]) => ({ path, value, flag: path })) });
-  const slo: Slo = { ...DEFAULT_SLO, ...(opts.slo ?? {}) };
+  const fileSlo: Slo = {
+    minRatio: sec.slo.min_ratio,
+    noBacklog: sec.slo.no_backlog,
+    maxBacklog: sec.slo.max_backlog,
+    ...(sec.slo.p99_ms !== undefined ? { p99Ms: sec.slo.p99_ms } : {}),
+    ...(sec.slo.max_lag_slope !== undefined ? { maxLagSlope: sec.slo.max_lag_slope } : {}),
+  };
+  const slo: Slo = { ...fileSlo, ...(opts.slo ?? {}) };
   const problems = sloProblems(slo, { hasConsumer: wl.hasConsumer, reportsBacklog: wl.reportsBacklog, reportsP99: wl.reportsP99 });
   if (problems.length) {
     const [first, ...rest] = problems.map((p) => `SLO ${p.key}: ${p.message}`);
     throw new UsageError('search.bad_slo', first!, { details: rest });
   }
-  const start = opts.start ?? (experiment as unknown as Record<string, { load: number }>)[wl.section]!.load;
+  const start = opts.start ?? sec.start ?? (experiment as unknown as Record<string, { load: number }>)[wl.section]!.load;
   const params: SearchParams = {
-    strategy: opts.strategy ?? 'knee',
+    strategy: opts.strategy ?? (sec.strategy as StrategyName),
     start,
-    precision: opts.precision ?? 0.05,
-    minLoad: opts.minLoad ?? 1,
-    maxLoad: opts.maxLoad ?? 1_000_000,
-    maxTrials: opts.maxTrials ?? 15,
+    precision: opts.precision ?? sec.precision,
+    minLoad: opts.minLoad ?? sec.min_load,
+    maxLoad: opts.maxLoad ?? sec.max_load,
+    maxTrials: opts.maxTrials ?? sec.max_trials,
     minRatio: slo.minRatio,
-    probeFactor: opts.probeFactor ?? 8,
+    probeFactor: opts.probeFactor ?? sec.probe_factor,
   };
+  // A bad value names the flag that gave it, else the file's key.
+  const name = (flag: string, key: string, given: unknown): string => (given !== undefined ? flag : file.where(`search.${key}`));
   const bad = (key: string, msg: string): never => {
     throw new UsageError('search.bad_option', `${key}: ${msg}`);
   };
-  if (!(params.precision > 0 && params.precision < 1)) bad('--precision', `must be in (0, 1) (got ${params.precision})`);
-  if (!(params.minLoad > 0)) bad('--min-load', `must be > 0 (got ${params.minLoad})`);
-  if (!(params.maxLoad > params.minLoad)) bad('--max-load', `must be above --min-load (${params.maxLoad} ≤ ${params.minLoad})`);
-  if (!(params.start >= params.minLoad && params.start <= params.maxLoad)) bad('--start', `must be within [${params.minLoad}, ${params.maxLoad}] (got ${params.start})`);
-  if (!(Number.isInteger(params.maxTrials) && params.maxTrials >= 2)) bad('--max-trials', `must be a whole number ≥ 2 (got ${params.maxTrials})`);
-  if (!(params.probeFactor > 1)) bad('--probe-factor', `must be > 1 (got ${params.probeFactor})`);
+  if (!(params.precision > 0 && params.precision < 1)) bad(name('--precision', 'precision', opts.precision), `must be in (0, 1) (got ${params.precision})`);
+  if (!(params.minLoad > 0)) bad(name('--min-load', 'min_load', opts.minLoad), `must be > 0 (got ${params.minLoad})`);
+  if (!(params.maxLoad > params.minLoad)) bad(name('--max-load', 'max_load', opts.maxLoad), `must be above --min-load (${params.maxLoad} ≤ ${params.minLoad})`);
+  if (!(params.start >= params.minLoad && params.start <= params.maxLoad)) bad(name('--start', 'start', opts.start ?? sec.start), `must be within [${params.minLoad}, ${params.maxLoad}] (got ${params.start})`);
+  if (!(Number.isInteger(params.maxTrials) && params.maxTrials >= 2)) bad(name('--max-trials', 'max_trials', opts.maxTrials), `must be a whole number ≥ 2 (got ${params.maxTrials})`);
+  if (!(params.probeFactor > 1)) bad(name('--probe-factor', 'probe_factor', opts.probeFactor), `must be > 1 (got ${params.probeFactor})`);
   const seeded = opts.seedFrom ? seedCapacity(opts.experiment, opts.seedFrom) : undefined;
   if (seeded) params.seed = seeded.capacity;
   if (trialOverrides[`${wl.section}.warmup`] !== undefined) set.push(`${wl.section}.warmup=${String(trialOverrides[`${wl.section}.warmup`])}`);
   if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
-  return { params, slo, set, ...(seeded ? { seeded } : {}) };
+  return { params, slo, set, wl, ...(seeded ? { seeded } : {}) };
 }
 
 export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaignOutcome> {
-  const wl = campaignWorkload();
-  const { params, slo, set, seeded } = prepareSearch(opts);
+  const { params, slo, set, wl, seeded } = prepareSearch(opts);
   const id = newCampaignId('search');
   const overrides = { ...(opts.overrides ?? {}) };
   const rec: SearchRecord = {

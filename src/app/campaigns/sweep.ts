@@ -8,8 +8,11 @@
  */
 import { relative } from 'node:path';
 import { GreenraceError, InterruptedError, UsageError, errorMessage } from '../../core/errors.js';
+import { parseSet } from '../../config/loader.js';
+import { loadExperiment } from '../../experiment/load.js';
 import {
   campaignHash,
+  mergeFactors,
   etaSeconds,
   expandGrid,
   formatSeconds,
@@ -23,24 +26,60 @@ import type { RecordLike } from '../../campaigns/figures.js';
 import { pointStats, sweepCsv } from '../../campaigns/points.js';
 import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
 import { readRunRecords } from '../report.js';
-import { campaignWorkload, checkOverrides, runTagged } from './workload.js';
+import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
 import { searchCampaign, type SearchOptions } from './search.js';
 
 export interface SweepOptions {
   experiment: string;
+  /** Factors from `--grid` flags: each replaces the file's factor of the same path (`sweep.factors`). */
   factors: Factor[];
-  repetitions: number;
-  order: 'sequential' | 'random';
-  seed: number;
+  /** The rest, when given by flags, override the experiment's `sweep:` section. */
+  repetitions?: number;
+  order?: 'sequential' | 'random';
+  seed?: number;
   /** Idle seconds between runs, recorded as baseline windows (0: none). */
-  idleBetweenS: number;
-  cvThreshold: number;
+  idleBetweenS?: number;
+  cvThreshold?: number;
   set?: string[];
-  /** Settings of the searches run for `load: max` points. */
+  /** Settings of the searches run for `load: max` points (flags; the file's `search:` section fills the rest). */
   search?: Omit<SearchOptions, 'experiment' | 'set' | 'overrides' | 'signal' | 'point'>;
   progress?: (l: string) => void;
   onRun?: (e: SweepRunEntry, left: number, eta: number | null, total: number) => void;
   signal?: AbortSignal;
+}
+
+/** A sweep's definition once the file's `sweep:` section and the flags are merged. */
+export interface SweepDefinition {
+  workload: string;
+  factors: Factor[];
+  repetitions: number;
+  order: 'sequential' | 'random';
+  seed: number;
+  idleBetweenS: number;
+  cvThreshold: number;
+}
+
+/** The file's `sweep:` section with the flags over it (a `--grid` factor replaces the file's factor of its path). */
+export function sweepDefinition(opts: SweepOptions): SweepDefinition {
+  for (const s of opts.set ?? []) parseSet(s);
+  const { experiment, where } = loadExperiment(opts.experiment, { set: opts.set ?? [] });
+  const sec = experiment.sweep;
+  const fromFile: Factor[] = Object.entries(sec.factors).map(([path, values]) => ({ path, values, from: where(`sweep.factors.${path}`) }));
+  const bad = (flag: string, msg: string): never => {
+    throw new UsageError('sweep.bad_option', `${flag}: ${msg}`);
+  };
+  if (opts.repetitions !== undefined && !(Number.isInteger(opts.repetitions) && opts.repetitions >= 1)) bad('--repetitions', `repetitions must be a whole number ≥ 1 (got ${opts.repetitions})`);
+  if (opts.cvThreshold !== undefined && !(opts.cvThreshold > 0)) bad('--cv-threshold', `must be > 0 (got ${opts.cvThreshold})`);
+  if (opts.idleBetweenS !== undefined && !(opts.idleBetweenS >= 0)) bad('--idle-between', `must be ≥ 0 s (got ${opts.idleBetweenS})`);
+  return {
+    workload: sec.workload,
+    factors: mergeFactors(fromFile, opts.factors),
+    repetitions: opts.repetitions ?? sec.repetitions,
+    order: opts.order ?? sec.order,
+    seed: opts.seed ?? sec.seed,
+    idleBetweenS: opts.idleBetweenS ?? sec.idle_between,
+    cvThreshold: opts.cvThreshold ?? sec.cv_threshold,
+  };
 }
 
 export interface SweepOutcome {
@@ -53,20 +92,20 @@ export interface SweepOutcome {
 const MAX = 'max';
 
 /** Points, the schedule and the sweep's id; every point validated against the experiment schema. */
-export function planSweep(opts: SweepOptions): { id: string; points: GridPoint[]; schedule: ReturnType<typeof scheduleRuns> } {
-  const wl = campaignWorkload();
-  const points = expandGrid(opts.factors);
-  if (!(opts.cvThreshold > 0)) throw new UsageError('sweep.bad_cv_threshold', `--cv-threshold must be > 0 (got ${opts.cvThreshold})`);
-  if (!(opts.idleBetweenS >= 0)) throw new UsageError('sweep.bad_idle', `--idle-between must be ≥ 0 s (got ${opts.idleBetweenS})`);
-  const setupPaths = opts.factors.map((f) => f.path).filter((p) => !p.startsWith(`${wl.section}.`));
+export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinition; wl: CampaignWorkload; points: GridPoint[]; schedule: ReturnType<typeof scheduleRuns> } {
+  const def = sweepDefinition(opts);
+  const wl = campaignWorkload(def.workload);
+  const points = expandGrid(def.factors);
+  const setupPaths = def.factors.filter((f) => !f.path.startsWith(`${wl.section}.`));
   if (setupPaths.length) {
+    const f = setupPaths[0]!;
     throw new UsageError(
       'sweep.setup_factor',
-      `factor ${setupPaths[0]} changes what \`setup\` deployed; sweeping it needs the cluster set up again per value, which sweep does not do yet: sweep ${wl.section}.* keys, or run one sweep per setup`,
+      `${f.from}: factor ${f.path} changes what \`setup\` deployed; sweeping it needs the cluster set up again per value, which sweep does not do yet: sweep ${wl.section}.* keys, or run one sweep per setup`,
     );
   }
-  const schedule = scheduleRuns(points, { repetitions: opts.repetitions, order: opts.order, seed: opts.seed, setupPaths });
-  const from = new Map(opts.factors.map((f) => [f.path, f.from]));
+  const schedule = scheduleRuns(points, { repetitions: def.repetitions, order: def.order, seed: def.seed, setupPaths: [] });
+  const from = new Map(def.factors.map((f) => [f.path, f.from]));
   for (const p of points) {
     const overrides: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(p.assignments)) {
@@ -75,13 +114,12 @@ export function planSweep(opts: SweepOptions): { id: string; points: GridPoint[]
     }
     checkOverrides(opts.experiment, opts.set ?? [], overrides, (path) => from.get(path) ?? path);
   }
-  const id = `sweep-${campaignHash({ factors: opts.factors.map((f) => ({ path: f.path, values: f.values })), repetitions: opts.repetitions, order: opts.order, seed: opts.seed, set: opts.set ?? [] })}`;
-  return { id, points, schedule };
+  const id = `sweep-${campaignHash({ factors: def.factors.map((f) => ({ path: f.path, values: f.values })), repetitions: def.repetitions, order: def.order, seed: def.seed, set: opts.set ?? [] })}`;
+  return { id, def, wl, points, schedule };
 }
 
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
-  const wl = campaignWorkload();
-  const { id, points, schedule } = planSweep(opts);
+  const { id, def, wl, points, schedule } = planSweep(opts);
   const exp = opts.experiment;
   const progress = opts.progress ?? (() => {});
   const now = (): string => new Date().toISOString();
@@ -94,19 +132,19 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     status: 'running',
     startedAt: now(),
     updatedAt: now(),
-    factors: opts.factors.map((f) => ({ path: f.path, values: f.values })),
-    repetitions: opts.repetitions,
-    order: opts.order,
-    seed: opts.seed,
-    idleBetweenS: opts.idleBetweenS,
-    cvThreshold: opts.cvThreshold,
+    factors: def.factors.map((f) => ({ path: f.path, values: f.values })),
+    repetitions: def.repetitions,
+    order: def.order,
+    seed: def.seed,
+    idleBetweenS: def.idleBetweenS,
+    cvThreshold: def.cvThreshold,
     overrides: Object.fromEntries((opts.set ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
     total: schedule.length,
     runs: [],
     idle: [],
     points: [],
   };
-  rec.cvThreshold = opts.cvThreshold;
+  rec.cvThreshold = def.cvThreshold;
   // Match what is done: completed entries of sweep.json, plus completed run records tagged with this
   // sweep that sweep.json missed (a stop between a run's end and the sweep's save).
   const records = new Map<string, RecordLike>();
@@ -128,7 +166,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const path = save();
   const eta0 = etaSeconds(left.length, done());
   progress(
-    `sweep ${id}: ${points.length} points × ${opts.repetitions} repetitions = ${schedule.length} runs (${opts.order}${opts.order === 'random' ? `, seed ${opts.seed}` : ''}); ` +
+    `sweep ${id}: ${points.length} points × ${def.repetitions} repetitions = ${schedule.length} runs (${def.order}${def.order === 'random' ? `, seed ${def.seed}` : ''}); ` +
       (skipped ? `resuming: ${skipped} done, ${left.length} left` : `${left.length} to run`) +
       (eta0 !== null && left.length ? `, ETA ${formatSeconds(eta0)}` : '') +
       `; record ${relative(process.cwd(), path)}`,
@@ -136,10 +174,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   try {
     for (const [i, run] of left.entries()) {
       if (opts.signal?.aborted) throw new InterruptedError();
-      if (i > 0 && opts.idleBetweenS > 0) {
-        progress(`idle ${opts.idleBetweenS} s (recorded as a baseline window)`);
+      if (i > 0 && def.idleBetweenS > 0) {
+        progress(`idle ${def.idleBetweenS} s (recorded as a baseline window)`);
         const start = Date.now() / 1000;
-        await sleep(opts.idleBetweenS * 1000, opts.signal);
+        await sleep(def.idleBetweenS * 1000, opts.signal);
         rec.idle.push({ start, end: Date.now() / 1000, afterRun: rec.runs[rec.runs.length - 1]?.runId ?? '' });
       }
       const t0 = Date.now();
@@ -149,7 +187,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       let entry: SweepRunEntry;
       if (isMax) {
         delete overrides[wl.loadPath];
-        const s = await searchCampaign({ ...(opts.search ?? {}), experiment: exp, set: opts.set ?? [], overrides, point: run.point.key, progress: (l) => progress(`  ${l}`), ...(opts.signal ? { signal: opts.signal } : {}) });
+        const s = await searchCampaign({ workload: wl.name, ...(opts.search ?? {}), experiment: exp, set: opts.set ?? [], overrides, point: run.point.key, progress: (l) => progress(`  ${l}`), ...(opts.signal ? { signal: opts.signal } : {}) });
         // The point's run record is the search's highest passing trial.
         const best = s.record.trials.filter((t) => t.kind === 'fixed' && t.pass && t.target === s.record.result?.capacity)[0];
         const runId = best?.runId ?? s.record.trials[s.record.trials.length - 1]?.runId ?? '';

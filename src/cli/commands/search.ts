@@ -23,7 +23,7 @@ interface Flags {
 export function registerSearch(program: Command): void {
   program
     .command('search')
-    .description('find the max sustainable load under an SLO (achieved ≥ 95 % of target, no backlog, optional p99 bound); every trial is a run record')
+    .description('find the max sustainable load under an SLO (achieved ≥ 95 % of target, no backlog, optional p99 bound); the experiment\'s search: section, flags over it; every trial is a run record')
     .argument('<exp>', 'experiment name (set up with `entrypoint setup <exp>`)')
     .option('--strategy <knee|double-bisect>', 'knee: locate the knee in one trial, then confirm (default); double-bisect: GreenFlow\'s doubling then bisection')
     .option('--start <load>', 'first load (default: the experiment\'s load)', numberOption('--start', { exclusiveMin: 0 }))
@@ -41,7 +41,7 @@ export function registerSearch(program: Command): void {
     .option('--trial-duration <d>', 'measured duration of each trial (default: the experiment\'s)')
     .option('--set <key.path=value>', 'override a configuration key for every trial (repeatable)', collect, [])
     .option('--json', 'print search.json at the end')
-    .action(async (exp: string, f: Flags) => {
+    .action(async (exp: string, f: Flags, cmd: Command) => {
       const { searchCampaign } = await import('../../app/campaigns/search.js');
       const { fmtRate } = await import('../../app/campaigns/arguments.js');
       const { bold, dim, green, red, yellow } = await import('../output.js');
@@ -63,7 +63,7 @@ export function registerSearch(program: Command): void {
         ...(f.minRatio !== undefined ? { minRatio: f.minRatio } : {}),
         ...(f.p99Ms !== undefined ? { p99Ms: f.p99Ms } : {}),
         ...(f.maxBacklog !== undefined ? { maxBacklog: f.maxBacklog } : {}),
-        noBacklog: f.backlog,
+        ...(cmd.getOptionValueSource('backlog') === 'cli' ? { noBacklog: f.backlog } : {}),
       };
       try {
         const r = await searchCampaign({

@@ -3,11 +3,11 @@ import { collect, intOption, numberOption } from '../options.js';
 
 interface Flags {
   grid: string[];
-  repetitions: number;
-  order: string;
-  seed: number;
-  idleBetween: number;
-  cvThreshold: number;
+  repetitions?: number;
+  order?: string;
+  seed?: number;
+  idleBetween?: number;
+  cvThreshold?: number;
   set: string[];
   json?: boolean;
 }
@@ -15,14 +15,14 @@ interface Flags {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run a grid of config values with repetitions; per point mean, sd, 95 % CI and CV into sweep.csv/sweep.json; re-running the same sweep resumes it')
+    .description('run a grid of config values with repetitions (the experiment\'s sweep: section, flags over it); per point mean, sd, 95 % CI and CV into sweep.csv/sweep.json; re-running the same sweep resumes it')
     .argument('<exp>', 'experiment name (set up with `entrypoint setup <exp>`)')
-    .option('--grid <path=a,b,c>', 'a factor: config path and its values (repeatable); ingest.load=max runs a search per point', collect, [])
-    .option('--repetitions <n>', 'runs per point', intOption('--repetitions', 1, 1000), 3)
-    .option('--order <sequential|random>', 'run order; random is shuffled with --seed', 'sequential')
-    .option('--seed <n>', 'seed of the random order', intOption('--seed', 0), 1)
-    .option('--idle-between <seconds>', 'idle window between runs, recorded as a baseline', intOption('--idle-between', 0, 86_400), 0)
-    .option('--cv-threshold <fraction>', 'flag a point whose coefficient of variation exceeds this', numberOption('--cv-threshold', { exclusiveMin: 0 }), 0.1)
+    .option('--grid <path=a,b,c>', 'a factor: config path and its values (repeatable; replaces the file\'s sweep.factors entry of that path); ingest.load=max runs a search per point', collect, [])
+    .option('--repetitions <n>', 'runs per point (default: sweep.repetitions, 3)', intOption('--repetitions', 1, 1000))
+    .option('--order <sequential|random>', 'run order; random is shuffled with --seed (default: sweep.order, sequential)')
+    .option('--seed <n>', 'seed of the random order (default: sweep.seed, 1)', intOption('--seed', 0))
+    .option('--idle-between <seconds>', 'idle window between runs, recorded as a baseline (default: sweep.idle_between, 0)', intOption('--idle-between', 0, 86_400))
+    .option('--cv-threshold <fraction>', 'flag a point whose coefficient of variation exceeds this (default: sweep.cv_threshold, 0.1)', numberOption('--cv-threshold', { exclusiveMin: 0 }))
     .option('--set <key.path=value>', 'override a configuration key for every run (repeatable)', collect, [])
     .option('--json', 'print sweep.json at the end')
     .action(async (exp: string, f: Flags) => {
@@ -30,8 +30,8 @@ export function registerSweep(program: Command): void {
       const { runSweep } = await import('../../app/campaigns/sweep.js');
       const { UsageError } = await import('../../core/errors.js');
       const { bold, dim, yellow, table } = await import('../output.js');
-      if (f.order !== 'sequential' && f.order !== 'random') throw new UsageError('usage.bad_option', `--order ${f.order}: expected sequential or random`);
-      const factors = mergeFactors([], f.grid.map(parseGridFlag));
+      if (f.order !== undefined && f.order !== 'sequential' && f.order !== 'random') throw new UsageError('usage.bad_option', `--order ${f.order}: expected sequential or random`);
+      const factors = mergeFactors([], f.grid.map(parseGridFlag)); // the file's sweep.factors are merged under these by the app
       const ac = new AbortController();
       let interrupts = 0;
       const onSigint = (): void => {
@@ -46,11 +46,11 @@ export function registerSweep(program: Command): void {
         const r = await runSweep({
           experiment: exp,
           factors,
-          repetitions: f.repetitions,
-          order: f.order,
-          seed: f.seed,
-          idleBetweenS: f.idleBetween,
-          cvThreshold: f.cvThreshold,
+          ...(f.repetitions !== undefined ? { repetitions: f.repetitions } : {}),
+          ...(f.order !== undefined ? { order: f.order } : {}),
+          ...(f.seed !== undefined ? { seed: f.seed } : {}),
+          ...(f.idleBetween !== undefined ? { idleBetweenS: f.idleBetween } : {}),
+          ...(f.cvThreshold !== undefined ? { cvThreshold: f.cvThreshold } : {}),
           set: f.set,
           signal: ac.signal,
           progress: (l) => process.stderr.write(dim(l) + '\n'),

@@ -17,6 +17,16 @@ beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'gr-campaigns-'));
   mkdirSync(join(home, 'experiments'));
   writeFileSync(join(home, 'experiments', 'camp.yaml'), 'platform:\n  kind: local\nroles: {control: 1, broker: 1, worker: 1}\nservices: [kafka]\nkafka:\n  replication_factor: 1\n  min_insync_replicas: 1\ningest:\n  load: 2000\n');
+  const base = 'platform:\n  kind: local\nroles: {control: 1, broker: 1, worker: 1}\nservices: [kafka]\nkafka:\n  replication_factor: 1\n  min_insync_replicas: 1\ningest:\n  load: 2000\n';
+  writeFileSync(
+    join(home, 'experiments', 'declared.yaml'),
+    base +
+      'sweep:\n  factors:\n    ingest.message_size: [512, 4096]\n    ingest.partitions: [1, 3]\n  repetitions: 2\n  order: random\n  seed: 7\n  idle_between: 5s\n' +
+      'search:\n  strategy: double-bisect\n  start: 3000\n  precision: 0.1\n  trial_warmup: 2s\n  trial_duration: 8s\n  slo: {min_ratio: 0.9, p99_ms: 50}\n',
+  );
+  writeFileSync(join(home, 'experiments', 'badsweep.yaml'), base + 'sweep:\n  factors:\n    ingest.partitions: []\n  repetitions: 0\n');
+  writeFileSync(join(home, 'experiments', 'badfactor.yaml'), base + 'sweep:\n  factors:\n    roles.broker: [1, 3]\n');
+  writeFileSync(join(home, 'experiments', 'badsearch.yaml'), base + 'search:\n  min_load: 5000\n  max_load: 4000\n');
   process.env.GREENRACE_HOME = home;
   process.env.GREENRACE_RESULTS_DIR = join(home, 'results');
   process.env.GREENRACE_STATE_DIR = join(home, '.greenrace');
@@ -87,5 +97,43 @@ describe('the campaign workload comes from the registry', () => {
     expect(campaignWorkload()).toMatchObject({ name: 'ingest', loadPath: 'ingest.load', unit: 'msg/s', section: 'ingest' });
     expect(() => campaignWorkload('net')).toThrow(/workload net cannot be searched or swept: .*only ingest declares/);
     expect(() => campaignWorkload('nope')).toThrow(/workload nope does not exist; campaigns can run: ingest/);
+  });
+});
+
+describe('campaigns declared in the experiment file (sweep: and search: sections), flags over them', () => {
+  it('a sweep: section defines the sweep; a --grid factor replaces the file\'s factor of its path; flags override the rest', () => {
+    const p = planSweep({ experiment: 'declared', factors: [] });
+    expect(p.def).toMatchObject({ repetitions: 2, order: 'random', seed: 7, idleBetweenS: 5, cvThreshold: 0.1 });
+    expect(p.def.factors.map((f) => [f.path, f.values])).toEqual([
+      ['ingest.message_size', [512, 4096]],
+      ['ingest.partitions', [1, 3]],
+    ]);
+    expect(p.schedule).toHaveLength(8);
+    // The same definition from flags gives the same sweep (id), so either way resumes it.
+    const flags = planSweep({ experiment: 'camp', factors: ['ingest.message_size=512,4096', 'ingest.partitions=1,3'].map(parseGridFlag), repetitions: 2, order: 'random', seed: 7 });
+    expect(flags.id).toBe(p.id);
+    const o = planSweep({ experiment: 'declared', factors: [parseGridFlag('ingest.partitions=6')], repetitions: 1, order: 'sequential' });
+    expect(o.def.factors.map((f) => [f.path, f.values])).toEqual([
+      ['ingest.message_size', [512, 4096]],
+      ['ingest.partitions', [6]],
+    ]);
+    expect(o.schedule).toHaveLength(2);
+  });
+  it('bad sweep: values name the file and key', () => {
+    expect(() => planSweep({ experiment: 'badsweep', factors: [] })).toThrow(/badsweep\.yaml.*sweep\.(factors|repetitions)/s);
+    expect(() => planSweep({ experiment: 'badfactor', factors: [] })).toThrow(/badfactor\.yaml: sweep\.factors\.roles\.broker: factor roles\.broker changes what `setup` deployed/);
+  });
+  it('a search: section sets the search; flags override it key by key', () => {
+    const s = prepareSearch({ experiment: 'declared' });
+    expect(s.params).toMatchObject({ strategy: 'double-bisect', start: 3000, precision: 0.1, minRatio: 0.9 });
+    expect(s.slo).toEqual({ minRatio: 0.9, noBacklog: true, maxBacklog: 0, p99Ms: 50 });
+    expect(s.set).toEqual(['ingest.warmup=2', 'ingest.duration=8']);
+    const f = prepareSearch({ experiment: 'declared', strategy: 'knee', start: 2500, trialDuration: '4s', slo: { p99Ms: 80 } });
+    expect(f.params).toMatchObject({ strategy: 'knee', start: 2500, precision: 0.1 });
+    expect(f.slo).toMatchObject({ minRatio: 0.9, p99Ms: 80 });
+    expect(f.set).toEqual(['ingest.warmup=2', 'ingest.duration=4s']);
+  });
+  it('bad search: values name the file and key', () => {
+    expect(() => prepareSearch({ experiment: 'badsearch' })).toThrow(/badsearch\.yaml: search\.max_load: must be above/);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * The campaign sections of an experiment file: `sweep:` (factors, repetitions, order, ...) and
+ * `search:` (strategy, bounds, SLO, trial length), so a campaign can be declared beside the
+ * experiment it runs on. The command's flags override them key by key; src/experiment assembles
+ * these sections into the experiment schema like the plug-ins' own.
+ *
+ * ```yaml
+ * sweep:
+ *   factors:
+ *     ingest.message_size: [512, 4096]
+ *     ingest.partitions: [1, 3]
+ *   repetitions: 3
+ * search:
+ *   trial_warmup: 2s
+ *   trial_duration: 8s
+ *   slo: {min_ratio: 0.95, p99_ms: 50}
+ * ```
+ */
+import { z } from 'zod';
+import { count, duration } from '../config/schema/common.js';
+import { STRATEGIES } from './search/strategy.js';
+
+const factorValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const sweepSchema = z
+  .strictObject({
+    /** The workload each run is (one whose registry entry declares a load knob). */
+    workload: z.string().default('ingest'),
+    /** Config path → its values; `ingest.load: [max]` runs a search per point. */
+    factors: z.record(z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$/i, 'a config path such as ingest.message_size'), z.array(factorValue).min(1, 'needs at least one value')).default({}),
+    repetitions: count(1, 1000).default(3),
+    order: z.enum(['sequential', 'random']).default('sequential'),
+    /** Seed of the random order (the same seed gives the same order). */
+    seed: count(0, 2 ** 31 - 1).default(1),
+    /** An idle window between runs, recorded as a baseline (seconds or "30s"). */
+    idle_between: duration({ min: 0, max: 86400 }).default(0),
+    /** A point whose coefficient of variation exceeds this fraction is flagged. */
+    cv_threshold: z.number().positive().default(0.1),
+  })
+  .prefault({});
+
+export const sloSchema = z
+  .strictObject({
+    /** Achieved ≥ this × target over the measurement window. */
+    min_ratio: z.number().positive().max(1).default(0.95),
+    /** Check that nothing due in the window was left unsent or unacknowledged. */
+    no_backlog: z.boolean().default(true),
+    /** Messages tolerated in that backlog. */
+    max_backlog: count(0, Number.MAX_SAFE_INTEGER).default(0),
+    /** p99 latency bound, ms. */
+    p99_ms: z.number().positive().optional(),
+    /** Consumer-lag slope bound, messages/s (needs a consumer). */
+    max_lag_slope: z.number().positive().optional(),
+  })
+  .prefault({});
+
+export const searchSchema = z
+  .strictObject({
+    workload: z.string().default('ingest'),
+    strategy: z.enum(STRATEGIES as unknown as [string, ...string[]]).default('knee'),
+    /** First load (double-bisect) / probe base (knee); default: the workload's load. */
+    start: z.number().positive().optional(),
+    /** Final bracket: high − low ≤ precision × low. */
+    precision: z.number().positive().max(0.5).default(0.05),
+    min_load: z.number().positive().default(1),
+    max_load: z.number().positive().default(1_000_000),
+    max_trials: count(2, 1000).default(15),
+    /** Knee: the overload probe is this many times the start. */
+    probe_factor: z.number().gt(1).default(8),
+    /** Warm-up and measured duration of each trial (default: the workload's). */
+    trial_warmup: duration({ min: 0, max: 86400 }).optional(),
+    trial_duration: duration({ min: 1, max: 7 * 86400 }).optional(),
+    slo: sloSchema,
+  })
+  .prefault({});
+
+/** The campaign sections by key, assembled into the experiment schema. */
+export const CAMPAIGN_SECTIONS = { sweep: sweepSchema, search: searchSchema } as const;
+
+export type SweepSection = z.output<typeof sweepSchema>;
+export type SearchSection = z.output<typeof searchSchema>;
