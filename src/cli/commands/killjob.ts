@@ -2,9 +2,17 @@ import type { Command } from 'commander';
 import { yellow } from '../output.js';
 import { interruptSignal, progressLine } from './setup.js';
 
+/** `entrypoint killjob`: the command on the CLI. */
 export function registerKilljob(program: Command): void {
-  program
-    .command('killjob')
+  configureKilljob(program.command('killjob'));
+}
+
+/**
+ * killjob's arguments, options and action on a command: the CLI's subcommand, or the root of the
+ * `killjob` bin (bin/killjob.ts), so both are the same code.
+ */
+export function configureKilljob(cmd: Command): Command {
+  return cmd
     .description("destroy an experiment's services, give its hosts back and clear its state (idempotent)")
     .argument('<exp>', 'experiment name')
     .option('--destroy-timeout <s>', 'seconds destroying services may take before the hosts are released anyway', (v) => Number(v), 300)
