@@ -3,7 +3,8 @@
  * cleared by `killjob`. Written atomically; a lock file keeps two commands on one experiment
  * from racing.
  */
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Experiment } from '../experiment/schema.js';
@@ -79,7 +80,12 @@ export interface LockInfo {
   pid: number;
   command: string;
   since: string;
+  /** Random per lock taken: tells a lock this process holds from a stale one left under a reused pid. */
+  token?: string;
 }
+
+/** Tokens of the locks this process holds. */
+const heldTokens = new Set<string>();
 
 function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -98,59 +104,124 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether the command that wrote a lock is still at work. */
+function holderAlive(h: LockInfo): boolean {
+  if (h.pid === process.pid) return h.token !== undefined && heldTokens.has(h.token);
+  return pidAlive(h.pid);
+}
+
 export interface StateLock {
   dir: string;
   release(): void;
 }
 
+export interface LockOptions {
+  /** Called with a lock judged stale, before it is broken (tests use it to race another command in). */
+  onStale?: (holder: LockInfo | undefined) => void;
+}
+
+/** Wait a few milliseconds without giving the event loop away (the lock is taken synchronously). */
+const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Create the lock file with its whole content at once (link fails when it exists): never seen half-written. */
+function createLock(p: string, info: LockInfo): boolean {
+  const tmp = `${p}.${process.pid}.${info.token}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info) + '\n', { mode: 0o600 });
+  try {
+    linkSync(tmp, p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Remove a stale lock, but only if it is still the one judged stale (`seen`, its exact content):
+ * under a guard file (created exclusively) the lock is read again and removed only when unchanged.
+ * Two commands breaking the same stale lock cannot remove the fresh lock one of them just took.
+ * A guard left by a command that died while holding it (it is held for microseconds) is removed
+ * once it is 10 s old.
+ */
+function breakStaleLock(p: string, seen: string): void {
+  const guard = `${p}.break`;
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > 10_000) unlinkSync(guard);
+    } catch {
+      /* gone meanwhile */
+    }
+    return;
+  }
+  try {
+    let now: string | undefined;
+    try {
+      now = readFileSync(p, 'utf8');
+    } catch {
+      now = undefined;
+    }
+    if (now === seen) unlinkSync(p);
+  } finally {
+    closeSync(fd);
+    rmSync(guard, { force: true });
+  }
+}
+
 /**
  * Take the experiment's lock (creating its state folder). Fails with `state.locked` naming the
- * command that holds it; a lock whose process is gone is taken over.
+ * command that holds it; a lock whose process is gone is taken over (see breakStaleLock).
  */
-export function lockState(exp: string, command: string, dir = stateDir(exp)): StateLock {
+export function lockState(exp: string, command: string, dir = stateDir(exp), opts: LockOptions = {}): StateLock {
   mkdirSync(dir, { recursive: true });
   const p = lockPath(dir);
-  const info: LockInfo = { pid: process.pid, command, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(p, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(info) + '\n');
-      closeSync(fd);
+  const info: LockInfo = { pid: process.pid, command, since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (createLock(p, info)) {
+      heldTokens.add(info.token!);
       let released = false;
       return {
         dir,
         release: () => {
           if (released) return;
           released = true;
+          heldTokens.delete(info.token!);
           try {
             const cur = JSON.parse(readFileSync(p, 'utf8')) as LockInfo;
-            if (cur.pid === process.pid) unlinkSync(p);
+            if (cur.pid === process.pid && cur.token === info.token) unlinkSync(p);
           } catch {
             /* gone with the state folder */
           }
         },
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let seen: string;
+    try {
+      seen = readFileSync(p, 'utf8');
+    } catch {
+      continue; // released meanwhile: try again
     }
     let holder: LockInfo | undefined;
     try {
-      holder = JSON.parse(readFileSync(p, 'utf8')) as LockInfo;
+      holder = JSON.parse(seen) as LockInfo;
     } catch {
-      holder = undefined; // being written, or garbage: treat as stale after a moment
+      holder = undefined; // garbage (a lock is never half-written): stale
     }
-    if (holder && pidAlive(holder.pid) && holder.pid !== process.pid) {
+    if (holder && holderAlive(holder)) {
       throw new GreenraceError(
         'state.locked',
         `experiment ${exp} is busy: \`${holder.command}\` (pid ${holder.pid}) has been working on it since ${holder.since}`,
         { hint: `wait for it, or interrupt it (Ctrl-C / kill -INT ${holder.pid})` },
       );
     }
-    try {
-      unlinkSync(p);
-    } catch {
-      /* someone else removed it */
-    }
+    opts.onStale?.(holder);
+    breakStaleLock(p, seen);
+    if (attempt > 2) pause(5);
   }
   throw new GreenraceError('state.locked', `could not take the lock ${p}`);
 }

@@ -6,9 +6,10 @@
  * aborted (Ctrl-C) with what was measured, its energy over the measurement window, and its CSV line.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InterruptedError, RunError, UsageError, errorMessage } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/files.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
 import { shJoin } from '../../core/shell.js';
 import { hostsInRole, type WorkHost } from '../../core/types.js';
@@ -150,7 +151,7 @@ async function generate(
   const lg = loadgenPlan(plan, { token, files: (g) => ({ dir: hostDir(hostOf(g), plan.runId), summary: `${hostDir(hostOf(g), plan.runId)}/${g.id}.json` }), ...(broker.clientLibs ? { kafkaLibs: broker.clientLibs } : {}) });
   const planJson = JSON.stringify(lg, null, 2) + '\n';
   const commands = Object.fromEntries(plan.generators.map((g) => [g.id, generatorCommand(hostDir(hostOf(g), plan.runId), g)]));
-  writeFileSync(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
+  writeFileAtomic(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
   const workers = [...new Set(plan.generators.map(hostOf))];
   const started: Started[] = [];
   const deadlineMs = deadlineS(plan) * 1000;
@@ -159,7 +160,8 @@ async function generate(
     ctx.progress('starting the generators; they start together once all have reached the brokers');
     await Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' })));
     plan.scrape.host = await ctx.scrape('loadgen', plan.scrape.targets);
-    writeFileSync(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
+    // Atomically: a run stopped while writing leaves the old manifest or the whole new one, never half.
+    writeFileAtomic(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
     for (const g of plan.generators) {
       const h = hostOf(g);
       started.push(await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId), signal: stop.signal }));

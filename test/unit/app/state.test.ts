@@ -73,6 +73,41 @@ describe('state lock', () => {
     expect(existsSync(lockPath(dir))).toBe(false);
   });
 
+  it('two commands breaking the same stale lock: the second does not remove the lock the first just took', async () => {
+    const dir = join(root, 'stale-race');
+    mkdirSync(dir, { recursive: true });
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    writeFileSync(lockPath(dir), JSON.stringify({ pid: dead.pid, command: 'entrypoint setup app-st', since: 'then' }));
+    let first: ReturnType<typeof lockState> | undefined;
+    let err: any;
+    try {
+      // The second command has judged the lock stale; before it breaks it, the first one takes it over.
+      lockState('app-st', 'entrypoint killjob app-st', dir, {
+        onStale: () => {
+          first ??= lockState('app-st', 'entrypoint setup app-st', dir);
+        },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(first).toBeDefined();
+    expect(err?.code).toBe('state.locked');
+    expect(err.message).toMatch(/^experiment app-st is busy: `entrypoint setup app-st` \(pid \d+\)/);
+    expect(JSON.parse(readFileSync(lockPath(dir), 'utf8')).command).toBe('entrypoint setup app-st');
+    first!.release();
+    expect(existsSync(lockPath(dir))).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a lock this process took and released is not held; one it holds is', () => {
+    const dir = join(root, 'own');
+    const a = lockState('app-st', 'entrypoint setup app-st', dir);
+    expect(() => lockState('app-st', 'entrypoint killjob app-st', dir)).toThrow(/is busy: `entrypoint setup app-st`/);
+    a.release();
+    lockState('app-st', 'entrypoint killjob app-st', dir).release();
+  });
+
   it('clearState removes the experiment folder and an emptied .greenrace/', () => {
     const gr = join(root, 'home', '.greenrace');
     const dir = join(gr, 'app-st');
