@@ -26,12 +26,13 @@ export function readSummaries(runDir: string): LoadgenSummary[] {
   return out;
 }
 
-export type StopReason = { kind: 'user' } | { kind: 'broker'; message: string } | undefined;
+export type StopReason = { kind: 'user' } | { kind: 'broker'; message: string } | { kind: 'start_refused'; message: string } | undefined;
 
 /** What ended the run, as the error the record keeps (undefined: completed). */
 export function runError(stop: StopReason, failure: unknown, plan: IngestPlan, summaries: LoadgenSummary[]): Error | undefined {
   if (stop?.kind === 'user' || failure instanceof InterruptedError) return new InterruptedError('stopped by the user (Ctrl-C)');
   if (stop?.kind === 'broker') return new RunError('ingest.broker_down', stop.message);
+  if (stop?.kind === 'start_refused') return new RunError('ingest.start_refused', stop.message);
   if (failure !== undefined) return failure instanceof GreenraceError ? failure : new RunError('ingest.failed', errorMessage(failure));
   if (summaries.length < plan.generators.length) {
     return new RunError('ingest.missing_summaries', `${plan.generators.length - summaries.length} of ${plan.generators.length} generators left no summary`);

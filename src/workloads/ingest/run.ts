@@ -103,10 +103,17 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
     await prepare(ctx, broker, plan, stop.signal);
     plan = planOf(); // the shared start is fixed once the topic exists (creating it can take a while)
     run.record.parameters.start_at = new Date(plan.startAt).toISOString();
-    sharedStart = await generate(ctx, run, broker, plan, stop, (m) => {
-      reason ??= { kind: 'broker', message: m };
-      ctx.progress(`${m}: stopping the generators`);
-      stop.abort();
+    sharedStart = await generate(ctx, run, broker, plan, stop, {
+      brokerDown: (m) => {
+        reason ??= { kind: 'broker', message: m };
+        ctx.progress(`${m}: stopping the generators`);
+        stop.abort();
+      },
+      startRefused: (m) => {
+        reason ??= { kind: 'start_refused', message: m };
+        ctx.progress(`${m}: stopping the generators`);
+        stop.abort();
+      },
     });
   } catch (e) {
     failure = e;
@@ -143,7 +150,7 @@ async function generate(
   broker: BrokerAccess,
   plan: IngestPlan,
   stop: AbortController,
-  brokerDown: (m: string) => void,
+  ends: { brokerDown: (m: string) => void; startRefused: (m: string) => void },
 ): Promise<number | undefined> {
   const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
   const hostOf = (g: GeneratorPlan): WorkHost => byName.get(g.host)!;
@@ -155,7 +162,7 @@ async function generate(
   const workers = [...new Set(plan.generators.map(hostOf))];
   const started: Started[] = [];
   const deadlineMs = deadlineS(plan) * 1000;
-  const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), brokerDown });
+  const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), ...ends });
   try {
     ctx.progress('starting the generators; they start together once all have reached the brokers');
     await Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' })));

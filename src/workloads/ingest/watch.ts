@@ -53,22 +53,48 @@ export interface Watch {
   stop(): void;
 }
 
-/** Every second: once all generators are ready, send each the same start time (now + 2 s). */
-function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progress: (l: string) => void, state: { sharedStart?: number }): NodeJS.Timeout {
+/** One generator's answer to `POST /start`: accepted, or why not (HTTP status and body, or the network error). */
+async function postStart(g: GeneratorPlan, at: number, headers: Record<string, string>): Promise<{ id: string; ok: true } | { id: string; ok: false; why: string }> {
+  try {
+    const r = await fetch(url(g, `/start?at=${at}`), { method: 'POST', headers, signal: AbortSignal.timeout(1500) });
+    if (r.ok) return { id: g.id, ok: true };
+    const body = (await r.text().catch(() => '')).trim().split('\n')[0]?.slice(0, 200) ?? '';
+    return { id: g.id, ok: false, why: `HTTP ${r.status}${body ? ` ${body}` : ''}` };
+  } catch (e) {
+    const err = e as { name?: string; cause?: { code?: string }; message?: string };
+    return { id: g.id, ok: false, why: err.name === 'TimeoutError' ? 'no answer within 1.5 s' : (err.cause?.code ?? err.message ?? String(e)) };
+  }
+}
+
+/**
+ * Every second: once all generators are ready, send each the same start time (now + 2 s), once.
+ * A generator that does not accept it (a wrong token, already started, unreachable) ends the run
+ * through `refused`, naming each one and why: those that accepted would otherwise load the brokers
+ * alone, and a second trigger would reach them twice.
+ */
+function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progress: (l: string) => void, refused: (message: string) => void, state: { sharedStart?: number; sent?: boolean }): NodeJS.Timeout {
   let busy = false;
   return setInterval(() => {
-    if (busy || state.sharedStart !== undefined || stop.aborted) return;
+    if (busy || state.sent || stop.aborted) return;
     busy = true;
     void Promise.all(plan.generators.map((g) => scrape(url(g, '/ready'), 1000)))
       .then(async (ready) => {
-        if (ready.some((x) => x === undefined) || state.sharedStart !== undefined) return;
+        if (ready.some((x) => x === undefined) || state.sent || stop.aborted) return;
+        state.sent = true;
         const at = Date.now() + 2000;
         const headers = { [START_TOKEN_HEADER]: `${START_TOKEN_SCHEME} ${token}` };
-        const ok = await Promise.all(plan.generators.map((g) => fetch(url(g, `/start?at=${at}`), { method: 'POST', headers, signal: AbortSignal.timeout(1500) }).then((x) => x.ok, () => false)));
-        if (ok.every(Boolean)) {
+        const answers = await Promise.all(plan.generators.map((g) => postStart(g, at, headers)));
+        const no = answers.filter((a): a is Extract<typeof a, { ok: false }> => !a.ok);
+        if (no.length === 0) {
           state.sharedStart = at;
           progress(`all ${plan.generators.length} generators ready: shared start ${new Date(at).toISOString()}`);
-        } else progress(`start trigger refused by ${ok.filter((x) => !x).length} generator(s)`);
+          return;
+        }
+        const yes = answers.filter((a) => a.ok).map((a) => a.id);
+        refused(
+          `the start trigger was refused by ${no.length} of ${plan.generators.length} generators (${no.map((a) => `${a.id}: ${a.why}`).join('; ')})` +
+            (yes.length ? `; ${yes.join(', ')} accepted it and are stopped` : ''),
+        );
       })
       .finally(() => (busy = false));
   }, 1000);
@@ -111,9 +137,20 @@ function brokerWatchdog(plan: IngestPlan, deadlineMs: number, stop: AbortSignal,
   }, 2000);
 }
 
-export function watchRun(plan: IngestPlan, o: { token: string; deadlineMs: number; stop: AbortSignal; progress: (l: string) => void; brokerDown: (message: string) => void }): Watch {
-  const state: { sharedStart?: number } = {};
-  const timers = [startTrigger(plan, o.token, o.stop, o.progress, state), progressLoop(plan, o.stop, o.progress, state), brokerWatchdog(plan, o.deadlineMs, o.stop, o.brokerDown, state)];
+export interface WatchOptions {
+  /** The run's start token, sent as `Authorization: Bearer <token>` with `POST /start`. */
+  token: string;
+  deadlineMs: number;
+  stop: AbortSignal;
+  progress: (l: string) => void;
+  brokerDown: (message: string) => void;
+  /** Some generator did not accept the shared start: the run must end (message names each one). */
+  startRefused: (message: string) => void;
+}
+
+export function watchRun(plan: IngestPlan, o: WatchOptions): Watch {
+  const state: { sharedStart?: number; sent?: boolean } = {};
+  const timers = [startTrigger(plan, o.token, o.stop, o.progress, o.startRefused, state), progressLoop(plan, o.stop, o.progress, state), brokerWatchdog(plan, o.deadlineMs, o.stop, o.brokerDown, state)];
   return {
     get sharedStart() {
       return state.sharedStart;
