@@ -5,7 +5,6 @@
  * run use cases share: Prometheus client, energy sources (Kwollect on Grid'5000) and hosts.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { GreenraceError, RunError, UsageError } from '../core/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../core/files.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
@@ -16,8 +15,9 @@ import { experimentNameOf, readState, type ExperimentState } from './state.js';
 import { sleep as sleepFor } from '../core/sleep.js';
 import { baseline as baselineWorkload } from '../workloads/baseline/index.js';
 import { runWorkload } from './runs.js';
+import { baselinePath, energyHosts } from './energy.js';
 
-export const baselinePath = (dir: string): string => join(dir, 'baseline.json');
+export { baselinePath };
 
 export interface EnergyContext {
   prom: PrometheusClient;
@@ -42,13 +42,8 @@ export async function energyContext(ref: string): Promise<EnergyContext> {
   const prom = new PrometheusClient(url);
   const extra = await platformEnergySources(st.platform, st.experimentSnapshot.platform);
   const sources = energySources(st.experimentSnapshot, prom, extra);
-  const hosts: EnergyHost[] = st.platform.hosts.map((h) => ({
-    name: h.name,
-    address: h.address,
-    // Hosts on one physical machine (all namespace hosts of the local platform) are accounted once.
-    ...(h.machine ? { machine: h.machine } : {}),
-    ...(h.vars ? { attributes: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, String(v)])) } : {}),
-  }));
+  // Hosts on one physical machine (all namespace hosts of the local platform) are accounted once.
+  const hosts: EnergyHost[] = energyHosts(st.platform.hosts);
   return { prom, sources, hosts, state: st, stateDir: dir };
 }
 

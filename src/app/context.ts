@@ -11,7 +11,9 @@ import type { WorkHost } from '../core/types.js';
 import type { LoadOptions } from '../config/loader.js';
 import { loadExperiment } from '../experiment/load.js';
 import type { Experiment } from '../experiment/schema.js';
-import type { EnergyAccount } from '../metrics/energy/index.js';
+import { errorMessage } from '../core/errors.js';
+import { toEnergyFigure, unavailableEnergy, type EnergyAccount } from '../metrics/energy/index.js';
+import { RUN_JOB, RunWindowMarker } from '../metrics/window.js';
 import type { RunWindow } from '../core/types.js';
 import { newRunId } from '../runs/run-id.js';
 import type { CampaignTag } from '../runs/record.js';
@@ -21,7 +23,7 @@ import type { BrokerAccess, PreflightOptions, RunContext, RunHandle, ToolNeed, W
 import { writeAnsibleFiles } from './ansible-files.js';
 import { brokerAccess, publishScrapeTargets } from './brokers.js';
 import { hostFacts, withNetem, withPcp } from './context-extras.js';
-import { measureEnergy } from './energy.js';
+import { measureEnergy, type EnergyWhere } from './energy.js';
 import { readMetadata } from './metadata.js';
 import { preflight } from './preflight.js';
 import { LiveRun } from './run-life.js';
@@ -37,6 +39,8 @@ export interface ContextOptions {
   stateDir?: string;
   /** Pushgateway URL with given hosts (default: the state's endpoint). */
   pushgatewayUrl?: string;
+  /** Prometheus URL with given hosts (run energy; default: the state's endpoint). */
+  prometheusUrl?: string;
   executor?: Executor;
   signal?: AbortSignal;
   progress?: (line: string) => void;
@@ -82,7 +86,10 @@ interface Where {
 function locate(o: ContextOptions): Where {
   const { experiment, where } = loadExperiment(o.exp, { set: o.set ?? [], ...(o.overrides ? { overrides: o.overrides } : {}) });
   if (o.hosts) {
-    const endpoints: Record<string, string> = o.pushgatewayUrl ? { pushgateway_url: o.pushgatewayUrl } : {};
+    const endpoints: Record<string, string> = {
+      ...(o.pushgatewayUrl ? { pushgateway_url: o.pushgatewayUrl } : {}),
+      ...(o.prometheusUrl ? { prometheus_url: o.prometheusUrl } : {}),
+    };
     return { experiment, where, hosts: o.hosts, endpoints, deployed: [...experiment.services], metadata: {}, ...(o.stateDir ? { stateDir: o.stateDir } : {}) };
   }
   const dir = stateDirOf(experiment.name);
@@ -186,8 +193,39 @@ export class AppRunContext<S, A> implements RunContext<S, A> {
     return publishScrapeTargets(this, kind, groups);
   }
 
-  energy(window: RunWindow): Promise<EnergyAccount> {
-    return measureEnergy(this.experiment, this.endpoints, window);
+  energy(window: RunWindow, opts: { baseline?: boolean } = {}): Promise<EnergyAccount> {
+    return measureEnergy(this.energyWhere(), window, opts);
+  }
+
+  async closeWindow(run: RunHandle, window: RunWindow, opts: { hostCpuSeconds?: Record<string, number> } = {}): Promise<EnergyAccount | undefined> {
+    const rec = run.record;
+    rec.window = window;
+    run.save();
+    const url = this.endpoints.pushgateway_url;
+    if (url) {
+      const marker = new RunWindowMarker({ runId: run.id, experiment: this.experiment.name, kind: this.workload.name }, url);
+      await marker.mark(window).catch((e: unknown) => marker.pushErrors.push(errorMessage(e)));
+      rec.windowPush = { url, job: RUN_JOB, ...(marker.pushErrors.length ? { error: marker.pushErrors.join('; ') } : {}) };
+      if (marker.pushErrors.length) this.progress(`run window not pushed: ${marker.pushErrors.join('; ')} (the record keeps it)`);
+    }
+    let account: EnergyAccount | undefined;
+    if (!this.endpoints.prometheus_url) rec.energy = unavailableEnergy('no Prometheus in this experiment (energy needs the monitoring services)');
+    else if (window.end - window.start < 1) rec.energy = unavailableEnergy(`window of ${(window.end - window.start).toFixed(3)} s is shorter than 1 s`);
+    else {
+      this.progress('energy: waiting for Prometheus to scrape past the window');
+      try {
+        account = await measureEnergy(this.energyWhere(), window, opts.hostCpuSeconds ? { hostCpuSeconds: opts.hostCpuSeconds } : {});
+        rec.energy = toEnergyFigure(account);
+      } catch (e) {
+        rec.energy = unavailableEnergy(errorMessage(e));
+      }
+    }
+    run.save();
+    return account;
+  }
+
+  private energyWhere(): EnergyWhere {
+    return { experiment: this.experiment, endpoints: this.endpoints, hosts: this.hosts, ...(this.stateDir ? { stateDir: this.stateDir } : {}) };
   }
 
   async close(): Promise<void> {

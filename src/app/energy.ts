@@ -1,28 +1,84 @@
 /**
- * The energy of a run's measurement window, through the same energy context as `baseline`: the
- * platform's sources (Kwollect on Grid'5000, with the API URL and credentials setup used) and the
- * hosts with their inventory attributes (g5k_fqdn). The run's own `energy` settings (with its --set
- * overrides) choose and order the sources; the platform sources come from the context.
+ * The energy of a run's measurement window, as every run kind gets it through the run context: the
+ * experiment's sources in its order (the platform's among them: Kwollect on Grid'5000), the hosts
+ * with their physical machine (hosts of one machine are counted once), the stored idle baseline
+ * (`baseline.json`: idle and dynamic energy; flagged stale when older than the last `setup`), and,
+ * when the run knows them, the CPU seconds per host (per-host attribution by CPU share).
  */
+import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import type { RunWindow } from '../core/types.js';
+import { readJsonIfExists } from '../core/files.js';
+import { stateDir as stateDirOf } from '../core/paths.js';
+import type { Host, RunWindow } from '../core/types.js';
 import type { Experiment } from '../experiment/schema.js';
-import { energyAccount, energySources, type EnergyAccount } from '../metrics/energy/index.js';
-import { energyContext } from './baseline.js';
+import { energyAccount, energySources, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
+import { PrometheusClient } from '../metrics/prometheus.js';
+import { platformEnergySources } from '../platforms/index.js';
+import { readState } from './state.js';
 
-export async function accountIngestEnergy(experiment: Pick<Experiment, 'name' | 'energy' | 'monitoring'>, window: RunWindow): Promise<EnergyAccount> {
-  const ctx = await energyContext(experiment.name);
-  const platformSources = Object.fromEntries(ctx.sources.map((s) => [s.name, s]));
-  const sources = energySources(experiment, ctx.prom, platformSources);
-  return energyAccount(sources, ctx.hosts, window, { minCoverage: experiment.energy.min_coverage });
+/** `.greenrace/<exp>/baseline.json`: the idle baseline `entrypoint baseline` stores. */
+export const baselinePath = (dir: string): string => join(dir, 'baseline.json');
+
+/** Where a run's energy comes from. */
+export interface EnergyWhere {
+  experiment: Pick<Experiment, 'name' | 'energy' | 'monitoring'>;
+  endpoints: Record<string, string>;
+  hosts: Host[];
+  /** The experiment's state folder: platform sources, the stored baseline, the last setup's date. */
+  stateDir?: string;
+}
+
+export interface RunEnergyOptions {
+  /** Subtract the stored idle baseline (default true; the baseline measurement itself does not). */
+  baseline?: boolean;
+  /** Host → CPU seconds its processes used in the window (per-host attribution by CPU share). */
+  hostCpuSeconds?: Record<string, number>;
+}
+
+/** Hosts as the energy account sees them: name, address, machine, inventory attributes (g5k_fqdn). */
+export function energyHosts(hosts: Host[]): EnergyHost[] {
+  return hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    ...(h.machine ? { machine: h.machine } : {}),
+    ...(h.vars ? { attributes: Object.fromEntries(Object.entries(h.vars).map(([k, v]) => [k, String(v)])) } : {}),
+  }));
+}
+
+/** The account of a window with everything the run context knows (see the file's comment). */
+export async function accountRunEnergy(w: EnergyWhere, window: RunWindow, opts: RunEnergyOptions = {}): Promise<EnergyAccount> {
+  const url = w.endpoints.prometheus_url;
+  if (!url) {
+    throw new UsageError('energy.no_prometheus', `experiment ${w.experiment.name} has no Prometheus: energy needs the monitoring services`, {
+      hint: 'list node_exporter, prometheus and pushgateway under `services` in the experiment file, then run setup again',
+    });
+  }
+  const st = w.stateDir ? readState(w.stateDir) : undefined;
+  let extra: Record<string, EnergySource> = {};
+  if (st?.platform && st.experimentSnapshot?.platform) extra = await platformEnergySources(st.platform, st.experimentSnapshot.platform);
+  const sources = energySources(w.experiment, new PrometheusClient(url), extra);
+  const baseline = opts.baseline !== false && w.stateDir ? readJsonIfExists<unknown>(baselinePath(w.stateDir)) : undefined;
+  return energyAccount(sources, energyHosts(w.hosts), { start: window.start, end: window.end }, {
+    minCoverage: w.experiment.energy.min_coverage,
+    ...(baseline !== undefined ? { baseline } : {}),
+    ...(st?.setupFinishedAt ? { setupAt: st.setupFinishedAt } : {}),
+    ...(opts.hostCpuSeconds ? { hostCpuSeconds: opts.hostCpuSeconds } : {}),
+  });
+}
+
+/** The account of a window of a set-up experiment, from its state (hosts, endpoints, platform, baseline). */
+export async function accountIngestEnergy(experiment: Pick<Experiment, 'name' | 'energy' | 'monitoring'>, window: RunWindow, opts: RunEnergyOptions = {}): Promise<EnergyAccount> {
+  const dir = stateDirOf(experiment.name);
+  const st = readState(dir);
+  if (!st?.platform) throw new UsageError('experiment.not_ready', `experiment ${experiment.name} is not set up`, { hint: `run \`entrypoint setup ${experiment.name}\` first` });
+  return accountRunEnergy({ experiment, endpoints: st.endpoints ?? {}, hosts: st.platform.hosts, stateDir: dir }, window, opts);
 }
 
 /** Once Prometheus has scraped past the window's end (at most 15 s from now), the account of the window. */
-export async function measureEnergy(experiment: Experiment, endpoints: Record<string, string>, window: RunWindow): Promise<EnergyAccount> {
-  if (!endpoints.prometheus_url) {
-    throw new UsageError('energy.no_prometheus', `experiment ${experiment.name} has no Prometheus: energy needs the monitoring services`);
-  }
-  const wait = Math.min(15_000, (window.end + experiment.monitoring.scrape_interval * 2) * 1000 - Date.now());
+export async function measureEnergy(w: EnergyWhere, window: RunWindow, opts: RunEnergyOptions = {}): Promise<EnergyAccount> {
+  if (!w.endpoints.prometheus_url) return accountRunEnergy(w, window, opts); // fails with energy.no_prometheus
+  // Two scrapes past the end (Scaphandre's job is scraped every 3 s at least).
+  const wait = Math.min(15_000, (window.end + Math.max(3, w.experiment.monitoring.scrape_interval) * 2) * 1000 - Date.now());
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  return accountIngestEnergy(experiment, window);
+  return accountRunEnergy(w, window, opts);
 }

@@ -1,5 +1,6 @@
 /**
- * `killjob <exp>`: destroy the services (destroy.yml, best effort, bounded), stop the ssh control
+ * `killjob <exp>`: delete the experiment's groups on the Pushgateway (run windows, latency matrix),
+ * destroy the services (destroy.yml, best effort, bounded), stop the ssh control
  * masters, release the platform, clear the state. Idempotent, and works after a crashed or
  * interrupted setup: from the state file in any phase, or from the platform's own files alone. When
  * the state folder is lost altogether, the experiment file says where to look: the platform gives
@@ -15,6 +16,7 @@ import { GreenraceError, InterruptedError, errorMessage } from '../core/errors.j
 import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import { loadExperiment } from '../experiment/load.js';
+import { deleteExperimentGroups } from '../metrics/window.js';
 import type { Experiment } from '../experiment/schema.js';
 import { PLATFORM_KINDS, platformFor, type PlatformHandle, type PlatformKind } from '../platforms/index.js';
 import { orderedServices, planServices } from '../services/registry.js';
@@ -81,6 +83,16 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
       outcome.hosts = handle.hosts.length;
     } else if (st) outcome.platform = st.platformKind;
 
+    // The experiment's groups on the Pushgateway (run windows, the latency matrix), before it goes.
+    const pg = st?.endpoints?.pushgateway_url;
+    if (pg) {
+      try {
+        const gone = await deleteExperimentGroups(pg, exp, 5000);
+        if (gone.length) progress(`deleted ${gone.length} Pushgateway group${gone.length > 1 ? 's' : ''} of ${exp} (run windows, latency matrix)`);
+      } catch (e) {
+        outcome.warnings.push(`deleting the run windows from the Pushgateway: ${errorMessage(e)}`);
+      }
+    }
     if (st && handle && servicesMayRun(st)) await destroyServices(exp, dir, handle, st.experimentSnapshot, st.services, opts, outcome);
     else if (lost && handle) await destroyServices(exp, dir, handle, lost.experiment, lost.experiment.services, opts, outcome);
     if (opts.signal?.aborted) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);

@@ -85,6 +85,7 @@ export async function energyOver(exp: string, window: Window, opts: { minCoverag
   return energyAccount(ctx.sources, ctx.hosts, window, {
     minCoverage: opts.minCoverage ?? ctx.state.experimentSnapshot.energy.min_coverage,
     ...(baseline ? { baseline } : {}),
+    ...(ctx.state.setupFinishedAt ? { setupAt: ctx.state.setupFinishedAt } : {}),
   });
 }
 

@@ -3,10 +3,13 @@
  * `greenrace_run_*` gauges on the Pushgateway, grouped and labelled by run id, so any later query
  * (even from another machine, days later) selects exactly the measurement window, excluding warm-up.
  *
- *   greenrace_run_info{run_id,experiment,workload} 1
- *   greenrace_run_warmup_start_timestamp_seconds{run_id}  (when there is a warm-up)
- *   greenrace_run_start_timestamp_seconds{run_id}
- *   greenrace_run_end_timestamp_seconds{run_id}           (pushed by `end()`)
+ *   greenrace_run_info{run_id,experiment,kind} 1
+ *   greenrace_run_warmup_start_timestamp_seconds{run_id,experiment,kind}  (when there is a warm-up)
+ *   greenrace_run_start_timestamp_seconds{run_id,experiment,kind}
+ *   greenrace_run_end_timestamp_seconds{run_id,experiment,kind}           (pushed by `end()`)
+ *
+ * One Pushgateway group per run (job `greenrace_run`, grouping key experiment + run_id); `killjob`
+ * deletes an experiment's groups (`deleteExperimentGroups`).
  */
 import { RunError } from '../core/errors.js';
 import type { RunWindow } from '../core/types.js';
@@ -18,7 +21,8 @@ export const RUN_JOB = 'greenrace_run';
 export interface RunLabels {
   runId: string;
   experiment: string;
-  workload: string;
+  /** The kind of run: the workload (`ingest`, `net`, `matrix`, `race`). */
+  kind: string;
 }
 
 /** Seconds of a window. */
@@ -94,20 +98,33 @@ export class RunWindowMarker {
   /** Warm-up begins now (or at `t`). */
   async warmup(t = nowSeconds()): Promise<void> {
     this.warmupStart = t;
-    await this.pushGauges([this.info(), gauge('greenrace_run_warmup_start_timestamp_seconds', 'Start of the warm-up (excluded from measurement)', t, this.labels.runId)]);
+    await this.pushGauges([this.info(), this.gauge('greenrace_run_warmup_start_timestamp_seconds', 'Start of the warm-up (excluded from measurement), epoch seconds', t)]);
   }
 
   /** Measurement begins now (or at `t`). */
   async start(t = nowSeconds()): Promise<void> {
     this.startT = t;
-    await this.pushGauges([this.info(), gauge('greenrace_run_start_timestamp_seconds', 'Start of the measurement window', t, this.labels.runId)]);
+    await this.pushGauges([this.info(), this.gauge('greenrace_run_start_timestamp_seconds', 'Start of the measurement window, epoch seconds', t)]);
+  }
+
+  /** A window known after the fact (all its bounds at once): info, warm-up, start and end in one push. */
+  async mark(w: RunWindow): Promise<RunWindow> {
+    validateWindow(w);
+    this.startT = w.start;
+    if (w.warmupStart !== undefined) this.warmupStart = w.warmupStart;
+    const g = [this.info()];
+    if (w.warmupStart !== undefined) g.push(this.gauge('greenrace_run_warmup_start_timestamp_seconds', 'Start of the warm-up (excluded from measurement), epoch seconds', w.warmupStart));
+    g.push(this.gauge('greenrace_run_start_timestamp_seconds', 'Start of the measurement window, epoch seconds', w.start));
+    g.push(this.gauge('greenrace_run_end_timestamp_seconds', 'End of the measurement window, epoch seconds', w.end));
+    await this.pushGauges(g);
+    return w;
   }
 
   /** Measurement ends now (or at `t`); returns the window. */
   async end(t = nowSeconds()): Promise<RunWindow> {
     if (this.startT === undefined) throw new RunError('metrics.window', `run ${this.labels.runId}: end() before start()`);
     const w = validateWindow(this.warmupStart === undefined ? { start: this.startT, end: t } : { warmupStart: this.warmupStart, start: this.startT, end: t });
-    await this.pushGauges([gauge('greenrace_run_end_timestamp_seconds', 'End of the measurement window', t, this.labels.runId)]);
+    await this.pushGauges([this.gauge('greenrace_run_end_timestamp_seconds', 'End of the measurement window, epoch seconds', t)]);
     return w;
   }
 
@@ -116,22 +133,52 @@ export class RunWindowMarker {
       name: 'greenrace_run_info',
       help: 'A greenrace run (labels identify it)',
       value: 1,
-      labels: { run_id: this.labels.runId, experiment: this.labels.experiment, workload: this.labels.workload },
+      labels: this.labelSet(),
     };
+  }
+
+  private labelSet(): Record<string, string> {
+    return { run_id: this.labels.runId, experiment: this.labels.experiment, kind: this.labels.kind };
+  }
+
+  private gauge(name: string, help: string, value: number): PushedGauge {
+    return { name, help, value, labels: this.labelSet() };
   }
 
   private async pushGauges(g: PushedGauge[]): Promise<void> {
     if (!this.gw) return;
     try {
-      await this.gw.push(g, { job: RUN_JOB, groupings: { run_id: this.labels.runId } });
+      await this.gw.push(g, { job: RUN_JOB, groupings: { experiment: this.labels.experiment, run_id: this.labels.runId } });
     } catch (e) {
       this.pushErrors.push((e as Error).message);
     }
   }
 }
 
-function gauge(name: string, help: string, value: number, runId: string): PushedGauge {
-  return { name, help, value, labels: { run_id: runId } };
+/**
+ * Delete every Pushgateway group of an experiment (its run windows, its latency matrix): the groups
+ * whose grouping key has `experiment=<name>`, listed from the Pushgateway's API. Returns the groups
+ * deleted as `job/run_id`.
+ */
+export async function deleteExperimentGroups(pushgatewayUrl: string, experiment: string, timeoutMs = 10_000): Promise<string[]> {
+  const url = pushgatewayUrl.replace(/\/+$/, '');
+  let body: { data?: Array<{ labels?: Record<string, string> }> };
+  try {
+    const r = await fetch(`${url}/api/v1/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    body = (await r.json()) as typeof body;
+  } catch (e) {
+    throw new RunError('metrics.push', `listing the Pushgateway groups at ${url} failed: ${(e as Error).message}`, { cause: e });
+  }
+  const gw = new PushgatewayClient(url);
+  const done: string[] = [];
+  for (const g of body.data ?? []) {
+    const { job, ...groupings } = g.labels ?? {};
+    if (!job || groupings.experiment !== experiment) continue;
+    await gw.delete({ job, groupings, timeoutMs });
+    done.push([job, ...Object.entries(groupings).filter(([k]) => k !== 'experiment').map(([, v]) => v)].join('/'));
+  }
+  return done;
 }
 
 /**

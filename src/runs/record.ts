@@ -8,12 +8,47 @@ export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
 
 export type { RunWindow } from '../core/types.js';
 
-/** Energy for the window, with its source and coverage per host (filled by src/metrics/energy). */
+/**
+ * Energy over the run's measurement window (filled by src/metrics/energy: `toEnergyFigure`), per
+ * physical machine with its source, kind and coverage; idle energy from the stored baseline and
+ * dynamic energy; per-host figures are an attribution of the machine's. Fields beyond `totalJoules`,
+ * `perHost` and `sources` are absent from records written before issue 12.
+ */
 export interface EnergyFigure {
+  /** Σ over machines, J (null when a machine has no figure). */
   totalJoules: number | null;
+  /** Σ over machines of the baseline's idle watts × window seconds, J (null without a full baseline). */
+  idleJoules?: number | null;
+  /** totalJoules − idleJoules, J (may be negative). */
   dynamicJoules?: number | null;
-  perHost: Array<{ host: string; joules: number | null; source: string; samples?: number; gaps?: number; note?: string }>;
+  meanWatts?: number | null;
+  /** measured (counters, wattmetres), estimated (the CPU model), mixed. */
+  kind?: 'measured' | 'estimated' | 'mixed' | null;
+  /** The worst machine's covered fraction of the window, 0..1. */
+  coverage?: number;
   sources: string[];
+  machines?: Array<{
+    machine: string;
+    hosts: string[];
+    reader: string | null;
+    joules: number | null;
+    source: string;
+    kind: 'measured' | 'estimated';
+    coverage: number;
+    samples: number;
+    gaps: number;
+    idleWatts: number | null;
+    idleJoules: number | null;
+    idleSource: string | null;
+    dynamicJoules: number | null;
+    note?: string;
+  }>;
+  perHost: Array<{ host: string; machine?: string; joules: number | null; share?: number; basis?: string; source: string; samples?: number; gaps?: number; note?: string }>;
+  attribution?: string;
+  /** How the idle baseline was applied: used / partial / none, its date, stale (older than the last setup), notes. */
+  baseline?: { status: 'used' | 'partial' | 'none'; measuredAt?: string; stale: boolean; ageSeconds?: number; missing: string[]; notes: string[] };
+  /** Set when there is no account at all (no Prometheus, the account failed): why. */
+  error?: string;
 }
 
 /**
@@ -48,6 +83,8 @@ export interface RunRecord {
   window?: RunWindow;
   results?: Record<string, unknown>;
   energy?: EnergyFigure;
+  /** Where the window was pushed (Pushgateway job greenrace_run), and the push's failure if any. */
+  windowPush?: { url: string; job: string; error?: string };
   hosts?: Array<Record<string, unknown>>;
   /** Which host ran what (servers, clients, generators): the runtime's placement. */
   placement?: Array<{ host: string; address: string; runs: string[] }>;

@@ -135,7 +135,15 @@ export interface RunContext<S = unknown, A = unknown> {
    * The energy account of a window from the experiment's sources (the platform's among them), once
    * Prometheus has scraped past its end. Fails (energy.no_prometheus) without a Prometheus.
    */
-  energy(window: RunWindow): Promise<EnergyAccount>;
+  energy(window: RunWindow, opts?: { baseline?: boolean }): Promise<EnergyAccount>;
+  /**
+   * The run's measurement window is known: recorded (run.json `window`), pushed to the Pushgateway
+   * (job `greenrace_run`: start/end gauges labelled run_id, experiment, kind; run.json `windowPush`)
+   * and its energy accounted into run.json `energy` (per machine: joules, source, kind, coverage;
+   * idle energy from the stored baseline, dynamic energy). Failures of the push or of the account
+   * are recorded, never thrown. Returns the account, undefined without one.
+   */
+  closeWindow(run: RunHandle, window: RunWindow, opts?: { hostCpuSeconds?: Record<string, number> }): Promise<EnergyAccount | undefined>;
 }
 
 /** A line of runs.csv: its columns, filled from the run's record. */

@@ -144,7 +144,7 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
   });
 
   it('a run window pushed to the Pushgateway is read back through Prometheus', async () => {
-    const m = new RunWindowMarker({ runId: 'run-0001-abc', experiment: 'montest', workload: 'ingest' }, stack.pushUrl);
+    const m = new RunWindowMarker({ runId: 'run-0001-abc', experiment: 'montest', kind: 'ingest' }, stack.pushUrl);
     const now = Date.now() / 1000;
     await m.warmup(now - 10);
     await m.start(now - 5);
@@ -161,7 +161,7 @@ describe('energy from a real node_exporter + Prometheus on loopback', () => {
     expect(back!.end).toBeCloseTo(now, 3);
     expect(back!.warmupStart).toBeCloseTo(now - 10, 3);
     const info = await prom.queryVector('greenrace_run_info{run_id="run-0001-abc"}');
-    expect(info[0]!.metric).toMatchObject({ experiment: 'montest', workload: 'ingest', job: 'greenrace_run' });
+    expect(info[0]!.metric).toMatchObject({ experiment: 'montest', kind: 'ingest', job: 'greenrace_run' });
   });
 
   it('a second deploy changes nothing (ansible changed=0)', async () => {

@@ -4,7 +4,7 @@ import { intOption } from '../options.js';
 export function registerBaseline(program: Command): void {
   program
     .command('baseline')
-    .description('measure idle watts per host (with their source) and store them for dynamic-energy figures')
+    .description('measure idle watts per machine (with their source, kind and coverage) and store them for dynamic-energy figures')
     .argument('<exp>', 'experiment name (set up with `setup`)')
     .option('--seconds <n>', 'length of the idle window', intOption('--seconds', 5, 86_400), 30)
     .option('--json', 'print the stored baseline as JSON')
@@ -28,15 +28,18 @@ export function registerBaseline(program: Command): void {
           process.stdout.write(JSON.stringify(r.baseline, null, 2) + '\n');
           return;
         }
-        const rows = r.account.hosts.map((h) => [
-          h.host,
-          h.joules === null ? '-' : (h.joules / r.account.seconds).toFixed(1),
-          h.source,
-          `${(h.coverage.fraction * 100).toFixed(0)} %`,
-          String(h.coverage.samples),
-          h.note ?? '',
+        // Per machine: hosts of one machine read the same counters and are measured once.
+        const rows = r.account.machines.map((m) => [
+          m.machine,
+          m.hosts.join(', '),
+          m.joules === null ? '-' : (m.joules / r.account.seconds).toFixed(2),
+          m.source,
+          m.kind,
+          `${(m.coverage.fraction * 100).toFixed(0)} %`,
+          String(m.coverage.samples),
+          m.note ?? '',
         ]);
-        process.stdout.write(table(rows, ['host', 'idle W', 'source', 'coverage', 'samples', 'note']) + '\n');
+        process.stdout.write(table(rows, ['machine', 'hosts', 'idle W', 'source', 'kind', 'coverage', 'samples', 'note']) + '\n');
         for (const [s, m] of Object.entries(r.account.errors)) process.stdout.write(yellow(`source ${s} failed: ${m}`) + '\n');
         process.stdout.write(dim(`${r.account.seconds.toFixed(0)} s window; stored in ${r.path}`) + '\n');
       } finally {

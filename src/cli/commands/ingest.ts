@@ -15,6 +15,7 @@ export function registerIngest(program: Command): void {
       const { runIngest } = await import('../../app/ingest.js');
       const { table, bold, dim } = await import('../output.js');
       const { describeLatency } = await import('../../app/loadgen.js');
+      const { energySummaryRows } = await import('../../app/energy-summary.js');
       const flags = flagValues(FLAGS.ingest, f);
       const intr = interruptSignal('the run: generators stopped, topic deleted, record saved');
       const start = Date.now();
@@ -56,8 +57,11 @@ export function registerIngest(program: Command): void {
           ['latency p50 / p95 / p99', lat ? `${q(lat.p50)} / ${q(lat.p95)} / ${q(lat.p99)} ms` : '—'],
           ['latency p99.9 / max', lat ? `${q(lat.p999)} / ${q(lat.max)} ms` : '—'],
           ['latency measured', latText],
-          ['energy', `${fmt(r.energy_j, ' J')}${Array.isArray(r.energy_sources) && r.energy_sources.length ? ` (${(r.energy_sources as string[]).join(', ')})` : ''}`],
-          ['msg/J', fmt(r.msg_per_j)],
+          ...energySummaryRows(o.record.energy, {
+            experiment: o.record.experiment,
+            ...(typeof r.window_seconds === 'number' ? { seconds: r.window_seconds } : {}),
+            ...(typeof r.messages_acked === 'number' ? { messages: r.messages_acked } : {}),
+          }),
           ['J/MB', fmt(r.j_per_mb)],
           ['window', o.record.window ? `${new Date(o.record.window.start * 1000).toISOString()} + ${fmt(r.window_seconds, ' s')}` : '—'],
           ['record', o.recordPath],

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { FLAGS, TOOL_CHOICES, flagOverrides } from '../../app/flags.js';
 import { addFlagOptions, collect, flagValues, intOption, numberOption } from '../options.js';
 import { table } from '../output.js';
+import type { RunRecord } from '../../runs/record.js';
 import { interruptSignal, progressLine } from './setup.js';
 
 interface NetOpts extends Record<string, unknown> {
@@ -31,6 +32,9 @@ export function registerNet(program: Command): void {
     .action(async (exp: string, o: NetOpts) => {
       if (o.allPairs && o.ring) throw new InvalidArgumentError('--all-pairs and --ring exclude each other');
       const { runNet, runMatrix } = await import('../../app/net.js');
+      const { energySummaryRows } = await import('../../app/energy-summary.js');
+      const energyTable = (rec: RunRecord): string =>
+        table(energySummaryRows(rec.energy, { experiment: rec.experiment, ...(rec.window ? { seconds: rec.window.end - rec.window.start } : {}) }));
       const values = flagValues(FLAGS.net, o);
       const flags = o.matrix ? FLAGS.matrix : FLAGS.net;
       const unused = Object.keys(values).filter((k) => !flags.some((f) => f.name === k));
@@ -56,6 +60,7 @@ export function registerNet(program: Command): void {
               if (o.json) return;
               const body = rows.map((r) => [r.origin, r.destination, ...(r.latency ? [r.latency.p50, r.latency.p90, r.latency.p99].map((v) => v.toFixed(1)) : ['-', '-', r.error ?? 'failed'])]);
               process.stdout.write(table(body, ['origin', 'destination', 'p50 µs', 'p90 µs', 'p99 µs']) + '\n');
+              process.stdout.write(energyTable(record) + '\n');
               process.stdout.write(`run ${record.id}: ${csvPath}${record.results?.pushedTo ? `, pushed to ${String(record.results.pushedTo)}` : ''}\n`);
             },
           });
@@ -78,7 +83,7 @@ export function registerNet(program: Command): void {
               r.retransmits === null ? '-' : String(r.retransmits), fmt(r.lossPercent), fmt(r.cpu?.localPercent ?? null, 1, 1),
             ]],
             ['client', 'server', 'proto', 'Gbit/s', 'ops/s', 'p50/p90/p99 µs', 'retrans', 'loss %', 'cpu %'],
-          ) + `\nrun ${out.record.id}: ${out.dir}\n`,
+          ) + `\n${energyTable(out.record)}\nrun ${out.record.id}: ${out.dir}\n`,
         );
       } finally {
         intr.dispose();

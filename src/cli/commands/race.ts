@@ -28,6 +28,9 @@ export function registerRace(program: Command): void {
           c.parsed?.latencyMicroseconds ? `${c.parsed.latencyMicroseconds.p50}/${c.parsed.latencyMicroseconds.p90}/${c.parsed.latencyMicroseconds.p99}` : '-',
         ]);
         if (rows.length) process.stdout.write(table(rows, ['host', 'collected', 'ops/s', 'p50/p90/p99 µs']) + '\n');
+        const { energySummaryRows } = await import('../../app/energy-summary.js');
+        const w = out.record.window;
+        process.stdout.write(table(energySummaryRows(out.record.energy, { experiment: out.record.experiment, ...(w ? { seconds: w.end - w.start } : {}) })) + '\n');
         process.stdout.write(`run ${out.record.id}: ${out.dir}\n`);
       } finally {
         intr.dispose();

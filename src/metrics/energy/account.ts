@@ -302,6 +302,7 @@ export interface RecordEnergy {
   perHost: Array<{ host: string; machine: string; joules: number | null; share: number; basis: AttributionBasis; source: string; samples?: number; gaps?: number; note?: string }>;
   attribution: string;
   baseline: BaselineUse;
+  error?: string;
 }
 
 export function toEnergyFigure(a: EnergyAccount): RecordEnergy {
@@ -342,6 +343,24 @@ export function toEnergyFigure(a: EnergyAccount): RecordEnergy {
     })),
     attribution: a.attribution,
     baseline: a.baseline,
+  };
+}
+
+/** The energy section of a run that has no account (no Prometheus, the account failed): why, and nothing else. */
+export function unavailableEnergy(reason: string): RecordEnergy & { error: string } {
+  return {
+    totalJoules: null,
+    idleJoules: null,
+    dynamicJoules: null,
+    meanWatts: null,
+    kind: null,
+    coverage: 0,
+    sources: [],
+    machines: [],
+    perHost: [],
+    attribution: '',
+    baseline: { status: 'none', stale: false, missing: [], notes: [] },
+    error: reason,
   };
 }
 

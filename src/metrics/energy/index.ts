@@ -12,6 +12,7 @@ export type { EnergySource, EnergyHost, EnergyWindow, HostEnergy, EnergyCoverage
 export {
   energyAccount,
   toEnergyFigure,
+  unavailableEnergy,
   baselineFromAccount,
   type AccountOptions,
   type EnergyAccount,

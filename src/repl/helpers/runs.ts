@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../app/query.js';
+import { energySummaryRows } from '../../app/energy-summary.js';
 import { FLAGS, TOOL_CHOICES } from '../../app/flags.js';
 import { argError, type Session } from '../session.js';
 import { describe } from '../overrides.js';
@@ -22,7 +23,10 @@ function recordView(rec: RunRecord, extra: string[] = []): RunRecord {
         if (v === null || typeof v !== 'object') lines.push(`  ${k}: ${String(v)}`);
       }
     }
-    if (rec.energy) lines.push(`energy: ${rec.energy.totalJoules === null ? 'unknown' : `${Math.round(rec.energy.totalJoules)} J`} (${rec.energy.sources.join(', ') || 'no source'})`);
+    if (rec.energy) {
+      const w = rec.window;
+      for (const [k, v] of energySummaryRows(rec.energy, { experiment: rec.experiment, ...(w ? { seconds: w.end - w.start } : {}) })) lines.push(`${k}: ${v}`);
+    }
     return [...lines, ...extra, 'the whole record: last (or JSON.stringify(last, null, 2))'].join('\n');
   });
 }

@@ -27,7 +27,7 @@ async function measureIdle(ctx: RunContext<undefined, BaselineArgs>): Promise<Id
     await sleep(Math.min(1, left) * 1000, ctx.signal, interrupted);
   }
   const window = { start, end: start + seconds };
-  return { window, account: await ctx.energy(window) };
+  return { window, account: await ctx.energy(window, { baseline: false }) };
 }
 
 /** `baseline`: the idle power of the experiment's machines, which later energy figures subtract. */

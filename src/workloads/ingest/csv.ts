@@ -31,8 +31,13 @@ export function ingestCsvRow(r: RunRecord): Record<string, unknown> {
     p999_ms: lat?.p999,
     max_ms: lat?.max,
     energy_j: x.energy_j,
+    idle_j: x.idle_j,
+    dynamic_j: x.dynamic_j,
     energy_source: Array.isArray(x.energy_sources) ? (x.energy_sources as string[]).join('+') : '',
+    energy_kind: x.energy_kind,
+    energy_coverage: x.energy_coverage,
     msg_per_j: x.msg_per_j,
+    msg_per_dynamic_j: x.msg_per_dynamic_j,
     j_per_mb: x.j_per_mb,
     error: r.error?.code,
   };

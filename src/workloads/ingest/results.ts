@@ -5,6 +5,7 @@ import { GreenraceError, InterruptedError, RunError, errorMessage } from '../../
 import type { RunWindow } from '../../core/types.js';
 import { MB, asLoadgenSummary, mergeSummaries, type LoadgenSummary, type MergedSummary } from '../../loadgen/summary.js';
 import type { EnergyAccount } from '../../metrics/energy/index.js';
+import type { EnergyFigure } from '../../runs/record.js';
 import type { IngestPlan } from './plan.js';
 
 export const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -92,14 +93,31 @@ export function ingestResults(plan: IngestPlan, summaries: LoadgenSummary[], mer
   };
 }
 
-/** The energy part of the results: joules, sources, msg/J and J/MB over the window. */
-export function energyResults(account: EnergyAccount, merged: MergedSummary): Record<string, unknown> {
+/**
+ * The energy part of the results over the measurement window: total, idle (baseline watts × window)
+ * and dynamic joules, with kind and coverage, and messages per joule both ways (acknowledged
+ * messages ÷ total J, and ÷ dynamic J when a baseline gives it). `figure` is run.json's `energy`
+ * (its `error` says why there is no account).
+ */
+export function energyResults(account: EnergyAccount | undefined, figure: EnergyFigure | undefined, merged: MergedSummary): Record<string, unknown> {
+  if (!account) {
+    return { energy_j: null, idle_j: null, dynamic_j: null, msg_per_j: null, msg_per_dynamic_j: null, j_per_mb: null, energy_errors: { account: figure?.error ?? 'no energy account' } };
+  }
   const j = account.totalJoules;
+  const d = account.dynamicJoules;
+  const acked = merged.counts.acked;
   return {
     energy_j: j === null ? null : round(j, 2),
+    idle_j: account.idleJoules === null ? null : round(account.idleJoules, 2),
+    dynamic_j: d === null ? null : round(d, 2),
+    energy_kind: account.kind,
+    energy_coverage: round(account.coverage, 4),
     energy_sources: account.sources,
+    baseline: account.baseline.status,
     mean_watts: account.meanWatts === null ? null : round(account.meanWatts, 2),
-    msg_per_j: j && j > 0 ? round(merged.counts.acked / j, 3) : null,
+    msg_per_j: j && j > 0 ? round(acked / j, 3) : null,
+    // Dynamic energy can be ≤ 0 (the run added nothing measurable above idle): no ratio then.
+    msg_per_dynamic_j: d && d > 0 ? round(acked / d, 3) : null,
     j_per_mb: j !== null && merged.counts.bytesAcked > 0 ? round(j / (merged.counts.bytesAcked / MB), 4) : null,
     ...(Object.keys(account.errors).length ? { energy_errors: account.errors } : {}),
   };

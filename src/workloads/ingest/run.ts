@@ -13,7 +13,6 @@ import { writeFileAtomic } from '../../core/files.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
 import { shJoin } from '../../core/shell.js';
 import { hostsInRole, type WorkHost } from '../../core/types.js';
-import { toEnergyFigure } from '../../metrics/energy/index.js';
 import type { MergedSummary } from '../../loadgen/summary.js';
 import type { RunRecord } from '../../runs/record.js';
 import type { Started } from '../../runtimes/executor.js';
@@ -222,9 +221,12 @@ async function conclude(
   rec.results = {};
   if (merged && o.sharedStart === undefined) rec.results.note = 'stopped before the generators started: nothing was measured';
   if (merged && o.sharedStart !== undefined) {
-    rec.window = windowOf(merged, o.sharedStart);
-    Object.assign(rec.results, ingestResults(plan, summaries, merged, error === undefined, rec.window));
-    Object.assign(rec.results, await energyOf(ctx, rec, merged));
+    const window = windowOf(merged, o.sharedStart);
+    rec.window = window;
+    Object.assign(rec.results, ingestResults(plan, summaries, merged, error === undefined, window));
+    // Window recorded and pushed, energy accounted (idle from the baseline, dynamic), by the context.
+    const account = await ctx.closeWindow(run, window);
+    Object.assign(rec.results, energyResults(account, rec.energy, merged));
   }
   rec.files = ['manifest.yaml', 'plan.json', ...summaries.map((s) => `summaries/${s.instance}.json`), ...plan.generators.map((g) => `logs/${g.id}.log`)];
   rec.hosts = ctx.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
@@ -246,18 +248,4 @@ async function conclude(
     throw Object.assign(new RunError(rec.error?.code ?? 'ingest.failed', `ingest run ${rec.id} failed: ${rec.error?.message ?? 'unknown'}; the record is saved: ${relative(process.cwd(), recordPath)}`), { outcome });
   }
   return outcome;
-}
-
-async function energyOf(ctx: RunContext<IngestConfig, IngestArgs>, rec: RunRecord, merged: MergedSummary): Promise<Record<string, unknown>> {
-  const w = rec.window!;
-  if (!ctx.endpoints.prometheus_url || w.end - w.start < 1) {
-    return { energy_j: null, msg_per_j: null, j_per_mb: null, energy_errors: { account: ctx.endpoints.prometheus_url ? 'window shorter than 1 s' : 'no Prometheus in this experiment' } };
-  }
-  try {
-    const account = await ctx.energy({ start: w.start, end: w.end });
-    rec.energy = toEnergyFigure(account) as RunRecord['energy'];
-    return energyResults(account, merged);
-  } catch (e) {
-    return { energy_j: null, msg_per_j: null, j_per_mb: null, energy_errors: { account: errorMessage(e) } };
-  }
 }

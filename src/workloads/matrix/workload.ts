@@ -65,7 +65,7 @@ export async function runMatrix(ctx: RunContext<NetConfig, MatrixArgs>): Promise
       const csvPath = join(run.dir, 'latency.csv');
       writeFileSync(csvPath, matrixCsv(out.rows, m.metric_prefix));
       writeFileSync(join(run.dir, 'raw.json'), JSON.stringify(out.raw, null, 1));
-      rec.window = { start: out.start, end: out.end };
+      await ctx.closeWindow(run, { start: out.start, end: out.end });
       const measured = out.rows.filter((r) => r.latency).length;
       rec.results = { rows: out.rows, rounds: out.rounds, pairs: out.pairs, measured, failed: out.rows.length - measured, wallSeconds: (Date.now() - t0) / 1000 };
       rec.files = ['latency.csv', 'raw.json'];

@@ -37,7 +37,7 @@ export async function runNet(ctx: RunContext<NetConfig>): Promise<NetOutcome> {
     writeFileSync(join(run.dir, 'client.out'), out.stdout);
     if (out.stderr) writeFileSync(join(run.dir, 'client.err'), out.stderr);
     result = out.result;
-    rec.window = { start: out.start, end: out.end };
+    await ctx.closeWindow(run, { start: out.start, end: out.end });
     const pcp = rec.results ?? {};
     rec.results = { ...result, ...(pcp.pcp ? { pcp: pcp.pcp } : {}), ...(pcp.pcpErrors ? { pcpErrors: pcp.pcpErrors } : {}) };
     rec.files = ['client.out', ...(rec.files ?? [])];

@@ -57,7 +57,7 @@ export async function race(ctx: RunContext<NetConfig, RaceArgs>): Promise<RaceRu
     outcome = await ctx.withNetem(run, () =>
       runRace(ctx.executor, ctx.hosts, loaded.race, { runId: id, runDir: run.dir, file: ctx.args.racefile, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }),
     );
-    rec.window = outcome.window;
+    await ctx.closeWindow(run, outcome.window);
     rec.results = {
       laps: outcome.laps,
       collected: outcome.collected.map((c) => ({ host: c.host, role: c.role, source: c.source, path: c.path })),

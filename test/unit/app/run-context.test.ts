@@ -136,6 +136,21 @@ describe('the run context and a run record', () => {
 });
 
 describe('the phase check', () => {
+  it('closeWindow records the window, and says why there is no energy or push instead of failing the run', async () => {
+    const w = probe(async (ctx, dir) => {
+      const run = { id: read(dir).id, dir, record: read(dir), save: () => writeFileSync(join(dir, 'run.json'), JSON.stringify(run.record)) };
+      const acc = await ctx.closeWindow(run, { start: 100, end: 160 });
+      expect(acc).toBeUndefined();
+      expect(read(dir).window).toEqual({ start: 100, end: 160 });
+      expect(read(dir).energy).toMatchObject({ totalJoules: null, error: 'no Prometheus in this experiment (energy needs the monitoring services)' });
+      // A Pushgateway nobody listens on: the push failure is recorded, the window kept.
+      expect(read(dir).windowPush).toMatchObject({ url: 'http://127.0.0.1:29997', job: 'greenrace_run' });
+      expect(read(dir).windowPush!.error).toMatch(/Pushgateway pushAdd of greenrace_run_info, greenrace_run_start_timestamp_seconds, greenrace_run_end_timestamp_seconds to http:\/\/127.0.0.1:29997 failed/);
+    });
+    const dir = await w.run(createContext(w, undefined, { exp: 'ctx', hosts: [], pushgatewayUrl: 'http://127.0.0.1:29997' }));
+    expect(read(dir).status).toBe('completed');
+  });
+
   it('one code and exit 2 for an experiment that is not set up, or not ready, naming the command to run', () => {
     const st = join(home, '.greenrace', 'ctx');
     try {

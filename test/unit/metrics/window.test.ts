@@ -39,13 +39,13 @@ describe('run windows', () => {
     );
   });
   it('keeps the window in the record when the Pushgateway is down, and says so', async () => {
-    const m = new RunWindowMarker({ runId: 'r1', experiment: 'e', workload: 'ingest' }, 'http://127.0.0.1:29998');
+    const m = new RunWindowMarker({ runId: 'r1', experiment: 'e', kind: 'ingest' }, 'http://127.0.0.1:29998');
     await m.start(100);
     expect(await m.end(160)).toEqual({ start: 100, end: 160 });
     expect(m.pushErrors).toHaveLength(2);
     expect(m.pushErrors[0]).toMatch(/Pushgateway pushAdd of greenrace_run_info, greenrace_run_start_timestamp_seconds to http:\/\/127.0.0.1:29998 failed/);
   });
   it('refuses end() before start()', async () => {
-    await expect(new RunWindowMarker({ runId: 'r', experiment: 'e', workload: 'w' }).end(5)).rejects.toThrow(/end\(\) before start\(\)/);
+    await expect(new RunWindowMarker({ runId: 'r', experiment: 'e', kind: 'w' }).end(5)).rejects.toThrow(/end\(\) before start\(\)/);
   });
 });
