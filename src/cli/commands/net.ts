@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { FLAGS, TOOL_CHOICES, flagOverrides } from '../../app/flags.js';
 import { addFlagOptions, collect, flagValues, intOption, numberOption } from '../options.js';
 import { table } from '../output.js';
-import type { RunRecord } from '../../runs/record.js';
+import type { RunRecord } from '../../app/query.js';
 import { interruptSignal, progressLine } from './setup.js';
 
 interface NetOpts extends Record<string, unknown> {
@@ -11,6 +11,7 @@ interface NetOpts extends Record<string, unknown> {
   matrix?: boolean;
   allPairs?: boolean;
   ring?: boolean;
+  random?: boolean;
   every?: number;
   count?: number;
   json?: boolean;
@@ -25,12 +26,13 @@ export function registerNet(program: Command): void {
     .option('--matrix', `latency between hosts: CSV + Pushgateway (net.matrix; tools ${TOOL_CHOICES.matrix.join(', ')}; --tool, --protocol, --duration, --length set net.matrix.*)`)
     .option('--all-pairs', 'matrix over every ordered pair (default)')
     .option('--ring', 'matrix from each host to the next one only')
+    .option('--random', 'matrix from each host to a random other host (a new draw each matrix)')
     .option('--every <seconds>', 'repeat the matrix every N seconds until Ctrl-C (or --count)', numberOption('--every', { exclusiveMin: 0 }))
     .option('--count <n>', 'with --every: stop after n matrices', intOption('--count', 1))
     .option('--set <key.path=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--json', 'print the run record(s) as JSON')
     .action(async (exp: string, o: NetOpts) => {
-      if (o.allPairs && o.ring) throw new InvalidArgumentError('--all-pairs and --ring exclude each other');
+      if ([o.allPairs, o.ring, o.random].filter(Boolean).length > 1) throw new InvalidArgumentError('--all-pairs, --ring and --random exclude each other');
       const { runNet, runMatrix } = await import('../../app/net.js');
       const { energySummaryRows } = await import('../../app/energy-summary.js');
       const energyTable = (rec: RunRecord): string =>
@@ -46,7 +48,7 @@ export function registerNet(program: Command): void {
       const intr = interruptSignal(o.matrix ? 'the latency matrix' : 'the network run');
       try {
         if (o.matrix) {
-          const mode = o.ring ? 'ring' : o.allPairs ? 'all-pairs' : undefined;
+          const mode = o.ring ? 'ring' : o.random ? 'random' : o.allPairs ? 'all-pairs' : undefined;
           const recs = await runMatrix({
             exp,
             set: o.set,
@@ -59,7 +61,8 @@ export function registerNet(program: Command): void {
             onMatrix: ({ rows, csvPath, record }) => {
               if (o.json) return;
               const body = rows.map((r) => [r.origin, r.destination, ...(r.latency ? [r.latency.p50, r.latency.p90, r.latency.p99].map((v) => v.toFixed(1)) : ['-', '-', r.error ?? 'failed'])]);
-              process.stdout.write(table(body, ['origin', 'destination', 'p50 µs', 'p90 µs', 'p99 µs']) + '\n');
+              const basis = record.parameters.latency === 'round_trip_2x_half' ? `round trip = 2 × ${String(record.parameters.tool)} half round trip` : `${String(record.parameters.tool)} round trip`;
+              process.stdout.write(table(body, ['origin', 'destination', 'p50 µs', 'p90 µs', 'p99 µs']) + `\n${basis}, microseconds\n`);
               process.stdout.write(energyTable(record) + '\n');
               process.stdout.write(`run ${record.id}: ${csvPath}${record.results?.pushedTo ? `, pushed to ${String(record.results.pushedTo)}` : ''}\n`);
             },

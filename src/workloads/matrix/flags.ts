@@ -5,5 +5,5 @@ export const MATRIX_FLAGS: readonly FlagSpec[] = [
   { name: 'tool', path: 'net.matrix.tool', kind: 'string', value: '<tool>', help: 'the latency tool' },
   { name: 'protocol', path: 'net.matrix.protocol', kind: 'string', value: '<p>', help: 'tcp | udp' },
   { name: 'duration', path: 'net.matrix.duration', kind: 'duration', value: '<d>', help: 'seconds per pair' },
-  { name: 'length', path: 'net.matrix.message_size', kind: 'integer', value: '<bytes>', help: 'message size' },
+  { name: 'length', path: 'net.matrix.message_size', kind: 'integer', value: '<bytes>', help: 'sockperf message size' },
 ];

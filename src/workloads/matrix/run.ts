@@ -3,11 +3,13 @@ import type { WorkHost as NetHost } from '../../core/types.js';
 import type { Executor, Started } from '../../runtimes/executor.js';
 import { netDir, type NetParams, type NetToolDef } from '../net/tools/driver.js';
 import { runPair } from '../net/tools/run-pair.js';
-import type { MatrixRow } from './report.js';
+import { basisOf, toRoundTrip, type MatrixRow } from './report.js';
 import { isConflictFree, schedule, type MatrixMode } from './schedule.js';
 
 export interface MatrixOptions {
   mode: MatrixMode;
+  /** For the random schedule (default Math.random). */
+  random?: () => number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
 }
@@ -33,7 +35,7 @@ export async function measureMatrix(ex: Executor, hosts: NetHost[], t: NetToolDe
   if (!d) throw new RunError('net.matrix.tool', `${t.name} cannot measure latency between hosts`);
   if (hosts.length < 2) throw new RunError('net.matrix.too_few_hosts', `the latency matrix needs at least 2 hosts (got ${hosts.length})`);
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const rounds = schedule(hosts.map((h) => h.name), opts.mode);
+  const rounds = schedule(hosts.map((h) => h.name), opts.mode, opts.random);
   if (!isConflictFree(rounds)) throw new Error('internal: latency matrix schedule has a host twice in a round');
   const servers: Started[] = [];
   const rows: MatrixRow[] = [];
@@ -69,7 +71,9 @@ export async function measureMatrix(ex: Executor, hosts: NetHost[], t: NetToolDe
         const pair = round[j]!;
         if (res.status === 'fulfilled') {
           raw[`${pair.origin}→${pair.destination}`] = res.value.stdout;
-          rows.push({ origin: pair.origin, destination: pair.destination, latency: res.value.result.latencyMicroseconds });
+          const l = res.value.result.latencyMicroseconds;
+          // Round trips whatever the tool timed (sockperf's half round trips doubled).
+          rows.push({ origin: pair.origin, destination: pair.destination, latency: l ? toRoundTrip(l, basisOf(t.latencyBasis)) : null, ...(l ? {} : { error: 'no latency in the tool output' }) });
         } else {
           rows.push({ origin: pair.origin, destination: pair.destination, latency: null, error: (res.reason as Error).message });
         }

@@ -4,7 +4,7 @@ export interface Pair {
   destination: string;
 }
 
-export type MatrixMode = 'all-pairs' | 'ring';
+export type MatrixMode = 'all-pairs' | 'ring' | 'random';
 
 /**
  * Rounds of the circle method (round-robin tournament): with N names (a bye added when N is odd),
@@ -36,10 +36,20 @@ export function roundRobin(names: string[]): Array<Array<[string, string]>> {
  *   the tournament once with a→b, then again with b→a.
  * - ring: each host to the next one (h[i] → h[i+1 mod N]), N measurements in 2 rounds (N even)
  *   or 3 (N odd).
+ * - random: each host to a random other host (the seed's runNetperf.pl: faster than all-pairs, a
+ *   different sample each time), N measurements packed greedily into conflict-free rounds.
+ *   `random` returns a number in [0, 1) (Math.random by default; tests give a seeded one).
  */
-export function schedule(names: string[], mode: MatrixMode): Pair[][] {
+export function schedule(names: string[], mode: MatrixMode, random: () => number = Math.random): Pair[][] {
   if (names.length < 2) return [];
   if (new Set(names).size !== names.length) throw new Error('duplicate host names in the latency matrix');
+  if (mode === 'random') {
+    const pairs = names.map((h, i) => {
+      const j = Math.floor(random() * (names.length - 1));
+      return { origin: h, destination: names[j >= i ? j + 1 : j]! };
+    });
+    return packRounds(pairs);
+  }
   if (mode === 'all-pairs') {
     const rr = roundRobin(names);
     const fwd = rr.map((round) => round.map(([a, b]) => ({ origin: a, destination: b })));
@@ -56,6 +66,18 @@ export function schedule(names: string[], mode: MatrixMode): Pair[][] {
     else rounds[i % 2]!.push(p);
   });
   return rounds.filter((r) => r.length > 0);
+}
+
+/** Pairs into rounds, first fit: each pair goes to the first round where neither of its hosts is yet. */
+export function packRounds(pairs: Pair[]): Pair[][] {
+  const rounds: Array<{ pairs: Pair[]; busy: Set<string> }> = [];
+  for (const p of pairs) {
+    let r = rounds.find((x) => !x.busy.has(p.origin) && !x.busy.has(p.destination));
+    if (!r) rounds.push((r = { pairs: [], busy: new Set() }));
+    r.pairs.push(p);
+    r.busy.add(p.origin).add(p.destination);
+  }
+  return rounds.map((r) => r.pairs);
 }
 
 /** True when no host appears twice in any round (the invariant the tests check). */

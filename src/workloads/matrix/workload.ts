@@ -7,7 +7,7 @@ import type { RunContext } from '../contract.js';
 import type { NetParams } from '../net/tools/driver.js';
 import { tool } from '../net/tools/registry.js';
 import type { NetConfig } from '../net/schema.js';
-import { matrixCsv, matrixGauges, type MatrixRow } from './report.js';
+import { basisOf, matrixCsv, matrixGauges, type MatrixRow } from './report.js';
 import { measureMatrix } from './run.js';
 import type { MatrixMode } from './schedule.js';
 
@@ -44,7 +44,18 @@ export async function runMatrix(ctx: RunContext<NetConfig, MatrixArgs>): Promise
   const o = ctx.args;
   const mode = o.mode ?? m.mode;
   const t = tool(m.tool);
-  const p: NetParams = { tool: m.tool, protocol: m.protocol, streams: 1, duration: m.duration, reverse: false, port: m.port, ...(m.message_size ? { messageSize: m.message_size } : {}) };
+  const p: NetParams = {
+    tool: m.tool,
+    protocol: m.protocol,
+    streams: 1,
+    duration: m.duration,
+    reverse: false,
+    port: m.port,
+    requestSize: m.request_size,
+    responseSize: m.response_size,
+    ...(m.message_size ? { messageSize: m.message_size } : {}),
+  };
+  const basis = basisOf(t.latencyBasis);
   const hosts = m.roles ? ctx.hosts.filter((h) => h.roles.some((r) => m.roles!.includes(r))) : ctx.hosts;
   if (hosts.length < 2) throw new UsageError('net.matrix.too_few_hosts', `the latency matrix needs at least 2 hosts (the experiment has ${hosts.length}${m.roles ? ` in roles ${m.roles.join(', ')}` : ''})`);
   await ctx.preflight(matrixNeeds(ctx.config), () => hosts);
@@ -56,21 +67,25 @@ export async function runMatrix(ctx: RunContext<NetConfig, MatrixArgs>): Promise
   for (let it = 1; it <= limit; it++) {
     if (ctx.signal?.aborted) break;
     const t0 = Date.now();
-    const run = ctx.startRun({ tool: m.tool, mode, protocol: m.protocol, duration: m.duration, hosts: hosts.map((h) => h.name), iteration: it, every: o.every ?? null }, { label: 'latency-matrix' });
+    const sizes = m.tool === 'netperf' ? { request_size: m.request_size, response_size: m.response_size } : { message_size: m.message_size ?? null };
+    const run = ctx.startRun(
+      { tool: m.tool, mode, protocol: m.protocol, duration: m.duration, ...sizes, latency: basis, unit: 'microseconds', hosts: hosts.map((h) => h.name), iteration: it, every: o.every ?? null },
+      { label: 'latency-matrix' },
+    );
     const rec = run.record;
     rec.hosts = facts;
     for (const h of hosts) ctx.place(run, h, `${t.name} server and client`);
     try {
       const out = await ctx.withNetem(run, () => measureMatrix(ctx.executor, hosts, t, p, { mode, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }));
       const csvPath = join(run.dir, 'latency.csv');
-      writeFileSync(csvPath, matrixCsv(out.rows, m.metric_prefix));
+      writeFileSync(csvPath, matrixCsv(out.rows, m.metric_prefix, m.tool, basis));
       writeFileSync(join(run.dir, 'raw.json'), JSON.stringify(out.raw, null, 1));
       await ctx.closeWindow(run, { start: out.start, end: out.end });
       const measured = out.rows.filter((r) => r.latency).length;
       rec.results = { rows: out.rows, rounds: out.rounds, pairs: out.pairs, measured, failed: out.rows.length - measured, wallSeconds: (Date.now() - t0) / 1000 };
       rec.files = ['latency.csv', 'raw.json'];
       if (push) {
-        await push.push(matrixGauges(out.rows, m.metric_prefix, m.tool), { job: m.push_job, groupings: { experiment: ctx.experiment.name }, mode: 'replace' });
+        await push.push(matrixGauges(out.rows, m.metric_prefix, m.tool, basis), { job: m.push_job, groupings: { experiment: ctx.experiment.name }, mode: 'replace' });
         rec.results.pushedTo = pgUrl;
       }
       o.onMatrix?.({ record: rec, rows: out.rows, csvPath, iteration: it });

@@ -22,14 +22,22 @@ export const netemConstraintSchema = z.strictObject({
 
 export const matrixSchema = z
   .strictObject({
-    /** The latency tool (a tool of the registry that gives latency percentiles). */
-    tool: z.enum(LATENCY_TOOLS).default('sockperf'),
-    mode: z.enum(['all-pairs', 'ring']).default('all-pairs'),
+    /**
+     * The latency tool (a tool of the registry that gives latency percentiles): netperf TCP_RR as in
+     * the seed; sockperf's half round trips are converted to round trips (× 2).
+     */
+    tool: z.enum(LATENCY_TOOLS).default('netperf'),
+    /** all-pairs (every ordered pair), ring (each host to the next), random (each host to a random other host, the seed's runNetperf.pl). */
+    mode: z.enum(['all-pairs', 'ring', 'random']).default('all-pairs'),
     /** Roles whose hosts are in the matrix (default: every host). */
     roles: z.array(ROLE).optional(),
     protocol: z.enum(['tcp', 'udp']).default('tcp'),
     duration: duration({ min: 1, max: 600 }).default(2),
+    /** sockperf's message size (-m, bytes; its reply has the same size). netperf uses request_size/response_size. */
     message_size: count(14, 65000).optional(),
+    /** netperf request and response sizes, bytes (`-r request,response`; the seed's 32,1024). */
+    request_size: count(1, 65000).default(32),
+    response_size: count(1, 65000).default(1024),
     port: count(1024, 65535).default(11111),
     /** Metric and CSV column prefix: `<prefix>_p50_latency_microseconds` (netperf, as the network-aware scheduler reads). */
     metric_prefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default('netperf'),

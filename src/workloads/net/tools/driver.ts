@@ -20,6 +20,9 @@ export interface NetParams {
   port: number;
   /** netperf test: TCP_RR, TCP_STREAM, ... */
   test?: string;
+  /** Request/response sizes of a request/response test, bytes (netperf `-r req,resp`; the seed's 32,1024). */
+  requestSize?: number;
+  responseSize?: number;
 }
 
 /** Where one measurement runs. */
@@ -62,6 +65,11 @@ export interface NetToolDef {
   driver?: NetDriver;
   /** Its measurement gives latency percentiles (usable by the latency matrix). */
   latency?: boolean;
+  /**
+   * What its latency percentiles time: a whole request/response round trip (netperf TCP_RR), or
+   * half of one (sockperf ping-pong). The latency matrix reports round trips (half ones × 2).
+   */
+  latencyBasis?: 'round-trip' | 'half-round-trip';
   /** Reads the tool's own report (racefile collectors' `parse`). */
   parse?: (text: string, where: string) => NetResult;
 }

@@ -15,15 +15,19 @@ export const netperf: NetToolDef = {
   summary: 'request/response latency and throughput (omni tests)',
   programs: { server: ['netserver'], client: ['netperf'] },
   install: { packages: ['netperf'] },
-  installHint: 'install the Debian package netperf (non-free) on the hosts; the net_tools role does it',
+  installHint:
+    'netperf 2.7.0 is in Debian\'s non-free component: with net.install_tools `missing` (the default) or `always` the run installs it (net-tools.yml enables non-free for netperf alone, pinned); by hand: `ansible/roles/net_tools/files/apt-non-free-only.sh netperf && apt-get install netperf` on each host (setup/install-system.sh does it on this machine)',
   defaultPort: 12865,
   latency: true,
+  latencyBasis: 'round-trip',
   driver: {
     serverCommand: (p) => shJoin(['netserver', '-D', '-p', String(p.port)]),
     clientCommand: (p, plan) => {
       const test = p.test ?? (p.protocol === 'udp' ? 'UDP_RR' : 'TCP_RR');
-      const size = String(p.messageSize ?? (test.endsWith('_RR') ? 1 : 16384));
-      const sizeArgs = test.endsWith('_RR') || test.endsWith('_CRR') ? ['-r', `${size},${size}`] : ['-m', size];
+      const rr = test.endsWith('_RR') || test.endsWith('_CRR');
+      const size = p.messageSize ?? (rr ? 1 : 16384);
+      // Request/response tests: `-r req,resp` (the seed's `-r 32,1024`); streams: `-m` bytes per send.
+      const sizeArgs = rr ? ['-r', `${p.requestSize ?? size},${p.responseSize ?? size}`] : ['-m', String(size)];
       return shJoin(['netperf', '-H', plan.serverAddress, '-p', String(p.port), '-l', String(Math.max(1, Math.round(p.duration))), '-t', test, '-P', '0', '--', ...sizeArgs, '-k', NETPERF_SELECTORS]);
     },
     parse: (out, p, where) => parseNetperf(out, where, p.protocol),

@@ -71,7 +71,10 @@ export function parseNetperf(text: string, where = 'netperf', protocol = 'tcp'):
   const p50 = n('P50_LATENCY');
   const p90 = n('P90_LATENCY');
   const p99 = n('P99_LATENCY');
-  if (p50 !== null && p90 !== null && p99 !== null) {
+  // Only request/response tests (throughput in Trans/s) time round trips; a *_STREAM test's
+  // "latency" percentiles time its send() calls, which is not network latency: left null.
+  const transactions = /Trans\/s/i.test(units) || (thr === null && !units);
+  if (transactions && p50 !== null && p90 !== null && p99 !== null) {
     const mean = n('MEAN_LATENCY');
     const min = n('MIN_LATENCY');
     const max = n('MAX_LATENCY');
@@ -79,7 +82,7 @@ export function parseNetperf(text: string, where = 'netperf', protocol = 'tcp'):
   }
   r.retransmits = n('LOCAL_TRANSPORT_RETRANS');
   const rt = n('RT_LATENCY');
-  if (rt !== null) r.extra.roundTripMicroseconds = rt;
+  if (rt !== null && transactions) r.extra.roundTripMicroseconds = rt;
   r.extra.units = units || null;
   return r;
 }

@@ -13,6 +13,8 @@ export const sockperf: NetToolDef = {
   installHint: 'install the Debian package sockperf on the hosts',
   defaultPort: 11111,
   latency: true,
+  // Its percentiles are half round trips (sockperf divides each ping-pong's time by 2).
+  latencyBasis: 'half-round-trip',
   driver: {
     serverCommand: (p, plan) => shJoin(['sockperf', 'server', '-i', plan.serverAddress, '-p', String(p.port), ...proto(p)]),
     clientCommand: (p, plan) =>
