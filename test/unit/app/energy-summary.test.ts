@@ -7,7 +7,7 @@ import type { MergedSummary } from '../../../src/loadgen/summary.js';
 
 /** One machine (3 hosts) at 40 W for 30 s, idle 25 W from a baseline. */
 function account(o: { baseline: boolean; stale?: boolean }): EnergyAccount {
-  const cov = { fraction: 1, samples: 16, gaps: 0, resets: 0, expectedSamples: 16 };
+  const cov = { fraction: 1, samples: 16, gaps: 0, coveredSeconds: 30, resets: 0 };
   return {
     window: { start: 1000, end: 1030 },
     seconds: 30,
