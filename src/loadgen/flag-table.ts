@@ -29,8 +29,9 @@ export const LOADGEN_FLAGS: readonly LoadgenFlag[] = [
   { flag: '--acks <0|1|all>', key: 'acks', path: 'shared.acks', help: 'acknowledgements', kind: 'string' },
   { flag: '--keys <mode>', key: 'keys', path: 'shared.keys', help: 'message keys: none (sticky partition per batch), random, sequential', kind: 'string' },
   { flag: '--linger-ms <ms>', key: 'lingerMs', path: 'shared.lingerMs', help: 'wait up to this long to fill a batch', kind: 'number' },
-  { flag: '--batch-bytes <bytes>', key: 'batchBytes', path: 'shared.batchBytes', help: 'maximum payload bytes per produce request', kind: 'number' },
-  { flag: '--max-inflight <n>', key: 'maxInflight', path: 'shared.driver.maxInflight', help: 'native driver: produce requests in flight at once', kind: 'number' },
+  { flag: '--batch-bytes <bytes>', key: 'batchBytes', path: 'shared.batchBytes', help: "maximum payload bytes of one partition's batch (a request carries one batch per partition of its broker)", kind: 'number' },
+  { flag: '--max-inflight <n>', key: 'maxInflight', path: 'shared.driver.maxInflight', help: 'native driver: produce requests in flight at once per broker connection', kind: 'number' },
+  { flag: '--connections <n>', key: 'connections', path: 'shared.driver.connections', help: 'native driver: connections to each broker', kind: 'number' },
   { flag: '--request-timeout <ms>', key: 'requestTimeout', path: 'shared.timeouts.requestMs', help: 'timeout of one produce request', kind: 'number' },
   { flag: '--stall-timeout <ms>', key: 'stallTimeout', path: 'shared.timeouts.stallMs', help: 'fail when no acknowledgement arrived for this long', kind: 'number' },
   { flag: '--connect-timeout <ms>', key: 'connectTimeout', path: 'shared.timeouts.connectMs', help: 'bound on reaching the brokers before the start', kind: 'number' },
@@ -54,7 +55,7 @@ export const LOADGEN_FLAGS: readonly LoadgenFlag[] = [
 /** The flag form's rate when `--rate` is not given (a plan always gives each instance its rate). */
 export const FLAG_FORM_RATE = 1000;
 
-export const DRIVER_ONLY: Record<string, string> = { maxInflight: 'native', kafkaLibs: 'perf-test', java: 'perf-test', perfLog: 'perf-test' };
+export const DRIVER_ONLY: Record<string, string> = { maxInflight: 'native', connections: 'native', kafkaLibs: 'perf-test', java: 'perf-test', perfLog: 'perf-test' };
 
 /** Default shown in `--help`: the plan schema's (src/loadgen/limits.ts), never restated. */
 export function flagDefault(f: LoadgenFlag): string | undefined {

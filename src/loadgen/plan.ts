@@ -53,8 +53,10 @@ export const startTokenSchema = z.string().regex(/^[A-Za-z0-9._~+/=-]{16,512}$/,
 /** The native generator (@platformatic/kafka, open-loop schedule). */
 export const nativeDriverSchema = z.strictObject({
   name: z.literal('native'),
-  /** Produce requests in flight at once. */
+  /** Produce requests in flight at once on each broker connection (like max.in.flight.requests.per.connection). */
   maxInflight: intBetween(B.maxInflight).default(D.maxInflight),
+  /** Connections to each broker (one client each; requests go to the least busy). */
+  connections: intBetween(B.connections).default(D.connections),
   clientId: z.string().min(1).optional(),
 });
 
@@ -98,10 +100,13 @@ export const sharedSettingsSchema = z.strictObject({
   keys: z.enum(KEY_MODES).default(D.keys),
   /** Wait up to this long to fill a batch (like linger.ms). */
   lingerMs: between(B.lingerMs).default(D.lingerMs),
-  /** Upper bound of one produce request's payload bytes (like batch.size; 0 = one message). */
+  /**
+   * Upper bound of one partition's batch, payload bytes (like batch.size; 0 = one message). A
+   * produce request carries at most one batch per partition its broker leads.
+   */
   batchBytes: intBetween(B.batchBytes).default(D.batchBytes),
   timeouts: timeoutsSchema,
-  driver: driverSchema.default({ name: 'native', maxInflight: D.maxInflight }),
+  driver: driverSchema.default({ name: 'native', maxInflight: D.maxInflight, connections: D.connections }),
   /** A fixed shared start, epoch ms. Absent: each generator waits for `POST /start?at=`. */
   startAt: z.number().int().positive().optional(),
   /** The start trigger's token (see the header above); required in a plan file that uses the trigger. */

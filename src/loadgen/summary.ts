@@ -60,6 +60,9 @@ export interface LoadgenSummary {
     keys: string;
     lingerMs: number;
     batchBytes: number;
+    /** Native driver: requests in flight per broker connection, connections per broker. */
+    maxInflight?: number;
+    connections?: number;
     warmupS: number;
     durationS: number;
     startAt: number;
@@ -129,6 +132,7 @@ export function summaryHead(
       keys: extra.keys ?? o.keys,
       lingerMs: o.lingerMs,
       batchBytes: o.batchBytes,
+      ...(o.driver.name === 'native' ? { maxInflight: o.driver.maxInflight, connections: o.driver.connections } : {}),
       warmupS: o.warmupS,
       durationS: o.durationS,
       startAt: extra.startAt,

@@ -1,9 +1,12 @@
 /**
  * The native generator (@platformatic/kafka): an open-loop schedule from the shared start (message
- * i is due at start + i/rate, whatever happened to the earlier ones), batches bounded by
- * `batchBytes` and `lingerMs`, at most `maxInflight` produce requests in flight. Latency is taken
- * from the intended send time; what is left when the run ends is censored (see account.ts).
- * Never hangs: each request, a stall without acks and the final drain are bounded.
+ * i is due at start + i/rate, whatever happened to the earlier ones). Requests are shaped like the
+ * Java producer's: one batch of at most `batchBytes` per partition (consecutive partitions when
+ * messages have no key, like the sticky partitioner), at most one batch per partition and
+ * MAX_REQUEST_BYTES per send, a part-filled send waiting at most `lingerMs`; `connections` clients
+ * each keep one connection per broker with at most `maxInflight` requests in flight on it. Latency
+ * is taken from the intended send time; what is left when the run ends is censored (see
+ * account.ts). Never hangs: each request, a stall without acks and the final drain are bounded.
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -19,6 +22,19 @@ import { MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
 import { SendAccount } from './account.js';
 
 const ACKS = { '0': ProduceAcks.NO_RESPONSE, '1': ProduceAcks.LEADER, all: ProduceAcks.ALL } as const;
+
+/** Payload bytes of one send at most (the Java producer's max.request.size default). */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/**
+ * Messages per partition batch and per send: a batch holds `batchBytes` of payload (at least one
+ * message); a send holds one batch per partition, within MAX_REQUEST_BYTES (at least one batch).
+ */
+export function sendShape(messageSize: number, batchBytes: number, partitions: number): { perBatch: number; perSend: number } {
+  const perBatch = Math.max(1, batchBytes > 0 ? Math.floor(batchBytes / messageSize) : 1);
+  const perSend = Math.max(perBatch, Math.min(perBatch * Math.max(1, partitions), Math.floor(MAX_REQUEST_BYTES / messageSize)));
+  return { perBatch, perSend };
+}
 
 function clientVersion(): string {
   try {
@@ -44,7 +60,7 @@ export function describeError(e: unknown): string {
 
 export class NativeDriver implements LoadDriver {
   readonly name = 'native' as const;
-  private producer: Producer | undefined;
+  private producers: Producer[] = [];
   private partitions = 1;
   private account: SendAccount | undefined;
   private cpuUsed: NodeJS.CpuUsage | undefined;
@@ -53,38 +69,50 @@ export class NativeDriver implements LoadDriver {
 
   async prepare(ctx: DriverContext): Promise<string> {
     const s = ctx.settings;
-    const maxInflight = s.driver.name === 'native' ? s.driver.maxInflight : 1;
-    this.producer = new Producer({
-      clientId: (s.driver.name === 'native' ? s.driver.clientId : undefined) ?? `greenrace-loadgen-${s.instance}`,
-      bootstrapBrokers: s.bootstrap,
-      acks: ACKS[s.acks],
-      timeout: s.timeouts.requestMs,
-      connectTimeout: Math.min(s.timeouts.connectMs, s.timeouts.requestMs),
-      retries: 3,
-      retryDelay: 250,
-      maxInflights: Math.max(1, maxInflight),
-      autocreateTopics: false,
-    });
-    let md;
+    const d = s.driver.name === 'native' ? s.driver : { maxInflight: 1, connections: 1, clientId: undefined };
+    const clientId = d.clientId ?? `greenrace-loadgen-${s.instance}`;
+    // One client per connection to each broker: the client keeps one connection per broker.
+    this.producers = Array.from(
+      { length: d.connections },
+      (_, i) =>
+        new Producer({
+          clientId: d.connections > 1 ? `${clientId}-${i}` : clientId,
+          bootstrapBrokers: s.bootstrap,
+          acks: ACKS[s.acks],
+          timeout: s.timeouts.requestMs,
+          connectTimeout: Math.min(s.timeouts.connectMs, s.timeouts.requestMs),
+          retries: 3,
+          retryDelay: 250,
+          maxInflights: Math.max(1, d.maxInflight),
+          autocreateTopics: false,
+        }),
+    );
+    let mds;
     try {
-      md = await this.producer.metadata({ topics: [s.topic], autocreateTopics: false });
+      mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false })));
     } catch (e) {
       throw new RunError('loadgen.connect', `cannot reach the brokers ${s.bootstrap.join(',')}: ${describeError(e)}`);
     }
-    const t = md.topics.get(s.topic);
+    const t = mds[0]!.topics.get(s.topic);
     if (!t) throw new RunError('loadgen.no_topic', `topic ${s.topic} does not exist on ${s.bootstrap.join(',')}`);
     this.partitions = t.partitionsCount;
-    return `connected: topic ${s.topic} has ${this.partitions} partitions`;
+    const { perBatch, perSend } = sendShape(s.messageSize, s.batchBytes, this.partitions);
+    return `connected: topic ${s.topic} has ${this.partitions} partitions; up to ${perBatch} messages a batch, ${perSend} a send, ${d.maxInflight} in flight on each of ${d.connections} connection(s) per broker`;
   }
 
   run(ctx: DriverContext, sched: Schedule): Promise<void> {
     const s = ctx.settings;
-    const producer = this.producer!;
+    const producers = this.producers;
     this.hist = ctx.histogram;
     const acc = (this.account = new SendAccount(sched, s.messageSize, ctx.histogram, ctx.metrics));
-    const maxInflight = s.driver.name === 'native' ? s.driver.maxInflight : 1;
+    const d = s.driver.name === 'native' ? s.driver : { maxInflight: 1, connections: 1 };
+    // Sends in flight at once: each send is one request per broker it touches, on the least busy client.
+    const maxInflight = d.maxInflight * producers.length;
+    const busy = producers.map(() => 0);
     const payload = randomBytes(s.messageSize);
-    const perBatch = Math.max(1, s.batchBytes > 0 ? Math.floor(s.batchBytes / s.messageSize) : 1);
+    const { perBatch, perSend } = sendShape(s.messageSize, s.batchBytes, this.partitions);
+    // Unkeyed messages of one partition are all alike: one object each, reused (the client copies what it reads).
+    const unkeyed = Array.from({ length: this.partitions }, (_, p) => ({ topic: s.topic, value: payload, partition: p }));
     const keyPool = s.keys === 'random' ? Array.from({ length: 4096 }, () => randomBytes(8)) : [];
     const startAt = sched.startAt;
     let sticky = 0;
@@ -142,16 +170,24 @@ export class NativeDriver implements LoadDriver {
     const sendBatch = (n: number, sentAt: number): void => {
       const first = acc.next;
       const messages = new Array(n);
-      const part = s.keys === 'none' ? sticky++ % this.partitions : undefined;
-      for (let k = 0; k < n; k++) {
-        const m: { topic: string; value: Buffer; key?: Buffer; partition?: number } = { topic: s.topic, value: payload };
-        if (part !== undefined) m.partition = part;
-        else if (s.keys === 'random') m.key = keyPool[(Math.random() * keyPool.length) | 0];
-        else m.key = Buffer.from(String(first + k));
-        messages[k] = m;
+      if (s.keys === 'none') {
+        // Batches of perBatch on consecutive partitions (sticky), one per partition at most.
+        for (let k = 0; k < n; k++) {
+          if (k > 0 && k % perBatch === 0) sticky++;
+          messages[k] = unkeyed[sticky % this.partitions];
+        }
+        sticky++;
+      } else if (s.keys === 'random') {
+        for (let k = 0; k < n; k++) messages[k] = { topic: s.topic, value: payload, key: keyPool[(Math.random() * keyPool.length) | 0] };
+      } else {
+        for (let k = 0; k < n; k++) messages[k] = { topic: s.topic, value: payload, key: Buffer.from(String(first + k)) };
       }
       const id = acc.sent(n, sentAt);
-      producer.send({ messages }, (err) => {
+      let c = 0;
+      for (let i = 1; i < busy.length; i++) if (busy[i]! < busy[c]!) c = i;
+      busy[c]!++;
+      producers[c]!.send({ messages }, (err) => {
+        busy[c]!--;
         const t = nowMs();
         lastProgress = t;
         if (err) {
@@ -173,15 +209,15 @@ export class NativeDriver implements LoadDriver {
       const atEnd = now >= sched.end;
       if (sched.unthrottled) {
         if (atEnd) return finish('completed');
-        while (acc.inflight < maxInflight) sendBatch(perBatch, now);
+        while (acc.inflight < maxInflight) sendBatch(perSend, now);
         timer = setTimeout(tick, Math.max(1, sched.end - now));
         return;
       }
       const due = sched.dueBy(now);
       while (acc.next < due && acc.inflight < maxInflight) {
-        const n = Math.min(due - acc.next, perBatch);
-        // Linger: a part-filled batch waits until its oldest message has waited lingerMs.
-        if (!atEnd && n < perBatch && now - sched.intended(acc.next) < s.lingerMs && due < sched.total) break;
+        const n = Math.min(due - acc.next, perSend);
+        // Linger: a part-filled send waits until its oldest message has waited lingerMs.
+        if (!atEnd && n < perSend && now - sched.intended(acc.next) < s.lingerMs && due < sched.total) break;
         sendBatch(n, now);
       }
       if (atEnd) return finish('completed');
@@ -191,7 +227,7 @@ export class NativeDriver implements LoadDriver {
         return;
       }
       const wakeAt =
-        acc.next < due ? sched.intended(acc.next) + s.lingerMs : Math.min(sched.intended(acc.next) + (perBatch > 1 ? s.lingerMs : 0), sched.end);
+        acc.next < due ? sched.intended(acc.next) + s.lingerMs : Math.min(sched.intended(acc.next) + (perSend > 1 ? s.lingerMs : 0), sched.end);
       timer = setTimeout(tick, Math.max(0, Math.min(wakeAt, sched.end) - now));
     };
 
@@ -241,14 +277,19 @@ export class NativeDriver implements LoadDriver {
   }
 
   async close(): Promise<void> {
-    const p = this.producer;
-    if (!p) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => p.close(true, () => resolve()), 3000);
-      p.close().then(
-        () => (clearTimeout(t), resolve()),
-        () => (clearTimeout(t), p.close(true, () => resolve())),
-      );
-    });
+    const ps = this.producers;
+    this.producers = [];
+    await Promise.all(
+      ps.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => p.close(true, () => resolve()), 3000);
+            p.close().then(
+              () => (clearTimeout(t), resolve()),
+              () => (clearTimeout(t), p.close(true, () => resolve())),
+            );
+          }),
+      ),
+    );
   }
 }

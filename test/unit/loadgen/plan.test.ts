@@ -22,7 +22,7 @@ describe('the load-generator plan (one schema, one set of bounds)', () => {
   it('fills defaults and gives each instance its settings, with the shared token on its control server', () => {
     const p = parsePlan(plan(), 'plan.json');
     expect(p.shared.durationS).toBe(30);
-    expect(p.shared.driver).toEqual({ name: 'native', maxInflight: 5 });
+    expect(p.shared.driver).toEqual({ name: 'native', maxInflight: 5, connections: 1 });
     expect(p.shared.timeouts).toEqual({ requestMs: 10000, stallMs: 20000, connectMs: 15000, startMs: 180000, maxLateMs: 2000 });
     const s = instanceSettings(p, 'worker-2-0');
     expect(s).toMatchObject({ instance: 'worker-2-0', host: 'worker-2', rate: 2500.5, messageSize: 512, summary: '/tmp/s.json' });
@@ -46,6 +46,7 @@ describe('the load-generator plan (one schema, one set of bounds)', () => {
       [plan({ durationS: 'soon' }), /shared.durationS: not a duration/],
       [plan({ driver: { name: 'perf-test' } as never }), /shared.driver.kafkaLibs: is required/],
       [plan({ driver: { name: 'native', maxInflight: 0 } }), /shared.driver.maxInflight: must be at least 1/],
+      [plan({ driver: { name: 'native', connections: 65 } }), /shared.driver.connections: must be at most 64/],
       [plan({ lingerz: 5 } as never), /shared.lingerz: unknown key/],
       [plan({}, [{ id: 'a', rate: -1, control: { address: 'x', port: 1 } }]), /generators\[0\].rate: must be at least 0/],
       [plan({}, [{ id: 'a', rate: 1 }]), /generators\[0\].control: is required without shared.startAt/],
@@ -89,11 +90,13 @@ describe('the flag form validates through the same schema', () => {
       [{ size: '0' }, /^--size: must be at least 1/],
       [{ size: String(LOADGEN_BOUNDS.messageSize.max + 1) }, /^--size: must be at most/],
       [{ maxInflight: '0' }, /^--max-inflight: must be at least 1/],
+      [{ connections: '0' }, /^--connections: must be at least 1/],
       [{ acks: '2' }, /^--acks: must be one of/],
       [{ duration: '0' }, /^--duration: must be at least 0.1 s/],
       [{ driver: 'pulsar' }, /^--driver: must be one of native, perf-test$/],
       [{ driver: 'perf-test' }, /^--kafka-libs: is required$/],
       [{ kafkaLibs: '/x' }, /^--kafka-libs applies to --driver perf-test only$/],
+      [{ driver: 'perf-test', kafkaLibs: '/x', connections: '2' }, /^--connections applies to --driver native only$/],
       [{ awaitStart: '1000' }, /^--await-start needs --metrics-port/],
       [{ metricsPort: '70000' }, /^--metrics-port: must be at most 65535/],
     ];
