@@ -6,9 +6,11 @@
  *
  *   npm run build && npx tsx bench/loadgen/bench.ts --bootstrap 10.83.70.2:9092 \
  *       --kafka-libs setup/kafka/libs [--rate 200000] [--size 1024] [--acks 1] [--partitions 3] \
- *       [--duration 20] [--warmup 5] [--reps 3] [--native '' --native '--connections 2'] [--out f.json]
+ *       [--duration 20] [--warmup 5] [--reps 3] [--native= --native='--connections 2'] [--before <dist>] [--out f.json]
  *
- * `--native` (repeatable) adds a native variant with those extra loadgen flags ('' = the defaults).
+ * `--native=<flags>` (repeatable) adds a native variant with those extra loadgen flags (`--native=`
+ * alone: the defaults; the default when none is given). `--before <dist>` adds the native generator
+ * of another build (its defaults), for a before/after pair in the same run.
  * Figures per run: msg/s acknowledged in the generator's measured window (its summary), the whole
  * process tree's CPU seconds (user + system, from the kernel's accounting of the reaped process as
  * /usr/bin/time reports it: Node, and the JVM the perf-test driver starts, start-up included), and
@@ -37,6 +39,8 @@ const { values: a } = parseArgs({
     /** Seconds between spawning a generator and its start (Node or the JVM starting). */
     lead: { type: 'string', default: '8' },
     native: { type: 'string', multiple: true },
+    /** A second build's dist/ (e.g. the commit before a change): its native generator with its defaults joins as 'native (before)'. */
+    before: { type: 'string' },
     'no-perf-test': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -58,8 +62,11 @@ interface Variant {
   label: string;
   driver: 'native' | 'perf-test';
   extra: string[];
+  /** dist/ folder of the build to run (default this checkout's). */
+  dist?: string;
 }
 const variants: Variant[] = (a.native?.length ? a.native : ['']).map((f) => ({ label: f ? `native ${f}` : 'native (defaults)', driver: 'native' as const, extra: f.split(/\s+/).filter(Boolean) }));
+if (a.before) variants.unshift({ label: 'native (before)', driver: 'native', extra: [], dist: resolve(a.before) });
 if (!a['no-perf-test']) variants.push({ label: 'perf-test', driver: 'perf-test', extra: [] });
 
 interface Row {
@@ -83,7 +90,7 @@ interface Row {
 async function run(v: Variant, topic: string, rep: number): Promise<Row> {
   const file = join(work, `${rep}-${v.label.replace(/\W+/g, '_')}.json`);
   const timeFile = `${file}.time`;
-  const args = [join(root, 'dist/entrypoint.js'), 'loadgen', '--driver', v.driver, '--bootstrap', a.bootstrap!, '--topic', topic, '--rate', a.rate!, '--size', a.size!,
+  const args = [join(v.dist ?? join(root, 'dist'), 'entrypoint.js'), 'loadgen', '--driver', v.driver, '--bootstrap', a.bootstrap!, '--topic', topic, '--rate', a.rate!, '--size', a.size!,
     '--acks', a.acks!, '--duration', a.duration!, '--warmup', a.warmup!, '--summary', file, '--quiet', '--instance', `bench-${v.driver}`,
     // A fixed start far enough ahead for Node to start on a busy host; a later start is still taken
     // (at a ceiling above what the broker sustains, the backlog it leaves changes nothing measured).

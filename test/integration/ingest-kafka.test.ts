@@ -124,8 +124,33 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     const rec = records().find((x) => x.parameters.driver === 'perf-test')!;
     const res = rec.results as Record<string, any>;
     expect(res.messages_acked).toBeGreaterThan(0);
-    expect(res.latency_ms.p99).toBeGreaterThan(0);
-    expect(res.generators[0].driver).toBe('perf-test');
+    expect(res.latency_basis).toMatchObject({ loop: 'closed', from: 'send' });
+    expect(res.generators.length).toBe(2);
+    // The tool prints its percentiles only when it finishes its records. On a starved host it falls
+    // behind its rate and is stopped at the end of the run plus its grace before that line: then,
+    // and only then, its percentiles are absent (null, printed —), never 0, and the record says why.
+    for (const g of res.generators) {
+      expect(g.driver).toBe('perf-test');
+      expect(g.acked).toBeGreaterThan(0);
+      if (g.latency_ms.p99 === null) {
+        expect(g.saturated, `${g.id}: percentiles missing although not saturated`).toBe(true);
+        expect(g.unsent).toBeGreaterThan(0);
+        expect([g.latency_ms.p50, g.latency_ms.p95, g.latency_ms.p999]).toEqual([null, null, null]);
+        expect(g.latency_ms.max).toBeGreaterThan(0);
+        expect((g.notes ?? []).join(' ')).toMatch(/percentiles unavailable/);
+      } else {
+        for (const k of ['p50', 'p95', 'p99', 'p999', 'max']) expect(g.latency_ms[k], `${g.id} ${k}`).toBeGreaterThan(0);
+        expect(g.latency_ms.p50).toBeLessThanOrEqual(g.latency_ms.p99);
+      }
+    }
+    // Merged: the percentiles of the instances that have them (labelled), else none.
+    const withP99 = res.generators.filter((g: any) => g.latency_ms.p99 !== null);
+    if (withP99.length) expect(res.latency_ms.p99).toBe(Math.max(...withP99.map((g: any) => g.latency_ms.p99)));
+    else {
+      expect(res.latency_ms.p99).toBeNull();
+      expect(res.saturated).toBe(true);
+      expect(r.stdout).toMatch(/latency p50 \/ p95 \/ p99[^\n]*— \/ — \/ — ms/);
+    }
   });
 
   it('Ctrl-C during a run stops every generator, deletes the topic and saves the record as aborted', async () => {
