@@ -197,6 +197,11 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
         const r = await runTagged(wl, exp, opts.set ?? [], overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
           progress: (l) => progress(`  ${l}`),
           ...(opts.signal ? { signal: opts.signal } : {}),
+        }).catch((e: unknown) => {
+          // An interrupted run is listed (aborted) before the sweep stops: sweep.json says what happened to it.
+          const stopped = (e as { record?: RecordLike }).record;
+          if (stopped) rec.runs.push({ pointKey: run.point.key, repetition: run.repetition, runId: stopped.id, status: stopped.status, startedAt: stopped.startedAt, seconds: (Date.now() - t0) / 1000 });
+          throw e;
         });
         records.set(r.record.id, r.record);
         entry = { pointKey: run.point.key, repetition: run.repetition, runId: r.record.id, status: r.record.status, startedAt: r.record.startedAt, seconds: (Date.now() - t0) / 1000 };

@@ -105,6 +105,9 @@ export async function runTagged(
   }
   const record = run.record as unknown as RecordLike;
   if (error === undefined) return { record };
-  if (error instanceof InterruptedError || opts.signal?.aborted) throw error instanceof GreenraceError ? error : new InterruptedError();
+  if (error instanceof InterruptedError || opts.signal?.aborted) {
+    // The interruption goes on, carrying the (aborted) record so the campaign can list it.
+    throw Object.assign(error instanceof GreenraceError ? error : new InterruptedError(), { record });
+  }
   return { record, error: error instanceof GreenraceError ? error : new RunError('campaign.run_failed', errorMessage(error), { cause: error }) };
 }
