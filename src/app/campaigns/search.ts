@@ -14,6 +14,7 @@ import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
 import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
 import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
 import { parseSet } from '../../config/loader.js';
+import { requireReady } from '../context.js';
 
 export interface SearchOptions {
   experiment: string;
@@ -69,7 +70,7 @@ export function seedCapacity(exp: string, ref: string): { id: string; capacity: 
 }
 
 /** Validate everything that can be checked before a trial runs; returns the search's settings (the flags over the file's `search:` section). */
-export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; seeded?: { id: string; capacity: number } } {
+export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; name: string; seeded?: { id: string; capacity: number } } {
   const set = [...(opts.set ?? [])];
   for (const s of set) parseSet(s);
   const file = loadExperiment(opts.experiment, { set });
@@ -121,11 +122,13 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
   if (seeded) params.seed = seeded.capacity;
   if (trialOverrides[`${wl.section}.warmup`] !== undefined) set.push(`${wl.section}.warmup=${String(trialOverrides[`${wl.section}.warmup`])}`);
   if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
-  return { params, slo, set, wl, ...(seeded ? { seeded } : {}) };
+  return { params, slo, set, wl, name: experiment.name, ...(seeded ? { seeded } : {}) };
 }
 
 export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaignOutcome> {
-  const { params, slo, set, wl, seeded } = prepareSearch(opts);
+  const { params, slo, set, wl, seeded, name } = prepareSearch(opts);
+  // Not set up: one message naming the command to run, before the search leaves any record.
+  requireReady(name);
   const id = newCampaignId('search');
   const overrides = { ...(opts.overrides ?? {}) };
   const rec: SearchRecord = {

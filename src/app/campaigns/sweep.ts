@@ -26,6 +26,7 @@ import type { RecordLike } from '../../campaigns/figures.js';
 import { pointStats, sweepCsv } from '../../campaigns/points.js';
 import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
 import { readRunRecords } from '../report.js';
+import { requireReady } from '../context.js';
 import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
 import { searchCampaign, type SearchOptions } from './search.js';
 
@@ -50,6 +51,8 @@ export interface SweepOptions {
 
 /** A sweep's definition once the file's `sweep:` section and the flags are merged. */
 export interface SweepDefinition {
+  /** The experiment's name (its state and results folders). */
+  name: string;
   workload: string;
   factors: Factor[];
   repetitions: number;
@@ -72,6 +75,7 @@ export function sweepDefinition(opts: SweepOptions): SweepDefinition {
   if (opts.cvThreshold !== undefined && !(opts.cvThreshold > 0)) bad('--cv-threshold', `must be > 0 (got ${opts.cvThreshold})`);
   if (opts.idleBetweenS !== undefined && !(opts.idleBetweenS >= 0)) bad('--idle-between', `must be ≥ 0 s (got ${opts.idleBetweenS})`);
   return {
+    name: experiment.name,
     workload: sec.workload,
     factors: mergeFactors(fromFile, opts.factors),
     repetitions: opts.repetitions ?? sec.repetitions,
@@ -120,6 +124,8 @@ export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinitio
 
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const { id, def, wl, points, schedule } = planSweep(opts);
+  // Not set up: one message naming the command to run, before the sweep leaves any record.
+  requireReady(def.name);
   const exp = opts.experiment;
   const progress = opts.progress ?? (() => {});
   const now = (): string => new Date().toISOString();

@@ -2,12 +2,12 @@
  * Bad campaign input is refused before anything runs (no cluster needed: the checks load the
  * experiment file only), with one message that names the flag or key.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSweep, type SweepOptions } from '../../../src/app/campaigns/sweep.js';
-import { prepareSearch } from '../../../src/app/campaigns/search.js';
+import { planSweep, runSweep, type SweepOptions } from '../../../src/app/campaigns/sweep.js';
+import { prepareSearch, searchCampaign } from '../../../src/app/campaigns/search.js';
 import { campaignWorkload } from '../../../src/app/campaigns/workload.js';
 import { parseGridFlag } from '../../../src/campaigns/grid.js';
 
@@ -135,5 +135,13 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
   });
   it('bad search: values name the file and key', () => {
     expect(() => prepareSearch({ experiment: 'badsearch' })).toThrow(/badsearch\.yaml: search\.max_load: must be above/);
+  });
+});
+
+describe('a campaign on an experiment that is not set up', () => {
+  it('is refused with the command to run, before it leaves a sweep or search record', async () => {
+    await expect(runSweep({ experiment: 'declared', factors: [] })).rejects.toMatchObject({ code: 'experiment.not_ready', hint: expect.stringContaining('entrypoint setup declared') });
+    await expect(searchCampaign({ experiment: 'declared' })).rejects.toMatchObject({ code: 'experiment.not_ready' });
+    expect(existsSync(join(home, 'results', 'declared'))).toBe(false);
   });
 });
