@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix } from '../../src/app/net.js';
-import { downHosts, NET, nsProcesses, rmHome, tempHome, upHosts } from './net-support.js';
+import { downHosts, NET, nsProcesses, PREFIX, rmHome, tempHome, upHosts } from './net-support.js';
+import { execFileSync } from 'node:child_process';
 import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 // Prometheus and a Pushgateway on the bridge address (where the hosts reach the controller).
@@ -34,7 +35,7 @@ async function promCount(expr: string): Promise<number> {
 
 beforeAll(async () => {
   hosts = upHosts(['control', 'worker', 'worker', 'worker']);
-  home = tempHome('matrix', 'platform: {kind: local}\nroles: {control: 1, worker: 3}\nnet:\n  matrix: {duration: 1}\n');
+  home = tempHome('matrix', 'platform: {kind: local}\nroles: {control: 1, worker: 3}\nnet:\n  matrix: {duration: 2}\n');
   promDir = mkdtempSync(join(tmpdir(), 'gr-prom-'));
   writeFileSync(
     join(promDir, 'prometheus.yml'),
@@ -56,12 +57,37 @@ afterAll(async () => {
   rmSync(promDir, { recursive: true, force: true });
 });
 
-describe('sockperf latency matrix on 4 hosts', () => {
-  it('12 ordered pairs in the CSV and 36 series in Prometheus via the Pushgateway', async () => {
+/** A direct `netperf -t TCP_RR -- -r 32,1024` from one namespace host to another (its own netserver on a spare port): p50 µs. */
+function directNetperfP50(origin: string, destination: NetHost): number {
+  const server = spawn('ip', ['netns', 'exec', destination.name, 'netserver', '-D', '-p', '12999'], { stdio: 'ignore' });
+  try {
+    execFileSync('sleep', ['0.5']);
+    const out = execFileSync('ip', ['netns', 'exec', origin, 'netperf', '-H', destination.address, '-p', '12999', '-l', '2', '-t', 'TCP_RR', '-P', '0', '--', '-r', '32,1024', '-k', 'P50_LATENCY'], { encoding: 'utf8' });
+    const m = /P50_LATENCY=(\d+(?:\.\d+)?)/.exec(out);
+    if (!m) throw new Error(`no P50_LATENCY in: ${out}`);
+    return Number(m[1]);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+const p50Of = (csvText: string, origin: string, destination: string): number => {
+  const line = csvText.split('\n').find((l) => l.startsWith(`${origin},${destination},`));
+  if (!line) throw new Error(`no row ${origin} → ${destination}`);
+  return Number(line.split(',')[2]);
+};
+
+describe('latency matrix on 4 hosts: netperf TCP_RR by default', () => {
+  const h = (i: number) => `${PREFIX}${i}`;
+  let netperfCsv = '';
+
+  it('12 ordered pairs in the CSV and 36 series in Prometheus via the Pushgateway, labelled tool and unit', async () => {
     const [rec] = await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}` });
     expect(rec!.status).toBe('completed');
-    const csv = readFileSync(join(home, 'results', 'matrix', rec!.id, 'latency.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('origin,destination,netperf_p50_latency_microseconds,netperf_p90_latency_microseconds,netperf_p99_latency_microseconds');
+    expect(rec!.parameters).toMatchObject({ tool: 'netperf', request_size: 32, response_size: 1024, latency: 'round_trip', unit: 'microseconds' });
+    netperfCsv = readFileSync(join(home, 'results', 'matrix', rec!.id, 'latency.csv'), 'utf8');
+    const csv = netperfCsv.trim().split('\n');
+    expect(csv[0]).toBe('origin,destination,netperf_p50_latency_microseconds,netperf_p90_latency_microseconds,netperf_p99_latency_microseconds,tool,latency');
     const pairs = csv.slice(1).map((l) => l.split(',').slice(0, 2).join('>'));
     expect(pairs).toHaveLength(12);
     expect(new Set(pairs).size).toBe(12);
@@ -69,17 +95,48 @@ describe('sockperf latency matrix on 4 hosts', () => {
       const [, , p50, p90, p99] = l.split(',').map(Number);
       expect(p50).toBeGreaterThan(0);
       expect(p99!).toBeGreaterThanOrEqual(p90!);
+      expect(l.endsWith(',netperf,round_trip')).toBe(true);
     }
     expect(rec!.results!.rounds).toBe(6);
-    const expr = 'count({__name__=~"netperf_p(50|90|99)_latency_microseconds", job="greenrace_latency", experiment="matrix"})';
+    const expr = 'count({__name__=~"netperf_p(50|90|99)_latency_microseconds", job="greenrace_latency", experiment="matrix", tool="netperf", unit="microseconds", latency="round_trip"})';
     let n = 0;
     for (let i = 0; i < 30 && n < 36; i++) {
       n = await promCount(expr);
       if (n < 36) await new Promise((r) => setTimeout(r, 500));
     }
     expect(n).toBe(36);
-    expect(await promCount('count(netperf_p90_latency_microseconds{origin="net1", destination="net2"})')).toBe(1);
-    for (const h of hosts) expect(nsProcesses(h.name)).toEqual(['sshd']);
+    expect(await promCount(`count(netperf_p90_latency_microseconds{origin="${h(1)}", destination="${h(2)}"})`)).toBe(1);
+    // The matrix is a run like the others: its window was pushed too.
+    expect(rec!.windowPush).toEqual({ url: `http://${PG}`, job: 'greenrace_run' });
+    for (const x of hosts) expect(nsProcesses(x.name)).toEqual(['sshd']);
+  });
+
+  it("its p50 equals a direct netperf -t TCP_RR -r 32,1024 between one pair within 25 %", () => {
+    const direct = directNetperfP50(h(1), hosts[1]!);
+    const matrix = p50Of(netperfCsv, h(1), h(2));
+    console.log(`${h(1)} → ${h(2)}: matrix p50 ${matrix} µs, direct netperf TCP_RR p50 ${direct} µs`);
+    expect(Math.abs(matrix - direct) / direct).toBeLessThan(0.25);
+  });
+
+  it("sockperf's values, converted to round trips, are within 25 % of netperf's", async () => {
+    const [rec] = await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}`, mode: 'ring', overrides: [{ path: 'net.matrix.tool', value: 'sockperf', flag: '--tool' }] });
+    expect(rec!.parameters).toMatchObject({ tool: 'sockperf', latency: 'round_trip_2x_half' });
+    const csv = readFileSync(join(home, 'results', 'matrix', rec!.id, 'latency.csv'), 'utf8');
+    expect(csv.split('\n')[1]).toMatch(/,sockperf,round_trip_2x_half$/);
+    const raw = JSON.parse(readFileSync(join(home, 'results', 'matrix', rec!.id, 'raw.json'), 'utf8')) as Record<string, string>;
+    const half = Number(/percentile 50\.000 =\s+([\d.]+)/.exec(raw[`${h(1)}→${h(2)}`]!)![1]);
+    const sock = p50Of(csv, h(1), h(2));
+    expect(sock).toBeCloseTo(2 * half, 2);
+    const net = directNetperfP50(h(1), hosts[1]!);
+    console.log(`${h(1)} → ${h(2)}: sockperf half round trip p50 ${half} µs → ${sock} µs round trip; netperf TCP_RR p50 ${net} µs`);
+    expect(Math.abs(sock - net) / net).toBeLessThan(0.25);
+  });
+
+  it('random: each host to a random other host, one measurement per origin', async () => {
+    const [rec] = await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}`, mode: 'random' });
+    const rows = rec!.results!.rows as Array<{ origin: string; destination: string; latency: unknown }>;
+    expect(rows.map((r) => r.origin).sort()).toEqual(hosts.map((x) => x.name).sort());
+    expect(rows.every((r) => r.origin !== r.destination && r.latency)).toBe(true);
   });
 
   it('ring with --every repeats (bounded by count), replacing the pushed group each time', async () => {

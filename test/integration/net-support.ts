@@ -7,8 +7,9 @@ import type { Role } from '../../src/core/types.js';
 import type { NetHost } from '../../src/workloads/net/tools/types.js';
 
 const SCRIPT = join(__dirname, '../../bench/net/nethosts.sh');
-export const NET = '10.83.0';
-export const PREFIX = 'net';
+// Overridable so two engineers' runs on one machine do not share namespaces (defaults: net, 10.83.0).
+export const NET = process.env.GREENRACE_TEST_NET_SUBNET ?? '10.83.0';
+export const PREFIX = process.env.GREENRACE_TEST_NET_PREFIX ?? 'net';
 export const STATE = `/tmp/greenrace-${PREFIX}`;
 
 export function requireRoot(): void {
