@@ -17,7 +17,8 @@ import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import { platformFor, type PlatformKind } from '../platforms/index.js';
 import { ReservationKeptError, type Platform, type PlatformHandle, type ReserveRequest } from '../platforms/platform.js';
-import { orderedServices, planServices, type ServicePlan } from '../services/registry.js';
+import { expectedTargets, orderedServices, planServices, type ServicePlan } from '../services/registry.js';
+import type { TargetsWait } from '../metrics/targets-report.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
 import { readMetadata, type HostMetadata } from './metadata.js';
@@ -65,6 +66,8 @@ export interface SetupOutcome {
   endpoints: Record<string, string>;
   metadata: Record<string, HostMetadata>;
   playbook: PlaybookResult;
+  /** Setup's wait for Prometheus' scrape targets (absent without Prometheus). */
+  targets?: TargetsWait & { timeoutMs: number; summary: string[] };
   elapsedMs: number;
 }
 
@@ -251,6 +254,29 @@ async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: Se
   return { plan, dropped, result };
 }
 
+/**
+ * Wait (bounded: 10 scrape intervals, at least 30 s) until Prometheus reports every target it is
+ * expected to scrape up, so that `status` right after `setup` finds them up. Targets that stay down
+ * or unscraped are returned for the summary to name; setup itself is done either way.
+ */
+async function waitForScrapeTargets(s: SetupRun, plan: ServicePlan, result: PlaybookResult): Promise<SetupOutcome['targets']> {
+  const url = plan.endpoints.prometheus_url;
+  if (!url) return undefined;
+  const expected = expectedTargets(plan, result.custom);
+  const timeoutMs = Math.max(30_000, 10 * s.experiment.monitoring.scrape_interval * 1000);
+  const { notUpLines, waitForTargetsUp } = await import('../metrics/targets-report.js');
+  const r = await waitForTargetsUp(url, expected, { timeoutMs, progress: s.progress, ...(s.opts.signal ? { signal: s.opts.signal } : {}) });
+  const up = r.rows.filter((x) => x.state === 'up').length;
+  const summary = r.allUp
+    ? [`scrape targets: ${up}/${r.rows.length} up (${(r.elapsedMs / 1000).toFixed(1)} s after the play)`]
+    : [
+        `warning: scrape targets not all up after ${timeoutMs / 1000} s: ${r.error ? `Prometheus did not answer (${r.error})` : `${up}/${r.rows.length} up; not up:`}`,
+        ...notUpLines(r.rows).map((l) => `  ${l}`),
+        `  \`entrypoint status ${s.experiment.name}\` shows them again`,
+      ];
+  return { ...r, timeoutMs, summary };
+}
+
 /** A failed or interrupted setup: the state says in which phase and why; the error says what to run next. */
 function recordFailure(s: SetupRun, e: unknown): unknown {
   const { experiment, dir, opts, st } = s;
@@ -290,12 +316,14 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
     writeAnsibleFiles(experiment.name, dir, handle);
     mkdirSync(metadataDir(dir), { recursive: true });
     const { plan, dropped, result } = await deployOn(s, handle);
+    const targets = await waitForScrapeTargets(s, plan, result);
     const metadata = readMetadata(dir);
     const elapsedMs = Date.now() - started;
     const { failedPhase: _f, lastError: _l, ...rest } = s.st;
-    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints: plan.endpoints, setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
+    const scrapeTargets = targets ? expectedTargets(plan, result.custom) : undefined;
+    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints: plan.endpoints, ...(scrapeTargets ? { scrapeTargets } : {}), setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
     const reattached = Boolean(s.prev?.platform);
-    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints: plan.endpoints, metadata, playbook: result, elapsedMs };
+    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints: plan.endpoints, metadata, playbook: result, ...(targets ? { targets } : {}), elapsedMs };
   } catch (e) {
     throw recordFailure(s, e);
   } finally {

@@ -14,6 +14,7 @@ import { stateDir } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import type { PlatformKind } from '../platforms/registry.js';
 import type { PlatformHandle } from '../platforms/platform.js';
+import type { ExpectedTarget } from '../services/registry.js';
 
 export const STATE_VERSION = 1;
 
@@ -41,6 +42,8 @@ export interface ExperimentState {
   /** Services setup deployed or started deploying (killjob destroys these). */
   services: ServiceName[];
   endpoints: Record<string, string>;
+  /** The targets Prometheus should scrape (setup's expectation, for `status`); absent without Prometheus. */
+  scrapeTargets?: ExpectedTarget[];
   createdAt: string;
   updatedAt: string;
   setupStartedAt?: string;

@@ -26,5 +26,5 @@ export type StatusSectionProvider = (ctx: StatusContext) => Promise<StatusSectio
 
 export const STATUS_SECTIONS: StatusSectionProvider[] = [
   // Scrape-target health and the Prometheus URL (src/metrics/targets-report.ts).
-  async (ctx) => (await import('../metrics/targets-report.js')).targetsSection(ctx.state.endpoints),
+  async (ctx) => (await import('../metrics/targets-report.js')).targetsSection(ctx.state.endpoints, { expected: ctx.state.scrapeTargets ?? [] }),
 ];

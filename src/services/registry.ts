@@ -14,6 +14,43 @@ export interface ScrapeJob {
   honor_labels: boolean;
   /** Inventory name of each target's host, by target (for a `host` label). */
   target_hosts: Record<string, string>;
+  /**
+   * Its role may skip a host (Scaphandre without RAPL counters) and publish so with set_stats
+   * `gr_<job>: {host: {deployed: false}}`; Prometheus then leaves that host's target out.
+   */
+  optional?: boolean;
+}
+
+/** Jobs whose role may skip a host (the prometheus role's `prometheus_optional_jobs`). */
+export const OPTIONAL_SCRAPE_JOBS: readonly string[] = ['scaphandre'];
+
+/** A target Prometheus is expected to scrape once setup is done. */
+export interface ExpectedTarget {
+  job: string;
+  /** `address:port`, as Prometheus names the instance. */
+  instance: string;
+  /** Inventory name of its host. */
+  host: string;
+}
+
+/**
+ * The targets Prometheus scrapes after a play: every scrape job's targets, without those an optional
+ * job's role skipped (what it published with set_stats, `custom._run.gr_<job>.<host>.deployed`),
+ * exactly as the prometheus role's template keeps them. Empty when Prometheus is not deployed.
+ */
+export function expectedTargets(plan: Pick<ServicePlan, 'services' | 'scrapeJobs'>, published: Record<string, unknown> = {}): ExpectedTarget[] {
+  if (!plan.services.includes('prometheus')) return [];
+  const run = ((published._run ?? published) as Record<string, unknown>) ?? {};
+  const out: ExpectedTarget[] = [];
+  for (const j of plan.scrapeJobs) {
+    const status = (j.optional ? run[`gr_${j.job_name}`] : undefined) as Record<string, { deployed?: boolean }> | undefined;
+    for (const t of j.targets) {
+      const host = j.target_hosts[t] ?? '';
+      if (status?.[host]?.deployed === false) continue;
+      out.push({ job: j.job_name, instance: t, host });
+    }
+  }
+  return out;
 }
 
 /** The experiment sections the services own (the whole experiment schema takes them from here). */
@@ -62,6 +99,7 @@ function job(name: string, hosts: Host[], port: number, opts: { path?: string; h
     metrics_path: opts.path ?? '/metrics',
     honor_labels: opts.honorLabels ?? false,
     target_hosts: Object.fromEntries(hosts.map((h, i) => [targets[i]!, h.name])),
+    ...(OPTIONAL_SCRAPE_JOBS.includes(name) ? { optional: true } : {}),
   };
 }
 
@@ -179,7 +217,7 @@ export const REGISTRY: readonly ServiceDef[] = [
     order: 70,
     summary: 'Prometheus on the first control host, scraping every exporter above (deployed last)',
     ports: () => ({ http: PORTS.prometheus }),
-    vars: () => ({ prometheus_port: PORTS.prometheus, prometheus_file_sd_jobs: [...FILE_SD_JOBS] }),
+    vars: () => ({ prometheus_port: PORTS.prometheus, prometheus_file_sd_jobs: [...FILE_SD_JOBS], prometheus_optional_jobs: [...OPTIONAL_SCRAPE_JOBS] }),
     scrapeJobs: (_ctx, hosts) => [job('prometheus', hosts, PORTS.prometheus)],
     endpoints: (_ctx, hosts) => (hosts[0] ? { prometheus_url: `http://${hostPort(hosts[0], PORTS.prometheus)}` } : none()),
   },

@@ -79,9 +79,15 @@ describe('monitoring stack through setup on the local platform', () => {
   let prom: PrometheusClient;
   let endpoints: Record<string, string>;
 
-  it('setup brings every target up within 60 s of its end', async () => {
+  it('setup waits until every target is up: `status` right after it exits 0 (issue 13 item 13)', async () => {
     const r = await cli(home, ['setup', EXP], { timeout: SLOW });
     expect(r.exitCode, r.all).toBe(0);
+    // Nothing in between: status is run the moment setup returns, as `setup && status` does.
+    const now = await cli(home, ['status', EXP, '--json']);
+    expect(now.exitCode, now.all).toBe(0);
+    expect(JSON.parse(now.stdout).sections['scrape targets'].rows.map((x: { state: string }) => x.state)).toEqual(['up', 'up', 'up', 'up', 'up']);
+    expect(r.stdout).toMatch(/^scrape targets: 5\/5 up \(\d+\.\d s after the play\)$/m);
+    expect(r.stderr).toMatch(/^waiting for the scrape targets: Prometheus http:\/\/10\.81\.0\.\d+:9090: 5\/5 targets up$/m);
     const st = home.state(EXP);
     endpoints = st.endpoints;
     expect(endpoints.prometheus_url).toMatch(/^http:\/\/10\.81\.0\.\d+:9090$/);

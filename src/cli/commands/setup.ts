@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { PLATFORM_KINDS, type PlatformKind } from '../../app/platforms.js';
 import { collect, intOption } from '../options.js';
-import { bold, dim, table } from '../output.js';
+import { bold, dim, table, yellow } from '../output.js';
 
 export interface SetupFlags {
   workers?: number;
@@ -127,6 +127,7 @@ export function setupSummary(r: SetupOutcome): string {
   if (r.removedServices.length) out.push(`removed: ${r.removedServices.join(', ')}`);
   out.push(`services: ${r.services.services.length ? r.services.services.map((s) => `${s} (${r.services.hostPatterns[s]})`).join(', ') : 'none'}`);
   for (const [k, v] of Object.entries(r.endpoints)) out.push(`  ${k}: ${v}`);
+  if (r.targets) out.push(...r.targets.summary.map((l, i) => (r.targets!.allUp ? l : i === r.targets!.summary.length - 1 ? dim(l) : yellow(l))));
   const warned = r.playbook.ignored.length;
   if (warned) out.push(`${warned} task failure${warned > 1 ? 's were' : ' was'} ignored by the roles (see ${r.playbook.logFile})`);
   out.push(dim(`state: ${r.stateDir}   next: entrypoint status ${r.experiment.name}   clean up: entrypoint killjob ${r.experiment.name}`));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { playbookPath } from '../../../src/ansible/config.js';
 import { experimentSchema } from '../../../src/experiment/schema.js';
 import { SERVICES, type Host } from '../../../src/core/types.js';
-import { REGISTRY, hostPattern, orderedServices, planServices, prometheusHost, serviceDef } from '../../../src/services/registry.js';
+import { REGISTRY, expectedTargets, hostPattern, orderedServices, planServices, prometheusHost, serviceDef } from '../../../src/services/registry.js';
 
 const exp = (services: string[], extra: Record<string, unknown> = {}) =>
   experimentSchema.parse({ name: 'app-reg', roles: { control: 1, broker: 2, worker: 2 }, services, ...extra });
@@ -34,6 +34,19 @@ describe('service registry', () => {
     expect(plan.roleVars.prometheus_file_sd_jobs).toEqual(['greenrace_loadgen']);
     expect(prometheusHost(plan.services, hosts)?.name).toBe('c1');
     expect(prometheusHost(['node_exporter', 'kafka'], hosts)).toBeUndefined();
+  });
+
+  it('expects every scrape target Prometheus is given, without the hosts where Scaphandre was skipped (as the role published)', () => {
+    const plan = planServices(exp(['node_exporter', 'scaphandre', 'prometheus']), hosts.slice(0, 2));
+    expect(plan.roleVars.prometheus_optional_jobs).toEqual(['scaphandre']);
+    const published = { _run: { gr_scaphandre: { c1: { deployed: true }, b1: { deployed: false } } } };
+    expect(expectedTargets(plan, published)).toEqual([
+      { job: 'node', instance: '10.9.0.11:9100', host: 'c1' },
+      { job: 'node', instance: '10.9.0.12:9100', host: 'b1' },
+      { job: 'scaphandre', instance: '10.9.0.11:8080', host: 'c1' },
+      { job: 'prometheus', instance: '10.9.0.11:9090', host: 'c1' },
+    ]);
+    expect(expectedTargets(planServices(exp(['node_exporter']), hosts), published)).toEqual([]);
   });
 
   it('gives Prometheus a scrape job per deployed exporter, with targets host:port', () => {
