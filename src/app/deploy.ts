@@ -11,7 +11,7 @@ import { GreenraceError, UsageError } from '../core/errors.js';
 import { assetPath, stateDir } from '../core/paths.js';
 import { SERVICES, type ServiceName } from '../core/types.js';
 import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
-import { orderedServices, planServices } from '../services/registry.js';
+import { expectedTargets, orderedServices, planServices, serviceDef, serviceHosts, type ExpectedTarget, type ScrapeJob } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars } from './ansible-files.js';
 import { lockState, readState, writeState, type ExperimentState } from './state.js';
@@ -100,6 +100,28 @@ export function summarize(r: Pick<PlaybookResult, 'playbook' | 'recap' | 'elapse
 const runOpts = (opts: DeployOptions) => ({ ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
 
 /**
+ * The plays `p(services)` runs: those services, and Prometheus' when it is deployed (or asked for)
+ * and one of them is an exporter it scrapes, so that the new targets are scraped. Deploy order.
+ */
+function playsFor(names: ServiceName[], st: SetUpState, experiment: Experiment): ServiceName[] {
+  const hosts = st.platform.hosts;
+  const prometheus = st.services.includes('prometheus') || names.includes('prometheus');
+  const exporter = names.some((n) => n !== 'prometheus' && serviceDef(n).scrapeJobs({ experiment, hosts }, serviceHosts(serviceDef(n), hosts)).some((j) => j.targets.length > 0));
+  return orderedServices(prometheus && exporter ? [...names, 'prometheus'] : names).map((d) => d.name);
+}
+
+/**
+ * An optional job (Scaphandre) whose role does not run now keeps only the targets setup found it
+ * deployed on (the state's scrapeTargets): its role's per-host status is not there to filter them.
+ */
+function keepSkippedOut(jobs: ScrapeJob[], plays: ServiceName[], known: ExpectedTarget[] | undefined): ScrapeJob[] {
+  if (!known) return jobs;
+  return jobs.map((j) =>
+    j.optional && !(plays as string[]).includes(j.job_name) ? { ...j, targets: j.targets.filter((t) => known.some((k) => k.job === j.job_name && k.instance === t)) } : j,
+  );
+}
+
+/**
  * Deploy services on the experiment's hosts with setup.yml (only these services), using the given
  * (possibly overridden) configuration. Services not listed in the experiment are added to the plan
  * so their hosts, ports and scrape targets are known. Failed hosts are an AnsibleError naming host
@@ -120,17 +142,31 @@ export async function deployServices(experiment: Experiment, services: readonly 
   }
   const withServices = { ...experiment, services: [...experiment.services, ...names.filter((n) => !experiment.services.includes(n))] };
   const plan = planServices(withServices, st.platform.hosts);
-  const vars = { ...serviceExtraVars(withServices, plan), gr_services: names, ...(opts.extraVars ?? {}) };
+  const plays = playsFor(names, st, withServices);
+  const jobs = keepSkippedOut(plan.scrapeJobs, plays, st.scrapeTargets);
+  // Only these plays run (the others' host patterns are left out, so their plays match no host), and
+  // only their hosts are waited for and inventoried; every service's ports, scrape jobs and
+  // endpoints stay in the variables (Prometheus' configuration lists every exporter).
+  const patterns = Object.fromEntries(plays.map((n) => [n, plan.hostPatterns[n]!]));
+  const vars = {
+    ...serviceExtraVars(withServices, { ...plan, scrapeJobs: jobs }),
+    gr_services: plays,
+    gr_service_hosts: patterns,
+    gr_fact_hosts: [...new Set(Object.values(patterns))].join(':'),
+    ...(opts.extraVars ?? {}),
+  };
   const dir = stateDir(exp);
   const lock = lockState(exp, opts.command ?? `deploy ${exp}: ${names.join(', ')}`, dir);
   try {
-    const on = [...new Set(names.flatMap((n) => plan.hosts[n] ?? []))];
-    opts.progress?.(`deploying ${names.join(', ')} on ${on.join(', ') || 'no host'}`);
+    const on = [...new Set(plays.flatMap((n) => plan.hosts[n] ?? []))];
+    const extra = plays.filter((n) => !names.includes(n));
+    opts.progress?.(`deploying ${names.join(', ')} on ${on.join(', ') || 'no host'}${extra.length ? ` (and reconfiguring ${extra.join(', ')} to scrape it)` : ''}`);
     const r = await runPlaybook({ stateDir: dir, playbook: 'setup', extraVars: vars, ...runOpts(opts) });
-    // Recorded so that killjob destroys them, with their endpoints (prometheus_url, ...).
+    // Recorded so that killjob destroys them, with their endpoints (prometheus_url, ...), and what Prometheus now scrapes.
     const cur = readState(dir);
     if (cur) {
-      writeState(dir, { ...cur, services: [...new Set([...cur.services, ...names])], endpoints: { ...cur.endpoints, ...plan.endpoints } });
+      const scrape = plays.includes('prometheus') ? { scrapeTargets: expectedTargets({ services: plays, scrapeJobs: jobs }, r.custom) } : {};
+      writeState(dir, { ...cur, services: [...new Set([...cur.services, ...names])], endpoints: { ...cur.endpoints, ...plan.endpoints }, ...scrape });
     }
     return summarize(r, names);
   } finally {

@@ -53,6 +53,9 @@ export async function runShell(opts: ShellOptions): Promise<number> {
     useColors: color,
     ignoreUndefined: true,
     preview: false,
+    // Under an explicit `await` the REPL pauses its input and would queue Ctrl-C until the promise
+    // settles; with this it emits SIGINT at once, and onInterrupt (below) cancels the helper.
+    breakEvalOnSigint: true,
   });
 
   const promptText = (): string => {

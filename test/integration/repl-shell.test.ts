@@ -83,6 +83,8 @@ describe('entrypoint i with piped input', () => {
     expect(out).toContain(`reloaded ${EXP}: 1 change`);
     expect(out).toContain('monitoring.scrape_interval: 1 → 2');
     expect(out).toMatch(/node_exporter deployed in [\d.]+ s: ok 3, changed \d, failed 0/);
+    // p(service) runs that service's play (and Prometheus' to scrape it), not every service's.
+    expect(out).toContain('deploying node_exporter on control-1, worker-1, worker-2 (and reconfiguring prometheus to scrape it)');
     expect(out).toMatch(/worker-1\s+10\.86\.0\.\d+\s+worker\n.*worker-2\s+10\.86\.0\.\d+\s+worker/);
     // sh('worker', 'hostname'): each host answers with its own name.
     expect(out).toMatch(/── worker-1 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n {2}worker-1\n── worker-2 \(10\.86\.0\.\d+\): exit 0, [\d.]+ s\n {2}worker-2\n/);
@@ -126,6 +128,15 @@ describe('entrypoint i in a terminal (tmux)', () => {
     await waitFor(() => pane().includes('stopped on worker-1, worker-2') && prompts() > before, 'the prompt after Ctrl-C', 20_000);
     expect(sleeps(31497)).toEqual([]);
     expect(pane()).toContain('^C cancelling');
+
+    // The same under an explicit await (issue 13 item 16).
+    keys("await sh('worker', 'sleep 31498')", 'Enter');
+    await waitFor(() => sleeps(31498).length === 2, 'sleep 31498 on both workers');
+    const beforeAwait = prompts();
+    keys('C-c');
+    await waitFor(() => prompts() > beforeAwait, 'the prompt after Ctrl-C under await', 20_000);
+    expect(sleeps(31498)).toEqual([]);
+    expect(pane()).toMatch(/await sh\('worker', 'sleep 31498'\)[\s\S]*\^C cancelling…/);
 
     // The shell still works after the cancel.
     keys("sh('worker-2', 'echo alive')", 'Enter');

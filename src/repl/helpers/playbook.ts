@@ -16,9 +16,10 @@ export const p: HelperDef = {
   signature: 'p(playbookOrService, extraVars?)',
   summary: 'deploy one service (its Ansible role) or run a playbook, with progress; hosts ok/changed/failed',
   details: [
-    `A service (${SERVICES.join(', ')}) is deployed on its hosts by setup.yml with only that service,`,
-    "using the service registry (hosts, ports, scrape targets); it is recorded in the state so that killjob",
-    'removes it. Anything else names a playbook under ansible/playbooks (or a path to a .yml file) run with',
+    `A service (${SERVICES.join(', ')}) is deployed on its hosts by setup.yml with only that service's play`,
+    "(an exporter also re-runs a deployed Prometheus' play so it is scraped), using the service registry",
+    '(hosts, ports, scrape targets); it is recorded in the state so that killjob removes it.',
+    'Anything else names a playbook under ansible/playbooks (or a path to a .yml file) run with',
     "the experiment's extra-vars. extraVars: an object merged over them.",
     'Returns {playbook, ok, changed, failed, hosts: {host: recap}, logFile}. A failed host is an error',
     'naming host and task. Ctrl-C stops ansible-playbook (and what it runs) and returns to the prompt.',

@@ -113,12 +113,44 @@ describe('deployServices', () => {
     const vars = JSON.parse(readFileSync(join(seen, 'vars.json'), 'utf8')) as Record<string, unknown>;
     expect(vars.gr_services).toEqual(['prometheus']);
     expect(vars.prometheus_retention).toBe('2d');
-    expect((vars.gr_service_hosts as Record<string, string>).prometheus).toBe('control[0]');
+    // Only prometheus' play runs (node_exporter's matches no host), on its host only; Prometheus still scrapes every exporter.
+    expect(vars.gr_service_hosts).toEqual({ prometheus: 'control[0]' });
+    expect(vars.gr_fact_hosts).toBe('control[0]');
+    expect((vars.gr_scrape_jobs as Array<{ job_name: string }>).map((j) => j.job_name)).toEqual(['node', 'prometheus']);
     expect(sum).toMatchObject({ playbook: 'setup', service: 'prometheus', ok: ['c-1', 'w-1', 'w-2'], changed: ['c-1', 'w-1'], failed: [] });
     const st = readState(dir)!;
     expect(st.services).toEqual(['node_exporter', 'prometheus']);
     expect(st.endpoints.prometheus_url).toBe('http://10.0.0.1:9090');
     expect(existsSync(lockPath(dir))).toBe(false);
+  });
+
+  it('an exporter deployed alone also reconfigures a deployed Prometheus to scrape it; a skipped Scaphandre stays out of its targets', async () => {
+    const dir = state('exp2');
+    const st = readState(dir)!;
+    writeState(dir, {
+      ...st,
+      services: ['scaphandre', 'prometheus'],
+      // Setup found Scaphandre deployable on c-1 only.
+      scrapeTargets: [
+        { job: 'scaphandre', instance: '10.0.0.1:8080', host: 'c-1' },
+        { job: 'prometheus', instance: '10.0.0.1:9090', host: 'c-1' },
+      ],
+    });
+    const e = experimentSchema.parse({ name: 'exp2', services: ['scaphandre', 'prometheus'] });
+    const lines: string[] = [];
+    await deployServices(e, ['node_exporter'], { progress: (l) => lines.push(l) });
+    expect(lines[0]).toBe('deploying node_exporter on c-1, w-1, w-2 (and reconfiguring prometheus to scrape it)');
+    const vars = JSON.parse(readFileSync(join(seen, 'vars.json'), 'utf8')) as Record<string, any>;
+    expect(vars.gr_services).toEqual(['node_exporter', 'prometheus']);
+    expect(vars.gr_service_hosts).toEqual({ node_exporter: 'all', prometheus: 'control[0]' });
+    const targets = Object.fromEntries((vars.gr_scrape_jobs as Array<{ job_name: string; targets: string[] }>).map((j) => [j.job_name, j.targets]));
+    expect(targets).toEqual({ node: ['10.0.0.1:9100', '10.0.0.2:9100', '10.0.0.3:9100'], scaphandre: ['10.0.0.1:8080'], prometheus: ['10.0.0.1:9090'] });
+    expect(readState(dir)!.scrapeTargets!.map((t) => `${t.job} ${t.instance}`)).toEqual([
+      'node 10.0.0.1:9100', 'node 10.0.0.2:9100', 'node 10.0.0.3:9100', 'scaphandre 10.0.0.1:8080', 'prometheus 10.0.0.1:9090',
+    ]);
+    // Prometheus alone: only its play.
+    await deployServices(e, ['prometheus']);
+    expect(JSON.parse(readFileSync(join(seen, 'vars.json'), 'utf8')).gr_service_hosts).toEqual({ prometheus: 'control[0]' });
   });
 
   it('refuses unknown services, services without a role, and clusters that are not set up', async () => {
