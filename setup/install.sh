@@ -3,7 +3,8 @@
 #   Debian packages (ansible, openssh-server, prometheus, ...), Kafka jars from Maven Central,
 #   npm packages, and the compiled CLI (dist/).
 #   setup/install.sh           to run experiments
-#   setup/install.sh --tests   plus what the test suite needs
+#   setup/install.sh --tests   plus what the test suite needs (the Kubernetes runtime included:
+#                              the k8s tests run a real cluster)
 #   setup/install.sh --k8s     plus the Kubernetes runtime (setup/install-k8s.sh: Debian packages,
 #                              Kubernetes and CoreDNS built from their Go modules, the cluster's
 #                              images; many minutes the first time, seconds once cached)
@@ -15,7 +16,7 @@ tests=0
 k8s=0
 for a in "$@"; do
   case "$a" in
-    --tests) tests=1 ;;
+    --tests) tests=1; k8s=1 ;;
     --k8s) k8s=1 ;;
     *) echo "setup/install.sh: unknown argument '$a' (allowed: --tests, --k8s)" >&2; exit 2 ;;
   esac

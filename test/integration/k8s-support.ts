@@ -64,14 +64,18 @@ export interface K8sLeftovers {
  * carrying the tag, its runtime and data folders, the kubelet's log links into them.
  */
 export function k8sLeftovers(tag: string, stateDir: string): K8sLeftovers {
-  const marks = [`${stateDir}/`, `/var/lib/greenrace/k8s/${tag}-`, `/run/greenrace-k8s/${tag}-`, `greenrace-k8s-${tag}-`];
+  // The cluster's own paths: its configuration under <state>/k8s and <state>/hosts/<host>/k8s (not the
+  // platform's sshd and SSH masters, which killjob stops), its data and runtime folders, its cgroups.
+  const esc = stateDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const marks = [new RegExp(`${esc}/(k8s|hosts/[^/]+/k8s)/`), `/var/lib/greenrace/k8s/${tag}-`, `/run/greenrace-k8s/${tag}-`, `greenrace-k8s-${tag}-`];
+  const hit = (s: string): boolean => marks.some((m) => (typeof m === 'string' ? s.includes(m) : m.test(s)));
   const processes: string[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
       const state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
-      if (state !== 'Z' && marks.some((m) => cmd.includes(m))) processes.push(`${p}: ${cmd.trim()}`);
+      if (state !== 'Z' && hit(cmd)) processes.push(`${p}: ${cmd.trim()}`);
     } catch {
       // gone
     }
@@ -79,7 +83,7 @@ export function k8sLeftovers(tag: string, stateDir: string): K8sLeftovers {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
-    .filter((mp) => marks.some((m) => mp.includes(m)));
+    .filter((mp) => hit(mp));
   const cgroups: string[] = [];
   for (const h of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
     const dir = join('/sys/fs/cgroup', h);
