@@ -10,7 +10,6 @@ export const SERVICES = [
   'scaphandre',
   'kafka',
   'redpanda',
-  'k3s',
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 

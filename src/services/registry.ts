@@ -121,26 +121,10 @@ export const PORTS = {
   prometheus: 9090,
   pushgateway: 9091,
   scaphandre: 8080,
-  k3s_api: 6443,
 } as const;
 
 /** The services `setup` can deploy, in deploy order. */
 export const REGISTRY: readonly ServiceDef[] = [
-  {
-    name: 'k3s',
-    role: 'k3s',
-    group: 'all',
-    placement: 'each',
-    order: 10,
-    summary: 'k3s server on the first control host, agents on the others (runtime: k3s)',
-    ports: () => ({ api: PORTS.k3s_api }),
-    vars: () => ({ k3s_api_port: PORTS.k3s_api }),
-    scrapeJobs: () => [],
-    endpoints: (ctx) => {
-      const server = hostsInRole({ hosts: ctx.hosts }, 'control')[0] ?? ctx.hosts[0];
-      return server ? { k3s_api_url: `https://${hostPort(server, PORTS.k3s_api)}` } : none();
-    },
-  },
   {
     name: 'node_exporter',
     role: 'node_exporter',

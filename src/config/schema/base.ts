@@ -27,10 +27,20 @@ export const baseShape = {
   description: z.string().optional(),
   roles: rolesSchema,
   runtime: z.enum(RUNTIMES).default('host'),
-  services: z
-    .array(z.enum(SERVICES))
-    .default([])
-    .refine((a) => new Set(a).size === a.length, 'services are listed more than once'),
+  services: z.preprocess(
+    (v, ctx) => {
+      // The cluster is not a service: `runtime: k3s` brings it up before the services.
+      if (Array.isArray(v) && v.includes('k3s')) {
+        ctx.addIssue({ code: 'custom', path: [v.indexOf('k3s')], input: v, message: 'k3s is not a service: the cluster comes with `runtime: k3s` (remove it from services)' });
+        return z.NEVER;
+      }
+      return v;
+    },
+    z
+      .array(z.enum(SERVICES))
+      .default([])
+      .refine((a) => new Set(a).size === a.length, 'services are listed more than once'),
+  ),
   monitoring: monitoringSchema,
   energy: energySchema,
 };

@@ -133,6 +133,13 @@ describe('errors name the file, the key and what is allowed', () => {
     expect(e.message).toContain('"prometheus"');
   });
 
+  it('k3s listed as a service says the cluster comes with the runtime', () => {
+    write('k3.yaml', 'services: [node_exporter, k3s]\n');
+    const e = loadError('k3');
+    expect(e.message).toContain('k3.yaml');
+    expect(e.message).toContain('services[1]: k3s is not a service: the cluster comes with `runtime: k3s`');
+  });
+
   it('bad duration', () => {
     write('du.yaml', 'ingest: {duration: soon}\n');
     expect(loadError('du').message).toContain('ingest.duration: not a duration: "soon"');

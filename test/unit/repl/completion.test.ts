@@ -23,7 +23,7 @@ describe('tab completion', () => {
   });
 
   it('completes services and playbooks for p()', () => {
-    expect(complete("p('k", src)).toEqual([['k3s', 'kafka'], 'k']);
+    expect(complete("p('k", src)).toEqual([['kafka'], 'k']);
     expect(complete("p('mon", src)).toEqual([['monitoring-stack'], 'mon']);
   });
 

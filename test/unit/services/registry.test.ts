@@ -25,7 +25,7 @@ describe('service registry', () => {
 
   it('places services on their groups', () => {
     expect(Object.fromEntries(REGISTRY.map((s) => [s.name, hostPattern(s)]))).toEqual({
-      k3s: 'all', node_exporter: 'all', scaphandre: 'all', pushgateway: 'control[0]', kafka: 'broker', redpanda: 'broker', prometheus: 'control[0]',
+      node_exporter: 'all', scaphandre: 'all', pushgateway: 'control[0]', kafka: 'broker', redpanda: 'broker', prometheus: 'control[0]',
     });
   });
 
