@@ -47,6 +47,8 @@ export interface ExecOptions {
 }
 
 const MARK = '@@greenrace-pgid ';
+/** How long a cancel waits for the remote group id of a command whose ssh is still connecting. */
+const PGID_WAIT_MS = 30_000;
 
 /**
  * The command as sent: run in its own session (setsid) so that cancelling can kill its whole process
@@ -146,6 +148,8 @@ function execOnce(session: SshSession, t: SshTarget, command: string, opts: Exec
     let timedOut = false;
     let killing: Promise<void> | undefined;
     let onPgid: (() => void) | undefined;
+    let closed = false;
+    let onClosed: (() => void) | undefined;
     const onStderr = (s: string): void => {
       out.stderr = append(out.stderr, s);
       if (s) opts.onData?.(t.name, 'stderr', s);
@@ -169,11 +173,15 @@ function execOnce(session: SshSession, t: SshTarget, command: string, opts: Exec
       if (cancelled) return;
       cancelled = true;
       killing = (async () => {
-        if (pgid === undefined) {
-          // The group id comes with the first bytes; wait a little for it before giving up on the kill.
+        if (pgid === undefined && !closed) {
+          // The group id is the remote command's first line: until it arrives ssh is still connecting
+          // (slow on a loaded machine). Killing ssh now would leave the command running remotely, so
+          // wait for it as long as ssh itself may still connect (its ConnectTimeout, plus a margin),
+          // or until ssh ends without it (the command never started).
           await new Promise<void>((r) => {
-            const tm = setTimeout(r, 2000);
+            const tm = setTimeout(r, PGID_WAIT_MS);
             onPgid = () => (clearTimeout(tm), r());
+            onClosed = onPgid;
           });
         }
         if (pgid !== undefined && pgid > 1) await runQuiet(session, t, killCommand(pgid), 8000);
@@ -196,6 +204,8 @@ function execOnce(session: SshSession, t: SshTarget, command: string, opts: Exec
     let spawnError: Error | undefined;
     child.once('error', (e) => (spawnError = e));
     child.once('close', (exit: number | null) => {
+      closed = true;
+      onClosed?.();
       void (async () => {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
