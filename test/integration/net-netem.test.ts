@@ -46,8 +46,8 @@ describe('network emulation between roles', () => {
       const rows = rec!.results!.rows as Array<{ origin: string; destination: string; latency: { p50: number } }>;
       for (const r of rows) {
         const crosses = (r.origin === 'net1') !== (r.destination === 'net1');
-        // sockperf reports half a round trip: 20 ms each way → ≈ 20000 µs; worker↔worker stays fast.
-        if (crosses) expect(Math.abs(r.latency.p50 - 20000)).toBeLessThan(3000);
+        // The matrix reports round trips (netperf TCP_RR): 20 ms each way → ≈ 40000 µs; worker↔worker stays fast.
+        if (crosses) expect(Math.abs(r.latency.p50 - 40000)).toBeLessThan(6000);
         else expect(r.latency.p50).toBeLessThan(5000);
       }
     } else {
