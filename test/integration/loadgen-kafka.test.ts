@@ -143,8 +143,12 @@ describe('entrypoint loadgen against a real Kafka broker', () => {
       console.log(`perf-test on the limited link: ${JSON.stringify({ counts: s.counts, warmup: s.warmup, target: s.target, achieved: s.achieved, notes: s.notes })}`);
       expect(s).toMatchObject({ driver: 'perf-test', status: 'completed', latency: { loop: 'closed', from: 'send', source: 'perf-test' } });
       expect(s.target.messages).toBe(15_000);
-      // Every record is acknowledged, failed (counted from the tool's exceptions) or unsent.
-      expect(s.warmup.acked + s.warmup.failed + s.counts.acked + s.counts.failed + s.counts.unsent).toBe(21_000);
+      // Every record is acknowledged, failed (counted from the tool's exceptions) or unsent; records
+      // are sent in order, so a tool starved before it finished its 6,000 warm-up records (a JVM
+      // starting late on a busy host) completed no measured record and left all 15,000 unsent.
+      const warmDone = s.warmup.acked + s.warmup.failed;
+      if (warmDone < 6000) expect([s.counts.acked, s.counts.failed, s.counts.unsent]).toEqual([0, 0, 15_000]);
+      else expect(warmDone + s.counts.acked + s.counts.failed + s.counts.unsent).toBe(21_000);
       expect(s.counts.acked + s.counts.failed + s.counts.unsent).toBeGreaterThanOrEqual(s.target.messages);
       expect(s.achieved.msgPerSec).toBeLessThan(0.95 * 3000);
       expect(s.saturated).toBe(true);
