@@ -19,6 +19,7 @@ import { newRunId } from '../runs/run-id.js';
 import type { CampaignTag } from '../runs/record.js';
 import type { Executor } from '../runtimes/executor.js';
 import { HostExecutor } from '../runtimes/host/executor.js';
+import { k8sExecutorFor } from '../runtimes/k8s/executor.js';
 import type { BrokerAccess, PreflightOptions, RunContext, RunHandle, ToolNeed, Workload } from '../workloads/contract.js';
 import { writeAnsibleFiles } from './ansible-files.js';
 import { brokerAccess, publishScrapeTargets } from './brokers.js';
@@ -131,7 +132,7 @@ export class AppRunContext<S, A> implements RunContext<S, A> {
     if (w.stateDir) this.stateDir = w.stateDir;
     if (o.signal) this.signal = o.signal;
     this.ownExecutor = !o.executor;
-    this.executor = o.executor ?? new HostExecutor({ ...(w.stateDir ? { stateDir: w.stateDir } : {}), ...(w.knownHosts ? { knownHostsFile: w.knownHosts } : {}) });
+    this.executor = o.executor ?? (w.experiment.runtime === 'k3s' && w.stateDir && !o.hosts ? k8sExecutorFor(w.stateDir, w.experiment.name) : new HostExecutor({ ...(w.stateDir ? { stateDir: w.stateDir } : {}), ...(w.knownHosts ? { knownHostsFile: w.knownHosts } : {}) }));
   }
 
   progress(line: string): void {

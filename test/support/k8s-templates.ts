@@ -20,5 +20,5 @@ export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
   },
   'net-server.yaml.njk': { name: 'iperf3-server-1a2b3c', tool: 'iperf3', image: 'greenrace.local/tools:0123456789ab', role: 'worker', hostNetwork: false, command: ['iperf3', '-s', '-p', '5201'], port: 5201, protocols: ['TCP', 'UDP'] },
   'net-client.yaml.njk': { name: 'iperf3-client-1a2b3c', tool: 'iperf3', image: 'greenrace.local/tools:0123456789ab', role: 'worker', hostNetwork: true, serverName: 'iperf3-server-1a2b3c', sameNode: false },
-  'netserver-daemonsets.yaml.njk': { image: 'greenrace.local/tools:0123456789ab', port: 12865, roles: ['worker'], networks: ['pod', 'host'] },
+  'latency-daemonsets.yaml.njk': { tool: 'netperf', image: 'greenrace.local/tools:0123456789ab', command: ['netserver', '-D', '-p', '12865'], port: 12865, roles: ['worker'], networks: ['pod', 'host'] },
 };

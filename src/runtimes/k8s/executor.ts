@@ -7,10 +7,10 @@
  * `exec`, `copyFrom` and `cleanup` directly; everything carries the run's labels and is deleted by
  * them whatever happens. Tools come with the image (`installTools` refuses, naming it).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RunError } from '../../core/errors.js';
+import { RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
 import type { WorkHost } from '../../core/types.js';
 import type { Executor, InstallReport, RunOptions, RunResult, StartSpec, Started, ToolNeeds } from '../executor.js';
@@ -230,7 +230,28 @@ export class K8sExecutor implements Executor {
   }
 }
 
-/** The executor of a set-up experiment with runtime k3s: its kubeconfig and the cluster's images (`<state>/k8s/cluster.json`). */
+/** What the cluster's install wrote: `<state>/kubeconfig` and `<state>/k8s/cluster.json` (images among them). */
 export function clusterFiles(stateDir: string): { kubeconfig: string; clusterJson: string } {
   return { kubeconfig: join(stateDir, 'kubeconfig'), clusterJson: join(stateDir, 'k8s', 'cluster.json') };
+}
+
+/** The images a cluster's summary lists (`images.<name>.ref`). */
+export function imagesOf(cluster: { images?: Record<string, { ref?: string } | string> }, source: string): K8sImages {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cluster.images ?? {})) {
+    const ref = typeof v === 'string' ? v : v?.ref;
+    if (ref) out[k] = ref;
+  }
+  if (!out.tools) throw new RunError('k8s.no_tools_image', `${source} names no tools image (images.tools): the network workloads need it`, { hint: 'bring the cluster up with `entrypoint setup <exp>` after `setup/install.sh --k8s`' });
+  return out as K8sImages;
+}
+
+/** The executor of an experiment whose cluster is up (runtime k3s): its kubeconfig and the cluster's images. */
+export function k8sExecutorFor(stateDir: string, experiment: string, namespace = 'greenrace'): K8sExecutor {
+  const f = clusterFiles(stateDir);
+  if (!existsSync(f.clusterJson)) {
+    throw new UsageError('experiment.not_ready', `experiment ${experiment} has no Kubernetes cluster (${f.clusterJson} is missing)`, { hint: `run \`entrypoint setup ${experiment}\`` });
+  }
+  const cluster = JSON.parse(readFileSync(f.clusterJson, 'utf8')) as { kubeconfig?: string; images?: Record<string, { ref?: string }> };
+  return new K8sExecutor({ kubeconfig: cluster.kubeconfig ?? f.kubeconfig, images: imagesOf(cluster, f.clusterJson), namespace, experiment });
 }

@@ -6,4 +6,5 @@ export const MATRIX_FLAGS: readonly FlagSpec[] = [
   { name: 'protocol', path: 'net.matrix.protocol', kind: 'string', value: '<p>', help: 'tcp | udp' },
   { name: 'duration', path: 'net.matrix.duration', kind: 'duration', value: '<d>', help: 'seconds per pair' },
   { name: 'length', path: 'net.matrix.message_size', kind: 'integer', value: '<bytes>', help: 'sockperf message size' },
+  { name: 'network', path: 'net.matrix.network', kind: 'string', value: '<net>', help: 'runtime k3s: pod | host (which DaemonSet the matrix measures between)' },
 ];

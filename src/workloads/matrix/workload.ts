@@ -9,6 +9,8 @@ import { tool } from '../net/tools/registry.js';
 import type { NetConfig } from '../net/schema.js';
 import { basisOf, matrixCsv, matrixGauges, type MatrixRow } from './report.js';
 import { measureMatrix } from './run.js';
+import { K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { measureMatrixK8s, type K8sMatrixOutcome } from './k8s.js';
 import type { MatrixMode } from './schedule.js';
 
 export interface MatrixArgs {
@@ -58,7 +60,9 @@ export async function runMatrix(ctx: RunContext<NetConfig, MatrixArgs>): Promise
   const basis = basisOf(t.latencyBasis);
   const hosts = m.roles ? ctx.hosts.filter((h) => h.roles.some((r) => m.roles!.includes(r))) : ctx.hosts;
   if (hosts.length < 2) throw new UsageError('net.matrix.too_few_hosts', `the latency matrix needs at least 2 hosts (the experiment has ${hosts.length}${m.roles ? ` in roles ${m.roles.join(', ')}` : ''})`);
-  await ctx.preflight(matrixNeeds(ctx.config), () => hosts);
+  const k8s = ctx.executor instanceof K8sExecutor ? ctx.executor : undefined;
+  // On Kubernetes the programs come with the image.
+  if (!k8s) await ctx.preflight(matrixNeeds(ctx.config), () => hosts);
   const facts = await ctx.hostFacts(hosts);
   const pgUrl = ctx.endpoints.pushgateway_url;
   const push = m.push && pgUrl ? new PushgatewayClient(pgUrl) : undefined;
@@ -69,20 +73,27 @@ export async function runMatrix(ctx: RunContext<NetConfig, MatrixArgs>): Promise
     const t0 = Date.now();
     const sizes = m.tool === 'netperf' ? { request_size: m.request_size, response_size: m.response_size } : { message_size: m.message_size ?? null };
     const run = ctx.startRun(
-      { tool: m.tool, mode, protocol: m.protocol, duration: m.duration, ...sizes, latency: basis, unit: 'microseconds', hosts: hosts.map((h) => h.name), iteration: it, every: o.every ?? null },
+      { tool: m.tool, mode, protocol: m.protocol, duration: m.duration, ...sizes, latency: basis, unit: 'microseconds', hosts: hosts.map((h) => h.name), iteration: it, every: o.every ?? null, ...(k8s ? { runtime: 'k3s', network: m.network, namespace: k8s.namespace } : {}) },
       { label: 'latency-matrix' },
     );
     const rec = run.record;
     rec.hosts = facts;
-    for (const h of hosts) ctx.place(run, h, `${t.name} server and client`);
+    if (!k8s) for (const h of hosts) ctx.place(run, h, `${t.name} server and client`);
     try {
-      const out = await ctx.withNetem(run, () => measureMatrix(ctx.executor, hosts, t, p, { mode, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }));
+      const sig = ctx.signal ? { signal: ctx.signal } : {};
+      const out = await ctx.withNetem(run, () =>
+        k8s
+          ? measureMatrixK8s(k8s, hosts, t, p, { mode, network: m.network, roles: m.roles ?? [], runId: run.id, ...sig, progress: (l) => ctx.progress(l) })
+          : measureMatrix(ctx.executor, hosts, t, p, { mode, ...sig, progress: (l) => ctx.progress(l) }),
+      );
+      const kout = k8s ? (out as K8sMatrixOutcome) : undefined;
+      if (kout) for (const h of hosts) ctx.place(run, h, `${t.name} server and client (pod ${kout.pods[h.name]?.pod}, ${kout.pods[h.name]?.ip}, ${m.network} network)`);
       const csvPath = join(run.dir, 'latency.csv');
       writeFileSync(csvPath, matrixCsv(out.rows, m.metric_prefix, m.tool, basis));
       writeFileSync(join(run.dir, 'raw.json'), JSON.stringify(out.raw, null, 1));
       await ctx.closeWindow(run, { start: out.start, end: out.end });
       const measured = out.rows.filter((r) => r.latency).length;
-      rec.results = { rows: out.rows, rounds: out.rounds, pairs: out.pairs, measured, failed: out.rows.length - measured, wallSeconds: (Date.now() - t0) / 1000 };
+      rec.results = { rows: out.rows, rounds: out.rounds, pairs: out.pairs, measured, failed: out.rows.length - measured, wallSeconds: (Date.now() - t0) / 1000, ...(kout ? { k8s: { network: m.network, pods: kout.pods, deleted: kout.deleted } } : {}) };
       rec.files = ['latency.csv', 'raw.json'];
       if (push) {
         await push.push(matrixGauges(out.rows, m.metric_prefix, m.tool, basis), { job: m.push_job, groupings: { experiment: ctx.experiment.name }, mode: 'replace' });

@@ -15,6 +15,7 @@ export function paramsOf(n: NetConfig, t: NetToolDef): NetParams {
     reverse: n.reverse,
     port: n.port ?? t.defaultPort ?? 5201,
     ...(n.netperf_test ? { test: n.netperf_test } : {}),
+    ...(n.omit ? { omit: n.omit } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { tool } from './tools/registry.js';
 import { runPair } from './tools/run-pair.js';
 import type { NetResult } from './tools/types.js';
 import { choosePair, paramsOf } from './params.js';
+import { K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { runNetK8s } from './k8s.js';
 import type { NetConfig } from './schema.js';
 
 export interface NetOutcome {
@@ -17,6 +19,8 @@ export interface NetOutcome {
 
 /** One measurement between two hosts: results/<exp>/<uuid>/{run.json,client.out} and a runs.csv line. */
 export async function runNet(ctx: RunContext<NetConfig>): Promise<NetOutcome> {
+  // On Kubernetes: the Arcaflow workflow's pods and Service (net/k8s.ts).
+  if (ctx.executor instanceof K8sExecutor) return runNetK8s(ctx, ctx.executor);
   const n = ctx.config;
   const t = tool(n.tool);
   const p = paramsOf(n, t);

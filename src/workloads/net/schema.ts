@@ -29,6 +29,11 @@ export const matrixSchema = z
     tool: z.enum(LATENCY_TOOLS).default('netperf'),
     /** all-pairs (every ordered pair), ring (each host to the next), random (each host to a random other host, the seed's runNetperf.pl). */
     mode: z.enum(['all-pairs', 'ring', 'random']).default('all-pairs'),
+    /**
+     * runtime k3s: the network measured, between the latency servers of a DaemonSet on the pod
+     * network (pod to pod) or of one on the host network (node to node).
+     */
+    network: z.enum(['pod', 'host']).default('pod'),
     /** Roles whose hosts are in the matrix (default: every host). */
     roles: z.array(ROLE).optional(),
     protocol: z.enum(['tcp', 'udp']).default('tcp'),
@@ -63,6 +68,14 @@ export const netSchema = z
     reverse: z.boolean().default(false),
     /** Server port; default: the tool's own (tools/<tool>/index.ts: iperf3 5201, uperf 20000, netperf 12865, sockperf 11111). */
     port: count(1024, 65535).optional(),
+    /** iperf3 -O: seconds at the start of the test left out of the results (the Arcaflow iperf3 workflow's `omit`). */
+    omit: duration({ min: 0, max: 600 }).default(0),
+    /**
+     * runtime k3s: the pods' network. `pod` (server and client pods on the pod network, the client
+     * reaching the server through its Service, as the Arcaflow workflows do) or `host` (both pods on
+     * their node's network, the client connecting to the server node's address).
+     */
+    network: z.enum(['pod', 'host']).default('pod'),
     /** netperf test name. */
     netperf_test: z.enum(['TCP_RR', 'UDP_RR', 'TCP_CRR', 'TCP_STREAM', 'UDP_STREAM']).optional(),
     /** Record PCP metrics (pmlogger) on the server and client during the run. */

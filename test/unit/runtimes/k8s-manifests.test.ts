@@ -38,8 +38,8 @@ describe('templates/k8s', () => {
     expect(same.spec.affinity).toBeUndefined();
   });
 
-  it('netserver DaemonSets: one on the pod network and one on the host network, selecting their own pods by run', () => {
-    const ds = fromTemplate('netserver-daemonsets.yaml.njk', TEMPLATE_SAMPLES['netserver-daemonsets.yaml.njk']!, 'greenrace', LABELS) as any[];
+  it('latency DaemonSets (netserver): one on the pod network and one on the host network, selecting their own pods by run', () => {
+    const ds = fromTemplate('latency-daemonsets.yaml.njk', TEMPLATE_SAMPLES['latency-daemonsets.yaml.njk']!, 'greenrace', LABELS) as any[];
     expect(ds.map((d) => [d.metadata.name, d.spec.template.spec.hostNetwork])).toEqual([
       ['netperf-pod', false],
       ['netperf-host', true],
@@ -49,7 +49,7 @@ describe('templates/k8s', () => {
       for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) expect(d.spec.template.metadata.labels[k]).toBe(v);
       expect(d.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values).toEqual(['worker']);
     }
-    const all = fromTemplate('netserver-daemonsets.yaml.njk', { ...TEMPLATE_SAMPLES['netserver-daemonsets.yaml.njk']!, roles: [], networks: ['pod'] }, 'greenrace', LABELS) as any[];
+    const all = fromTemplate('latency-daemonsets.yaml.njk', { ...TEMPLATE_SAMPLES['latency-daemonsets.yaml.njk']!, roles: [], networks: ['pod'] }, 'greenrace', LABELS) as any[];
     expect(all).toHaveLength(1);
     expect(all[0].spec.template.spec.affinity).toBeUndefined();
   });

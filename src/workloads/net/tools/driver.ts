@@ -23,6 +23,8 @@ export interface NetParams {
   /** Request/response sizes of a request/response test, bytes (netperf `-r req,resp`; the seed's 32,1024). */
   requestSize?: number;
   responseSize?: number;
+  /** iperf3 -O: seconds at the start left out of the results (TCP slow start). */
+  omit?: number;
 }
 
 /** Where one measurement runs. */
@@ -70,6 +72,11 @@ export interface NetToolDef {
    * half of one (sockperf ping-pong). The latency matrix reports round trips (half ones × 2).
    */
   latencyBasis?: 'round-trip' | 'half-round-trip';
+  /**
+   * On Kubernetes (runtime k3s): the server as a pod runs it (argv; every address, stays up until
+   * the pod is deleted), or why the tool cannot run in a pod here.
+   */
+  pod?: { server: (p: NetParams) => string[] } | { unavailable: string };
   /** Reads the tool's own report (racefile collectors' `parse`). */
   parse?: (text: string, where: string) => NetResult;
 }

@@ -20,9 +20,12 @@ export const iperf3: NetToolDef = {
       if (p.bitrate !== undefined) a.push('-b', p.bitrate);
       else if (p.protocol === 'udp') a.push('-b', '0');
       if (p.reverse) a.push('-R');
+      if (p.omit) a.push('-O', String(Math.round(p.omit)));
       return shJoin(a);
     },
     parse: (out, _p, where) => parseIperf3(out, where),
   },
+  // Not one-off (-1) in a pod: the client's wait for the server connects first.
+  pod: { server: (p) => ['iperf3', '-s', '-p', String(p.port)] },
   parse: parseIperf3,
 };

@@ -32,5 +32,6 @@ export const netperf: NetToolDef = {
     },
     parse: (out, p, where) => parseNetperf(out, where, p.protocol),
   },
+  pod: { server: (p) => ['netserver', '-D', '-p', String(p.port)] },
   parse: (t, w) => parseNetperf(t, w),
 };

@@ -15,6 +15,7 @@ export const sockperf: NetToolDef = {
   latency: true,
   // Its percentiles are half round trips (sockperf divides each ping-pong's time by 2).
   latencyBasis: 'half-round-trip',
+  pod: { server: (p) => ['sockperf', 'server', '-p', String(p.port), ...proto(p)] },
   driver: {
     serverCommand: (p, plan) => shJoin(['sockperf', 'server', '-i', plan.serverAddress, '-p', String(p.port), ...proto(p)]),
     clientCommand: (p, plan) =>

@@ -16,6 +16,7 @@ export const uperf: NetToolDef = {
   install: { installer: 'uperf' },
   installHint: 'uperf is not in Debian: build uperf/uperf from source (autotools) on the hosts and put uperf on PATH (net-tools.yml does it with net.uperf.source)',
   defaultPort: 20000,
+  pod: { unavailable: 'no uperf binary can be had for the cluster\'s images here (uperf is not in Debian, and its sources are on GitHub, which this machine cannot reach); use --tool iperf3, or run uperf on runtime: host with net.uperf.source' },
   driver: {
     serverCommand: (p) => shJoin(['uperf', '-s', '-P', String(p.port)]),
     clientCommand: (p, plan) => shJoin(['uperf', '-v', '-a', '-R', '-i', '1', '-m', profilePath(plan), '-P', String(p.port)]),
