@@ -136,7 +136,7 @@ export async function runNetK8s(ctx: RunContext<NetConfig>, ex: K8sExecutor): Pr
       if (e instanceof RunError && out.r.code !== 0 && stderr.trim()) throw new RunError(e.code, e.message, { details: stderr.trim().split('\n').slice(-10), cause: e });
       throw e;
     }
-    rec.window = { start: out.start, end: out.end };
+    await ctx.closeWindow(run, { start: out.start, end: out.end });
     rec.results = { ...result, ...rec.results };
     if (typeof result.extra.version === 'string') rec.versions = { [t.name]: result.extra.version };
   } catch (e) {

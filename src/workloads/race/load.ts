@@ -11,6 +11,8 @@ export interface RaceContext {
   /** Hosts by role, for templates: `hosts.worker[0].address`. */
   hosts: Record<string, Array<{ name: string; address: string }>>;
   run: { id: string };
+  /** On Kubernetes (runtime k3s): the namespace the configs go to and the cluster's images (`k8s.images.tools`). */
+  k8s?: { namespace: string; images: Record<string, string> } | null;
 }
 
 export interface LoadedRacefile {

@@ -126,11 +126,17 @@ class RaceState {
   }
 }
 
+/** Kubernetes manifests in a racefile run on hosts: said before anything is touched. */
+function kubernetesOnHosts(file: string, i: number): ConfigError {
+  return new ConfigError('race.kubernetes_on_hosts', `${file}: configs[${i}] is a Kubernetes manifest: it needs an experiment with runtime: k3s (this one runs on hosts)`, { file });
+}
+
 /** 1. deploy: files, processes (started in the background, ready on their port) and commands (with their `undo`). */
 async function deploy(st: RaceState, race: Racefile): Promise<void> {
   const { ex, opts } = st;
   for (const [i, c] of race.configs.entries()) {
     st.check();
+    if (c.type === 'kubernetes') throw kubernetesOnHosts(opts.file, i);
     const targets = st.roleHosts(c.role, `configs[${i}]`);
     st.say(`deploy configs[${i}] (${c.type}${c.type === 'process' ? ' ' + c.name : ''}) on ${targets.map((h) => h.name).join(', ')}`);
     await Promise.all(
@@ -250,7 +256,10 @@ async function cleanup(st: RaceState, race: Racefile): Promise<void> {
 export async function runRace(ex: Executor, hosts: NetHost[], race: Racefile, opts: RaceOptions): Promise<RaceOutcome> {
   const st = new RaceState(ex, hosts, opts);
   // Check every role before touching any host.
-  race.configs.forEach((c, i) => st.roleHosts(c.role, `configs[${i}]`));
+  race.configs.forEach((c, i) => {
+    if (c.type === 'kubernetes') throw kubernetesOnHosts(opts.file, i);
+    st.roleHosts(c.role, `configs[${i}]`);
+  });
   race.warmup.forEach((l, i) => l.type === 'exec' && st.roleHosts(l.role, `warmup[${i}]`));
   race.benchmark.forEach((l, i) => l.type === 'exec' && st.roleHosts(l.role, `benchmark[${i}]`));
   race.collectors.forEach((c, i) => st.roleHosts(c.role, `collectors[${i}]`));

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { duration } from '../../config/schema/common.js';
 import { PARSE_TOOLS } from '../net/tools/registry.js';
 
-const ROLE = z.enum(['control', 'broker', 'worker']);
+/**
+ * A role: on hosts (runtime host) one of the experiment's roles (control, broker, worker; checked
+ * against the hosts when the race runs); on Kubernetes a `podrace-role` label value, any name.
+ */
+const ROLE = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, 'a role name (letters, digits, "-", "_", "."; a podrace-role label value on Kubernetes)');
 /** A command: a shell string (run by `sh -c`) or an argv list (quoted for you), as in Podrace. */
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 const relFile = z
@@ -52,6 +56,27 @@ const sleepLap = z.strictObject({
 
 const lap = z.union([sleepLap, execLap]);
 
+/**
+ * Kubernetes manifests (runtime k3s), as Podrace's `configs`: a YAML file (path relative to the
+ * racefile; several documents allowed) or objects given inline. Pods are found by their
+ * `podrace-role` label; everything is labelled with the run and deleted whatever happens.
+ */
+const kubernetesConfig = z
+  .strictObject({
+    type: z.literal('kubernetes'),
+    file: z.string().min(1).optional(),
+    manifests: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
+    /** How long its pods may take to be ready. */
+    ready_timeout: duration({ min: 1, max: 3600 }).default(300),
+  })
+  .refine((c) => (c.file === undefined) !== (c.manifests === undefined), 'give either file or manifests');
+
+/** Podrace's form: a bare file name is a Kubernetes manifest file. */
+const podraceFile = z
+  .string()
+  .min(1)
+  .transform((file) => ({ type: 'kubernetes' as const, file, ready_timeout: 300 }));
+
 const fileCollector = z.strictObject({
   type: z.literal('file'),
   role: ROLE,
@@ -66,7 +91,7 @@ const fileCollector = z.strictObject({
 export const racefileSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/).optional(),
   description: z.string().optional(),
-  configs: z.array(z.discriminatedUnion('type', [processConfig, execConfig])).default([]),
+  configs: z.array(z.union([podraceFile, z.discriminatedUnion('type', [processConfig, execConfig, kubernetesConfig])])).default([]),
   warmup: z.array(lap).default([]),
   benchmark: z.array(lap).min(1, 'a racefile needs at least one benchmark lap'),
   collectors: z.array(fileCollector).default([]),
@@ -74,7 +99,7 @@ export const racefileSchema = z.strictObject({
    * Programs each role's hosts need (checked before deploying; with the experiment's state, missing
    * ones are installed by ansible/playbooks/net-tools.yml when the tool registry knows their package).
    */
-  requires: z.partialRecord(ROLE, z.array(z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a program name'))).default({}),
+  requires: z.record(ROLE, z.array(z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a program name'))).default({}),
   /** Remove each host's race directory at cleanup (collected files are already copied). */
   keep_remote_files: z.boolean().default(false),
 });

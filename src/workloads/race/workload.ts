@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { RunError } from '../../core/errors.js';
 import type { WorkHost } from '../../core/types.js';
 import type { RunRecord } from '../../runs/record.js';
-import type { RunContext, ToolNeed } from '../contract.js';
+import type { RunContext, RunHandle, ToolNeed } from '../contract.js';
 import type { NetConfig } from '../net/schema.js';
 import type { NetResult } from '../net/tools/types.js';
 import { loadRacefile, parseParam, type LoadedRacefile } from './load.js';
 import { runRace, type RaceOutcome } from './run.js';
+import { K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { runRaceK8s, type K8sRaceOutcome } from './k8s.js';
+import { hostOfNode } from '../net/k8s.js';
 
 export interface RaceArgs {
   racefile: string;
@@ -43,7 +46,8 @@ export async function race(ctx: RunContext<NetConfig, RaceArgs>): Promise<RaceRu
   const byRole: Record<string, Array<{ name: string; address: string }>> = { control: [], broker: [], worker: [] };
   for (const h of ctx.hosts) for (const r of h.roles) byRole[r]!.push({ name: h.name, address: h.address });
   const id = ctx.newRunId();
-  const loaded = loadRacefile(ctx.args.racefile, { params, hosts: byRole, run: { id } });
+  const k8s = ctx.executor instanceof K8sExecutor ? ctx.executor : undefined;
+  const loaded = loadRacefile(ctx.args.racefile, { params, hosts: byRole, run: { id }, k8s: k8s ? { namespace: k8s.namespace, images: k8s.images } : null });
   const run = ctx.startRun({ racefile: loaded.file, name: loaded.name, params }, { label: 'race', id });
   const rec = run.record;
   writeFileSync(join(run.dir, 'racefile.yaml'), loaded.rendered);
@@ -51,14 +55,19 @@ export async function race(ctx: RunContext<NetConfig, RaceArgs>): Promise<RaceRu
   rec.files = ['racefile.yaml'];
   let outcome: RaceOutcome;
   try {
-    const onRole = (role: string): WorkHost[] => ctx.hosts.filter((h) => (h.roles as string[]).includes(role));
-    await ctx.preflight(raceNeeds(loaded.race), onRole, run, { missing: requiresError(ctx.args.racefile, ctx.executor.canInstall), hosts: ctx.hosts });
-    for (const h of ctx.hosts) ctx.place(run, h, `racefile roles ${h.roles.join(',')}`);
-    outcome = await ctx.withNetem(run, () =>
-      runRace(ctx.executor, ctx.hosts, loaded.race, { runId: id, runDir: run.dir, file: ctx.args.racefile, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }),
-    );
+    if (k8s) {
+      const out: K8sRaceOutcome = await ctx.withNetem(run, () =>
+        runRaceK8s(k8s, loaded.race, { runId: id, runDir: run.dir, file: ctx.args.racefile, racefile: loaded.file, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }),
+      );
+      for (const p of out.pods) ctx.place(run, hostOfNode(ctx.hosts, { spec: { nodeName: p.node, containers: [] } }), `podrace-role ${p.role} (pod ${p.pod}, ${p.ip})`);
+      outcome = out;
+      rec.results = { k8s: { namespace: k8s.namespace, pods: out.pods, deleted: out.deleted } };
+    } else {
+      outcome = await hostRace(ctx, loaded, id, run);
+    }
     await ctx.closeWindow(run, outcome.window);
     rec.results = {
+      ...(rec.results ?? {}),
       laps: outcome.laps,
       collected: outcome.collected.map((c) => ({ host: c.host, role: c.role, source: c.source, path: c.path })),
       parsed: Object.fromEntries(outcome.collected.filter((c) => c.parsed).map((c) => [c.path, c.parsed])),
@@ -71,6 +80,16 @@ export async function race(ctx: RunContext<NetConfig, RaceArgs>): Promise<RaceRu
   }
   ctx.finishRun(run);
   return { record: rec, dir: run.dir, outcome };
+}
+
+/** The race on the experiment's hosts: requires checked (and installed), placement, netem around it. */
+async function hostRace(ctx: RunContext<NetConfig, RaceArgs>, loaded: LoadedRacefile, id: string, run: RunHandle): Promise<RaceOutcome> {
+  const onRole = (role: string): WorkHost[] => ctx.hosts.filter((h) => (h.roles as string[]).includes(role));
+  await ctx.preflight(raceNeeds(loaded.race), onRole, run, { missing: requiresError(ctx.args.racefile, ctx.executor.canInstall), hosts: ctx.hosts });
+  for (const h of ctx.hosts) ctx.place(run, h, `racefile roles ${h.roles.join(',')}`);
+  return ctx.withNetem(run, () =>
+    runRace(ctx.executor, ctx.hosts, loaded.race, { runId: id, runDir: run.dir, file: ctx.args.racefile, ...(ctx.signal ? { signal: ctx.signal } : {}), progress: (l) => ctx.progress(l) }),
+  );
 }
 
 /** The runs.csv line of a race. */
