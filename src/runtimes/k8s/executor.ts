@@ -179,7 +179,7 @@ export class K8sExecutor implements Executor {
     const list = what === undefined ? [...this.started] : Array.isArray(what) ? what : [what];
     await Promise.all(
       list.map(async (s) => {
-        await this.kube.core.deleteNamespacedPod({ namespace: this.namespace, name: this.podOf(s), gracePeriodSeconds: opts.graceSeconds ?? 3 }).catch(() => undefined);
+        await this.kube.deletePod(this.namespace, this.podOf(s), opts.graceSeconds ?? 3).catch(() => undefined);
         this.started.delete(s);
       }),
     );

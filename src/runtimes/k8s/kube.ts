@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { CoreV1Api, Exec, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Pod, type V1Status, type CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event, Exec, KubeConfig, KubernetesObjectApi, V1Pod, V1Status } from '@kubernetes/client-node';
 import { InterruptedError, RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
 import { FIELD_MANAGER, type KubeObject } from './manifests.js';
@@ -86,32 +86,52 @@ export function killableCommand(command: string, pidfile: string): string[] {
   return ['sh', '-c', `if command -v setsid >/dev/null 2>&1 && setsid -w true 2>/dev/null; then exec setsid -w sh -c ${shq(inner)} sh "$1"; else ${inner}; fi`, 'sh', command];
 }
 
+interface Clients {
+  config: KubeConfig;
+  core: CoreV1Api;
+  objects: KubernetesObjectApi;
+  execer: Exec;
+  applyPatch: string;
+}
+
+let lib: Promise<typeof import('@kubernetes/client-node')> | undefined;
+
+/**
+ * The client library is loaded on first use (it takes seconds to import on a loaded machine), so
+ * commands that never talk to a cluster do not pay for it.
+ */
+const clientLib = (): Promise<typeof import('@kubernetes/client-node')> => (lib ??= import('@kubernetes/client-node'));
+
 export class Kube {
-  readonly config: KubeConfig;
-  readonly core: CoreV1Api;
-  readonly objects: KubernetesObjectApi;
-  private readonly execer: Exec;
+  private clients: Promise<Clients> | undefined;
+  private readonly text: string;
 
   constructor(readonly kubeconfig: string) {
     if (!existsSync(kubeconfig)) throw new UsageError('k8s.no_kubeconfig', `no kubeconfig at ${kubeconfig}`, { hint: 'bring the cluster up with `entrypoint setup <exp>` (runtime: k3s)' });
-    this.config = new KubeConfig();
-    this.config.loadFromString(readFileSync(kubeconfig, 'utf8'));
-    this.core = this.config.makeApiClient(CoreV1Api);
-    this.objects = KubernetesObjectApi.makeApiClient(this.config);
-    this.execer = new Exec(this.config);
+    this.text = readFileSync(kubeconfig, 'utf8');
+  }
+
+  private api(): Promise<Clients> {
+    this.clients ??= clientLib().then((k) => {
+      const config = new k.KubeConfig();
+      config.loadFromString(this.text);
+      return { config, core: config.makeApiClient(k.CoreV1Api), objects: k.KubernetesObjectApi.makeApiClient(config), execer: new k.Exec(config), applyPatch: k.PatchStrategy.ServerSideApply };
+    });
+    return this.clients;
   }
 
   /** The API server's URL (for messages). */
   get server(): string {
-    return this.config.getCurrentCluster()?.server ?? '?';
+    return /^\s*server:\s*(\S+)/m.exec(this.text)?.[1] ?? '?';
   }
 
   /** Server-side apply (field manager greenrace, conflicts forced); with `dryRun`, validated by the server and not persisted. */
   async apply(objects: KubeObject[], opts: { dryRun?: boolean } = {}): Promise<KubeObject[]> {
+    const { objects: api, applyPatch } = await this.api();
     const out: KubeObject[] = [];
     for (const o of objects) {
       try {
-        out.push((await this.objects.patch(o, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as KubeObject);
+        out.push((await api.patch(o, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, true, applyPatch as never)) as KubeObject);
       } catch (e) {
         throw new RunError('k8s.apply_failed', `${opts.dryRun ? 'dry-run of ' : ''}${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name} refused by the API server (${this.server}): ${apiMessage(e)}`, { cause: e });
       }
@@ -120,12 +140,31 @@ export class Kube {
   }
 
   async pods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+    return (await (await this.api()).core.listNamespacedPod({ namespace, labelSelector })).items;
   }
 
   async pod(namespace: string, name: string): Promise<V1Pod | undefined> {
     try {
-      return await this.core.readNamespacedPod({ namespace, name });
+      return await (await this.api()).core.readNamespacedPod({ namespace, name });
+    } catch (e) {
+      if (statusCode(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Delete a pod (grace in seconds); a pod already gone is fine. */
+  async deletePod(namespace: string, name: string, graceSeconds: number): Promise<void> {
+    try {
+      await (await this.api()).core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: graceSeconds });
+    } catch (e) {
+      if (statusCode(e) !== 404) throw e;
+    }
+  }
+
+  /** Read an object (undefined when it does not exist). */
+  async read<T = KubeObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return (await (await this.api()).objects.read({ apiVersion, kind, metadata: { name, namespace } })) as T;
     } catch (e) {
       if (statusCode(e) === 404) return undefined;
       throw e;
@@ -134,7 +173,7 @@ export class Kube {
 
   /** The events of the objects of a namespace, by object name (oldest first). */
   async events(namespace: string): Promise<Map<string, CoreV1Event[]>> {
-    const items = (await this.core.listNamespacedEvent({ namespace })).items;
+    const items = (await (await this.api()).core.listNamespacedEvent({ namespace })).items;
     const by = new Map<string, CoreV1Event[]>();
     for (const e of items.sort((a, b) => stamp(a) - stamp(b))) {
       const n = e.involvedObject?.name ?? '';
@@ -146,7 +185,7 @@ export class Kube {
   /** The last lines of a pod's container log ('' when there is none yet). */
   async logTail(namespace: string, name: string, lines = 20, container?: string): Promise<string> {
     try {
-      return await this.core.readNamespacedPodLog({ namespace, name, tailLines: lines, ...(container ? { container } : {}) });
+      return await (await this.api()).core.readNamespacedPodLog({ namespace, name, tailLines: lines, ...(container ? { container } : {}) });
     } catch {
       return '';
     }
@@ -211,11 +250,12 @@ export class Kube {
       });
     const pidfile = `/tmp/.greenrace-exec-${process.pid}-${Math.random().toString(36).slice(2, 10)}.pgid`;
     const container = o.container ?? (await this.firstContainer(namespace, pod));
+    const { execer } = await this.api();
     let status: V1Status | undefined;
     let killed: 'abort' | 'timeout' | undefined;
     let ws: Awaited<ReturnType<Exec['exec']>>;
     try {
-      ws = await this.execer.exec(namespace, pod, container, killableCommand(command, pidfile), sink(out, 'stdout'), sink(err, 'stderr'), null, false, (s) => (status = s));
+      ws = await execer.exec(namespace, pod, container, killableCommand(command, pidfile), sink(out, 'stdout'), sink(err, 'stderr'), null, false, (s) => (status = s));
     } catch (e) {
       return { code: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false, durationMs: Date.now() - t0, error: `cannot exec in pod ${namespace}/${pod}: ${apiMessage(e)}` };
     }
@@ -223,7 +263,7 @@ export class Kube {
       if (killed) return;
       killed = why;
       const k = `p=$(cat ${shq(pidfile)} 2>/dev/null) && [ "$p" -gt 1 ] && { kill -TERM -$p 2>/dev/null || kill -TERM $p; sleep 1; kill -KILL -$p 2>/dev/null; }; rm -f ${shq(pidfile)}`;
-      await this.execer.exec(namespace, pod, container, ['sh', '-c', k], null, null, null, false).then(
+      await execer.exec(namespace, pod, container, ['sh', '-c', k], null, null, null, false).then(
         (w) => new Promise<void>((res) => (w.readyState === w.CLOSED ? res() : w.on('close', () => res()))),
         () => undefined,
       );
@@ -268,18 +308,19 @@ export class Kube {
 
   /** Every object of these kinds carrying the labels, in the namespace: deleted (background propagation), then waited for. */
   async deleteByLabel(namespace: string, labelSelector: string, o: { waitMs?: number; graceSeconds?: number } = {}): Promise<string[]> {
+    const { objects } = await this.api();
     const deleted: string[] = [];
     for (const [apiVersion, kind] of CLEANUP_KINDS) {
       let items: KubeObject[] = [];
       try {
-        items = (await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items as KubeObject[];
+        items = (await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items as KubeObject[];
       } catch (e) {
         if (statusCode(e) === 404) continue;
         throw e;
       }
       for (const it of items) {
         try {
-          await this.objects.delete({ apiVersion, kind, metadata: { name: it.metadata.name, namespace } }, undefined, undefined, o.graceSeconds ?? (kind === 'Pod' ? 1 : undefined), undefined, 'Background');
+          await objects.delete({ apiVersion, kind, metadata: { name: it.metadata.name, namespace } }, undefined, undefined, o.graceSeconds ?? (kind === 'Pod' ? 1 : undefined), undefined, 'Background');
           deleted.push(`${kind}/${it.metadata.name}`);
         } catch (e) {
           if (statusCode(e) !== 404) throw e;

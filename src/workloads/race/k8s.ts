@@ -128,8 +128,8 @@ class K8sRace {
     for (const o of all.filter((x) => x.kind === 'DaemonSet')) {
       // The DaemonSet controller counts the nodes it will run on.
       for (let i = 0; i < 30 && !dsPods.get(o.metadata.name); i++) {
-        const ds = (await ex.kube.objects.read({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: o.metadata.name, namespace: ex.namespace } })) as { status?: { desiredNumberScheduled?: number } };
-        if (ds.status?.desiredNumberScheduled) dsPods.set(o.metadata.name, ds.status.desiredNumberScheduled);
+        const ds = await ex.kube.read<{ status?: { desiredNumberScheduled?: number } }>('apps/v1', 'DaemonSet', ex.namespace, o.metadata.name);
+        if (ds?.status?.desiredNumberScheduled) dsPods.set(o.metadata.name, ds.status.desiredNumberScheduled);
         else await new Promise((r) => setTimeout(r, 500));
       }
     }
