@@ -14,6 +14,7 @@ import { RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
 import type { WorkHost } from '../../core/types.js';
 import type { Executor, InstallReport, RunOptions, RunResult, StartSpec, Started, ToolNeeds } from '../executor.js';
+import type { V1Pod } from '@kubernetes/client-node';
 import { Kube, type ExecOptions } from './kube.js';
 import { dnsName, fromTemplate, MANAGED_BY, RUN_LABEL, selector, type KubeObject } from './manifests.js';
 
@@ -254,4 +255,10 @@ export function k8sExecutorFor(stateDir: string, experiment: string, namespace =
   }
   const cluster = JSON.parse(readFileSync(f.clusterJson, 'utf8')) as { kubeconfig?: string; images?: Record<string, { ref?: string }> };
   return new K8sExecutor({ kubeconfig: cluster.kubeconfig ?? f.kubeconfig, images: imagesOf(cluster, f.clusterJson), namespace, experiment });
+}
+
+/** The node a pod runs on, as a host of the experiment (same name), or one made from the pod's node. */
+export function hostOfNode(hosts: WorkHost[], pod: V1Pod): WorkHost {
+  const node = pod.spec?.nodeName ?? '?';
+  return hosts.find((h) => h.name === node) ?? { name: node, address: pod.status?.hostIP ?? '?', port: 22, user: 'root', roles: [], dataDir: `/tmp/greenrace/${node}` };
 }

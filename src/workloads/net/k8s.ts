@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { InterruptedError, RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
-import type { WorkHost } from '../../core/types.js';
-import type { K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { hostOfNode, type K8sExecutor } from '../../runtimes/k8s/executor.js';
+
+export { hostOfNode };
 import { dnsName, selector } from '../../runtimes/k8s/manifests.js';
 import type { RunContext } from '../contract.js';
 import type { NetOutcome } from './run.js';
@@ -21,12 +22,6 @@ import type { NetConfig } from './schema.js';
 import { tool } from './tools/registry.js';
 import type { NetParams, NetToolDef } from './tools/driver.js';
 import type { NetResult } from './tools/types.js';
-
-/** The node a pod runs on, as a host of the experiment (same name), or one made from the pod's node. */
-export function hostOfNode(hosts: WorkHost[], pod: V1Pod): WorkHost {
-  const node = pod.spec?.nodeName ?? '?';
-  return hosts.find((h) => h.name === node) ?? { name: node, address: pod.status?.hostIP ?? '?', port: 22, user: 'root', roles: [], dataDir: `/tmp/greenrace/${node}` };
-}
 
 /** The shell lines the client runs first: wait (up to `seconds`) until the server accepts a TCP connection. */
 export function waitForServer(address: string, port: number, seconds = 60): string {

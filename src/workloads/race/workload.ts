@@ -8,9 +8,9 @@ import type { NetConfig } from '../net/schema.js';
 import type { NetResult } from '../net/tools/types.js';
 import { loadRacefile, parseParam, type LoadedRacefile } from './load.js';
 import { runRace, type RaceOutcome } from './run.js';
-import { K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { hostOfNode, K8sExecutor } from '../../runtimes/k8s/executor.js';
 import { runRaceK8s, type K8sRaceOutcome } from './k8s.js';
-import { hostOfNode } from '../net/k8s.js';
+
 
 export interface RaceArgs {
   racefile: string;
