@@ -1,0 +1,157 @@
+/**
+ * The seeds' Kubernetes workflows on one real cluster (issue 15): every template of templates/k8s
+ * validated by the API server (server-side dry-run); the Arcaflow iperf3 workflow (server pod +
+ * Service, client pod on another node, recorded); uperf refused with its reason; the netperf matrix
+ * between netserver pods (seed's CSV, node names); the Podrace StaticHttpBenchmark racefile with its
+ * files collected per pod; a pod that cannot start named with its reason; nothing of a run left.
+ *
+ * The cluster: 1 control + 2 workers on namespace hosts, brought up by `entrypoint setup` and
+ * ansible/playbooks/kubernetes.yml (needs root and the build of `setup/install.sh --k8s`). With
+ * GREENRACE_TEST_K8S_STATE=<state folder of a set-up experiment with a cluster> the tests use that
+ * cluster instead and leave it up.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workHosts } from '../../src/app/context.js';
+import { runMatrix, runNet } from '../../src/app/net.js';
+import { race } from '../../src/app/race.js';
+import { readState } from '../../src/app/state.js';
+import type { WorkHost } from '../../src/core/types.js';
+import { k8sExecutorFor, type K8sExecutor } from '../../src/runtimes/k8s/executor.js';
+import { fromTemplate, templateNames } from '../../src/runtimes/k8s/manifests.js';
+import { TEMPLATE_SAMPLES } from '../support/k8s-templates.js';
+import { cli, makeHome, REPO, type Home } from './setup-support.js';
+
+const EXP = 'k8swl-it';
+const own = !process.env.GREENRACE_TEST_K8S_STATE;
+let home: Home | undefined;
+let stateDir = '';
+let hosts: WorkHost[] = [];
+let ex: K8sExecutor;
+let prevHome: string | undefined;
+
+beforeAll(async () => {
+  if (own) {
+    home = makeHome('gr-k8swl-it-');
+    home.write(EXP, 'description: k8s workloads\nplatform: {kind: local}\nroles: {control: 1, broker: 0, worker: 2}\nservices: []\n');
+    const r = await cli(home, ['setup', EXP]);
+    expect(r.exitCode, r.all).toBe(0);
+    stateDir = home.stateDir(EXP);
+    const up = await execa('ansible-playbook', [join(REPO, 'ansible', 'playbooks', 'kubernetes.yml'), '-e', JSON.stringify({ gr_k8s_action: 'deploy' })], { cwd: join(REPO, 'ansible'), env: { ANSIBLE_CONFIG: join(stateDir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' }, reject: false, all: true, timeout: 1_200_000 });
+    expect(up.exitCode, up.all.split('\n').slice(-40).join('\n')).toBe(0);
+  } else {
+    stateDir = process.env.GREENRACE_TEST_K8S_STATE!;
+  }
+  // Runs write their records under GREENRACE_HOME; the experiment file is the state's own copy.
+  prevHome = process.env.GREENRACE_HOME;
+  process.env.GREENRACE_HOME = join(stateDir, '..', '..');
+  hosts = workHosts(readState(stateDir) as never);
+  ex = k8sExecutorFor(stateDir, EXP, 'gr-k8swl-it');
+}, 1_500_000);
+
+afterAll(async () => {
+  await ex?.close();
+  if (prevHome === undefined) delete process.env.GREENRACE_HOME;
+  else process.env.GREENRACE_HOME = prevHome;
+  if (own && home) {
+    if (existsSync(join(stateDir, 'k8s'))) await execa('ansible-playbook', [join(REPO, 'ansible', 'playbooks', 'kubernetes.yml'), '-e', JSON.stringify({ gr_k8s_action: 'destroy' })], { cwd: join(REPO, 'ansible'), env: { ANSIBLE_CONFIG: join(stateDir, 'ansible.cfg') }, reject: false, timeout: 900_000 });
+    await cli(home, ['killjob', EXP]);
+    rmSync(home.dir, { recursive: true, force: true });
+  }
+}, 1_200_000);
+
+const expName = (): string => (own ? EXP : stateDir.split('/').filter(Boolean).pop()!);
+
+/** Objects of a run still in the namespace (by its label). */
+async function leftOf(run: string): Promise<string[]> {
+  const pods = await ex.kube.pods(ex.namespace, `greenrace.io/run=${run}`);
+  return pods.map((p) => p.metadata!.name!);
+}
+
+describe('Kubernetes workloads on one cluster', () => {
+  it('every template of templates/k8s is accepted by the API server (server-side dry-run)', async () => {
+    for (const n of templateNames()) {
+      const objs = fromTemplate(n, TEMPLATE_SAMPLES[n]!, ex.namespace, ex.labels('dry-run'));
+      const out = await ex.apply(objs, { dryRun: true });
+      expect(out.map((o) => `${o.kind}/${o.metadata.name}`), n).toEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`));
+    }
+    expect(await leftOf('dry-run')).toEqual([]);
+  });
+
+  it('a pod that cannot start fails the wait at once, naming the pod and why', async () => {
+    const objs = fromTemplate('toolbox.yaml.njk', { name: 'gr-bad-image', node: hosts.find((h) => h.roles.includes('worker'))!.name, image: 'greenrace.local/no-such-image:0', dataDir: '/tmp/gr-bad' }, ex.namespace, ex.labels('bad-image'));
+    await ex.apply(objs);
+    try {
+      await expect(ex.kube.waitReady(ex.namespace, 'greenrace.io/run=bad-image', 1, { timeoutMs: 120_000, what: 'the bad pod' })).rejects.toThrow(/the bad pod: pod gr-bad-image will not become ready: container toolbox: (ErrImagePull|ImagePullBackOff)/);
+    } finally {
+      await ex.cleanup('bad-image');
+    }
+    expect(await leftOf('bad-image')).toEqual([]);
+  });
+
+  it('net --tool iperf3: server pod + Service and a client pod on another node, a record with throughput, pods and nodes; all deleted', async () => {
+    const out = await runNet({ exp: expName(), hosts, executor: ex, tool: 'iperf3', set: ['net.duration=2', 'net.server_role=worker', 'net.client_role=worker'] });
+    const rec = JSON.parse(readFileSync(join(out.dir, 'run.json'), 'utf8'));
+    expect(rec.status).toBe('completed');
+    expect(rec.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rec.results.throughputBitsPerSecond).toBeGreaterThan(0);
+    const k = rec.results.k8s;
+    expect(k.network).toBe('pod');
+    expect(k.target).toBe(`${k.service}.${ex.namespace}.svc`);
+    expect(k.server.node).not.toBe(k.client.node);
+    expect([k.server.node, k.client.node].sort()).toEqual(hosts.filter((h) => h.roles.includes('worker')).map((h) => h.name).sort());
+    expect(rec.placement.map((p: { host: string }) => p.host).sort()).toEqual([k.server.node, k.client.node].sort());
+    expect(JSON.parse(readFileSync(join(out.dir, 'client.out'), 'utf8')).start.connecting_to.host).toBe(k.target);
+    expect(rec.results.deleted).toEqual(expect.arrayContaining([`Service/${k.service}`, `Pod/${k.server.pod}`, `Pod/${k.client.pod}`]));
+    expect(await leftOf(rec.id)).toEqual([]);
+  });
+
+  it('net --tool uperf is refused with its reason before anything is applied', async () => {
+    await expect(runNet({ exp: expName(), hosts, executor: ex, tool: 'uperf' })).rejects.toThrow(/uperf cannot run on runtime k3s: no uperf binary can be had/);
+  });
+
+  it('net --matrix (netperf, pod network): every ordered pair of nodes, the seed CSV header, node names; the DaemonSet deleted', async () => {
+    const recs = await runMatrix({ exp: expName(), hosts, executor: ex, set: ['net.matrix.tool=netperf', 'net.matrix.duration=1', 'net.matrix.push=false'] });
+    const rec = recs[0]!;
+    expect(rec.status).toBe('completed');
+    const csv = readFileSync(join(process.env.GREENRACE_HOME!, 'results', expName(), rec.id, 'latency.csv'), 'utf8').trim().split('\n');
+    // The seed's five columns first (the CSV adds the tool and what its latency times after them).
+    expect(csv[0]!.split(',').slice(0, 5).join(',')).toBe('origin,destination,netperf_p50_latency_microseconds,netperf_p90_latency_microseconds,netperf_p99_latency_microseconds');
+    const names = hosts.map((h) => h.name);
+    expect(csv).toHaveLength(1 + names.length * (names.length - 1));
+    for (const line of csv.slice(1)) {
+      const [o, d, p50, p90, p99] = line.split(',');
+      expect(names).toContain(o);
+      expect(names).toContain(d);
+      expect(o).not.toBe(d);
+      expect(Number(p50)).toBeGreaterThan(0);
+      expect(Number(p90)).toBeGreaterThanOrEqual(Number(p50));
+      expect(Number(p99)).toBeGreaterThanOrEqual(Number(p90));
+    }
+    const k = (rec.results as { k8s: { network: string; pods: Record<string, { ip: string }>; deleted: string[] } }).k8s;
+    expect(k.network).toBe('pod');
+    expect(Object.keys(k.pods).sort()).toEqual([...names].sort());
+    for (const p of Object.values(k.pods)) expect(p.ip).toMatch(/^10\.244\./);
+    expect(k.deleted).toContain('DaemonSet/netperf-pod');
+    expect(await leftOf(rec.id)).toEqual([]);
+  });
+
+  it("the seed's StaticHttpBenchmark racefile: wrk in each client pod, client.wrk.log collected per pod and parsed, configs deleted", async () => {
+    const out = await race({ exp: expName(), hosts, executor: ex, racefile: join(REPO, 'racefiles', 'static-http-k8s.yaml.njk'), params: ['duration=2s', 'warmup=1s'] });
+    const rec = out.record;
+    expect(rec.status).toBe('completed');
+    const res = rec.results as { k8s: { pods: Array<{ pod: string; role: string; node: string }> }; collected: Array<{ host: string; path: string }>; parsed: Record<string, { throughputOpsPerSecond: number }> };
+    const clients = res.k8s.pods.filter((p) => p.role === 'client');
+    const server = res.k8s.pods.find((p) => p.role === 'server')!;
+    expect(clients).toHaveLength(2);
+    for (const c of clients) expect(c.node).not.toBe(server.node);
+    expect(res.collected.map((c) => c.path).sort()).toEqual(clients.map((c) => `${c.pod}/client.wrk.log`).sort());
+    for (const c of clients) {
+      expect(readFileSync(join(out.dir, c.pod, 'client.wrk.log'), 'utf8')).toMatch(/Requests\/sec:/);
+      expect(res.parsed[`${c.pod}/client.wrk.log`]!.throughputOpsPerSecond).toBeGreaterThan(0);
+    }
+    expect(await leftOf(rec.id)).toEqual([]);
+  });
+});
