@@ -9,12 +9,14 @@
  * search with a state folder too.
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { closeControlMasters } from '../ansible/control.js';
 import { ansibleCfgPath, inventoryPath } from '../ansible/config.js';
 import { runPlaybook } from '../ansible/runner.js';
 import { GreenraceError, InterruptedError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
+import { clusterSpec } from '../experiment/kubernetes.js';
 import { loadExperiment } from '../experiment/load.js';
 import { deleteExperimentGroups } from '../metrics/window.js';
 import type { Experiment } from '../experiment/schema.js';
@@ -22,6 +24,7 @@ import { PLATFORM_KINDS, platformFor, type PlatformHandle, type PlatformKind } f
 import { orderedServices, planServices } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
+import { destroyCluster } from './kubernetes.js';
 import { clearState, experimentNameOf, lockState, readState, type ExperimentState } from './state.js';
 
 export interface KilljobOptions {
@@ -38,6 +41,8 @@ export interface KilljobOutcome {
   /** False when there was nothing to do. */
   didSomething: boolean;
   destroyed: ServiceName[];
+  /** The Kubernetes cluster brought down (its distribution), when there was one. */
+  cluster?: string;
   platform?: PlatformKind;
   hosts: number;
   warnings: string[];
@@ -95,6 +100,19 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
     }
     if (st && handle && servicesMayRun(st)) await destroyServices(exp, dir, handle, st.experimentSnapshot, st.services, opts, outcome);
     else if (lost && handle) await destroyServices(exp, dir, handle, lost.experiment, lost.experiment.services, opts, outcome);
+    // The cluster of runtime k3s, after the services and before the hosts go: container processes live
+    // in the pods' own namespaces, which the platform's release does not reach.
+    const cluster = st?.kubernetes ?? (lost ? clusterSpec(lost.experiment, lost.files[0] ? dirname(lost.files[0]) : process.cwd()) : undefined);
+    if (handle && cluster) {
+      if (!existsSync(inventoryPath(dir)) || !existsSync(ansibleCfgPath(dir))) writeAnsibleFiles(exp, dir, handle);
+      try {
+        outcome.warnings.push(...(await destroyCluster(dir, cluster, { progress, ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: opts.destroyTimeoutMs ?? 300_000 })));
+        outcome.cluster = cluster.distribution;
+      } catch (e) {
+        if (e instanceof InterruptedError) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
+        throw e;
+      }
+    }
     if (opts.signal?.aborted) throw new InterruptedError(`killjob of ${exp} interrupted; run it again to finish`);
 
     // Traffic shaping greenrace applied (net.netem): removed from the hosts, best effort (unreachable hosts are skipped).
@@ -146,7 +164,7 @@ function experimentFileOf(ref: string): { experiment: Experiment; files: string[
 /** The hosts of a lost experiment whose hosts outlive it (static), from its file alone. */
 async function recoverHandle(lost: { experiment: Experiment; files: string[] }, dir: string): Promise<PlatformHandle | undefined> {
   const platform = await platformFor(lost.experiment.platform.kind);
-  if (!platform.recover || !lost.experiment.services.length) return undefined;
+  if (!platform.recover || (!lost.experiment.services.length && lost.experiment.runtime !== 'k3s')) return undefined;
   return platform.recover({ experiment: lost.experiment, roles: lost.experiment.roles, stateDir: dir, ...(lost.files[0] ? { experimentFile: lost.files[0] } : {}) });
 }
 

@@ -4,12 +4,13 @@
  * state. Re-running converges: the platform reattaches, services no longer listed are destroyed,
  * the rest is deployed again idempotently.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { renderAnsibleCfg, metadataDir } from '../ansible/config.js';
 import { inventoryYaml } from '../ansible/inventory.js';
 import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
 import { formatTimings } from '../ansible/timings.js';
+import { clusterSpec } from '../experiment/kubernetes.js';
 import { loadExperiment } from '../experiment/load.js';
 import type { Experiment } from '../experiment/schema.js';
 import { ConfigError, GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
@@ -21,6 +22,7 @@ import { expectedTargets, orderedServices, planServices, type ServicePlan } from
 import type { TargetsWait } from '../metrics/targets-report.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
+import { clusterJsonPath, deployVars, destroyCluster, kubeconfigPath, type ClusterState } from './kubernetes.js';
 import { readMetadata, type HostMetadata } from './metadata.js';
 import { STATE_VERSION, clearState, lockState, readState, writeState, type ExperimentState } from './state.js';
 
@@ -226,20 +228,41 @@ async function reserveHosts(s: SetupRun): Promise<PlatformHandle> {
   }
 }
 
-/** Services no longer listed destroyed, setup.yml on the hosts, the network emulation of `netem_apply: setup`. */
+/**
+ * The cluster of `runtime: k3s` this setup wants (undefined on runtime host). A cluster an earlier
+ * setup made that is no longer wanted (runtime back to host, another distribution) is brought down first.
+ */
+async function clusterFor(s: SetupRun): Promise<ClusterState | undefined> {
+  const spec = clusterSpec(s.experiment, s.files[0] ? dirname(s.files[0]) : process.cwd());
+  const was = s.prev?.kubernetes;
+  if (was && (!spec || was.distribution !== spec.distribution)) {
+    s.progress(`the experiment no longer asks for the ${was.distribution} cluster: bringing it down`);
+    for (const w of await destroyCluster(s.dir, was, { progress: s.progress, ...(s.opts.signal ? { signal: s.opts.signal } : {}) })) s.progress(`warning: ${w}`);
+    const { kubernetes: _k, ...rest } = s.st!;
+    s.st = writeState(s.dir, rest);
+  }
+  return spec ? { distribution: spec.distribution, vars: spec.vars } : undefined;
+}
+
+/** Services no longer listed destroyed, setup.yml on the hosts (the cluster of runtime k3s first), the network emulation of `netem_apply: setup`. */
 async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: ServicePlan; dropped: ServiceName[]; result: PlaybookResult }> {
   const { experiment, dir, opts, progress } = s;
   const plan = planServices(experiment, handle.hosts);
   const dropped = (s.prev?.services ?? []).filter((x) => !plan.services.includes(x));
+  const cluster = await clusterFor(s);
   // Record what is about to be deployed before deploying it, so killjob knows after a crash.
-  s.st = writeState(dir, { ...s.st!, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])] });
+  s.st = writeState(dir, { ...s.st!, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])], ...(cluster ? { kubernetes: cluster } : {}) });
   await destroyDropped(dir, experiment, handle, dropped, opts);
   if (dropped.length) s.st = writeState(dir, { ...s.st, services: plan.services });
-  progress(`running setup.yml on ${handle.hosts.length} hosts${plan.services.length ? ` (services: ${plan.services.join(', ')})` : ' (no services)'}`);
+  const what = [cluster ? `Kubernetes (${cluster.distribution})` : '', plan.services.length ? `services: ${plan.services.join(', ')}` : ''].filter(Boolean).join(', then ');
+  progress(`running setup.yml on ${handle.hosts.length} hosts (${what || 'no services'})`);
   const result = await runPlaybook({
     stateDir: dir,
     playbook: 'setup',
-    extraVars: serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+    extraVars: {
+      ...serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+      ...(cluster ? deployVars(cluster) : {}),
+    },
     progress,
     ...(opts.verbose ? { verbose: true } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -275,6 +298,19 @@ async function waitForScrapeTargets(s: SetupRun, plan: ServicePlan, result: Play
         `  \`entrypoint status ${s.experiment.name}\` shows them again`,
       ];
   return { ...r, timeoutMs, summary };
+}
+
+/** The cluster's endpoints once up: the admin kubeconfig and the API server (from the roles' cluster.json). */
+function clusterEndpoints(dir: string, cluster: ClusterState | undefined): Record<string, string> {
+  if (!cluster) return {};
+  const out: Record<string, string> = { kubeconfig: kubeconfigPath(dir) };
+  try {
+    const server = (JSON.parse(readFileSync(clusterJsonPath(dir), 'utf8')) as { server?: string }).server;
+    if (server) out.kubernetes_api_url = server;
+  } catch {
+    // the roles always write it on deploy; without it the kubeconfig alone is given
+  }
+  return out;
 }
 
 /** A failed or interrupted setup: the state says in which phase and why; the error says what to run next. */
@@ -321,9 +357,10 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
     const elapsedMs = Date.now() - started;
     const { failedPhase: _f, lastError: _l, ...rest } = s.st;
     const scrapeTargets = targets ? expectedTargets(plan, result.custom) : undefined;
-    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints: plan.endpoints, ...(scrapeTargets ? { scrapeTargets } : {}), setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
+    const endpoints = { ...plan.endpoints, ...clusterEndpoints(dir, s.st.kubernetes) };
+    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints, ...(scrapeTargets ? { scrapeTargets } : {}), setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
     const reattached = Boolean(s.prev?.platform);
-    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints: plan.endpoints, metadata, playbook: result, ...(targets ? { targets } : {}), elapsedMs };
+    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints, metadata, playbook: result, ...(targets ? { targets } : {}), elapsedMs };
   } catch (e) {
     throw recordFailure(s, e);
   } finally {

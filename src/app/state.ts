@@ -7,6 +7,7 @@ import { closeSync, existsSync, linkSync, openSync, readFileSync, readdirSync, r
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { K8sDistribution } from '../config/schema/kubernetes.js';
 import type { Experiment } from '../experiment/schema.js';
 import { GreenraceError, UsageError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/files.js';
@@ -39,6 +40,11 @@ export interface ExperimentState {
   experimentSnapshot: Experiment;
   /** The experiment file and the files it extends. */
   files: string[];
+  /**
+   * The Kubernetes cluster of `runtime: k3s` setup deployed or started deploying (killjob brings it
+   * down with these variables): its distribution and kubernetes.yml's extra-vars.
+   */
+  kubernetes?: { distribution: K8sDistribution; vars: Record<string, unknown> };
   /** Services setup deployed or started deploying (killjob destroys these). */
   services: ServiceName[];
   endpoints: Record<string, string>;

@@ -25,6 +25,8 @@ export interface StatusSection {
 export type StatusSectionProvider = (ctx: StatusContext) => Promise<StatusSection | undefined>;
 
 export const STATUS_SECTIONS: StatusSectionProvider[] = [
+  // The Kubernetes cluster of runtime k3s: nodes (Ready, role, kubelet, pod CIDR), CoreDNS, kubeconfig (./kubernetes.ts).
+  async (ctx) => (await import('./kubernetes.js')).clusterSection(ctx),
   // Scrape-target health and the Prometheus URL (src/metrics/targets-report.ts).
   async (ctx) => (await import('../metrics/targets-report.js')).targetsSection(ctx.state.endpoints, { expected: ctx.state.scrapeTargets ?? [] }),
 ];

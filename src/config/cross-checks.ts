@@ -19,8 +19,7 @@ export function baseCrossChecks(e: ExperimentBase, fail: Fail): void {
     fail('roles.control', 'prometheus and pushgateway run on the control host: roles.control must be at least 1');
   if ((s.has('kafka') || s.has('redpanda')) && r.broker < 1) fail('roles.broker', 'kafka and redpanda need at least one broker host');
   if (s.has('kafka') && s.has('redpanda')) fail('services', 'kafka and redpanda cannot both run on the broker hosts (they share ports)');
-  // The runtime seam (src/runtimes/executor.ts) has the host executor only; a Kubernetes one comes next.
-  if (e.runtime === 'k3s') fail('runtime', 'the k3s runtime is not available in this version; use runtime: host');
+  if (e.runtime !== 'k3s' && e.kubernetes !== undefined) fail('kubernetes', `applies to runtime: k3s only (runtime is ${e.runtime}); remove the section or set runtime: k3s`);
   if (e.energy.model && e.energy.model.max_watts < e.energy.model.idle_watts)
     fail('energy.model.max_watts', 'must not be below energy.model.idle_watts');
 }

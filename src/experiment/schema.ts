@@ -10,7 +10,7 @@ import { platformSection } from '../platforms/section.js';
 import { SERVICE_SECTIONS } from '../services/registry.js';
 import { WORKLOAD_SECTIONS } from '../workloads/registry.js';
 
-const { name, description, roles, runtime, services, monitoring, energy } = baseShape;
+const { name, description, roles, runtime, kubernetes, services, monitoring, energy } = baseShape;
 
 export const experimentSchema = z.strictObject({
   name,
@@ -18,6 +18,7 @@ export const experimentSchema = z.strictObject({
   platform: platformSection,
   roles,
   runtime,
+  kubernetes,
   services,
   monitoring,
   energy,

@@ -4,6 +4,7 @@
  * cross-check, energy sources, and `create()`, which loads the platform's code on first use).
  */
 import type { z } from 'zod';
+import type { K8sDistribution } from '../config/schema/kubernetes.js';
 import { PlatformError } from '../core/errors.js';
 import type { Host, RoleSizes } from '../core/types.js';
 import type { EnergySource } from '../metrics/energy/source.js';
@@ -133,6 +134,12 @@ export interface PlatformModule<K extends string = string, S extends z.ZodType =
   description: string;
   /** Its section under `platform.<kind>` in an experiment file (defaults included). */
   schema: S;
+  /**
+   * The Kubernetes distributions `runtime: k3s` can have on its hosts, the default first
+   * (docs/k8s.md): namespace hosts have no systemd and no internet, so the local platform serves
+   * `upstream` only.
+   */
+  kubernetes: readonly [K8sDistribution, ...K8sDistribution[]];
   /** Checks across keys of its section, run when it is the experiment's platform. */
   crossCheck?(section: z.output<S>, fail: SectionFail): void;
   create(): Promise<Platform>;

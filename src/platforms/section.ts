@@ -26,6 +26,11 @@ export const platformSection = z
 
 export type PlatformSection = z.output<typeof platformSection>;
 
+/** The Kubernetes distributions a platform can serve, its default first. */
+export function platformKubernetes(kind: PlatformKind): PlatformModule['kubernetes'] {
+  return (modules[kind] as PlatformModule).kubernetes;
+}
+
 /** The experiment's platform checks its own section; `fail` gets the full key path (`platform.static.inventory`). */
 export function crossCheckPlatform(section: PlatformSection, fail: (path: string, message: string) => never): void {
   const kind = section.kind;

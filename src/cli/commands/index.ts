@@ -5,6 +5,7 @@ import { registerIngest } from './ingest.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerKilljob } from './killjob.js';
+import { registerKubectl } from './kubectl.js';
 import { registerI } from './i.js';
 import { registerNet } from './net.js';
 import { registerRace } from './race.js';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerSetup(program);
   registerStatus(program);
   registerKilljob(program);
+  registerKubectl(program);
   registerI(program);
   registerNet(program);
   registerRace(program);

@@ -34,6 +34,7 @@ export function configureKilljob(cmd: Command): Command {
         for (const w of r.warnings) process.stderr.write(yellow(`warning: ${w}`) + '\n');
         const what = [
           r.destroyed.length ? `destroyed ${r.destroyed.join(', ')}` : '',
+          r.cluster ? `brought the ${r.cluster} Kubernetes cluster down` : '',
           r.platform ? `released ${r.hosts ? `${r.hosts} ` : ''}${r.platform} host${r.hosts === 1 ? '' : 's'}` : 'released',
           'cleared the state',
         ].filter(Boolean);

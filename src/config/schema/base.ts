@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SERVICES } from '../../core/types.js';
 import { energySchema } from './energy.js';
+import { kubernetesSchema } from './kubernetes.js';
 import { monitoringSchema } from './monitoring.js';
 
 export const rolesSchema = z
@@ -16,7 +17,10 @@ export const rolesSchema = z
   })
   .prefault({});
 
-/** The runtimes an experiment may name; only `host` runs in this version (see the cross-checks). */
+/**
+ * How workloads and services run: `host` (programs on the hosts, Ansible roles) or `k3s` (a
+ * Kubernetes cluster made of the hosts, brought up by setup; its `kubernetes` section says which distribution).
+ */
 export const RUNTIMES = ['host', 'k3s'] as const;
 
 export const EXPERIMENT_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -27,6 +31,8 @@ export const baseShape = {
   description: z.string().optional(),
   roles: rolesSchema,
   runtime: z.enum(RUNTIMES).default('host'),
+  /** Only with `runtime: k3s` (the cross-checks refuse it on `host`). */
+  kubernetes: kubernetesSchema.optional(),
   services: z.preprocess(
     (v, ctx) => {
       // The cluster is not a service: `runtime: k3s` brings it up before the services.

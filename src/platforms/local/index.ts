@@ -6,6 +6,7 @@ const local: PlatformModule<'local', typeof localSection> = {
   kind: 'local',
   description: 'network namespaces on this machine, one sshd each (needs root)',
   schema: localSection,
+  kubernetes: ['upstream'],
   create: async () => {
     const [{ plan }, { reserve }, { status }, { release }] = await Promise.all([import('./plan.js'), import('./reserve.js'), import('./status.js'), import('./release.js')]);
     return { kind: 'local', plan, reserve, status, release };

@@ -6,6 +6,7 @@ const staticHosts: PlatformModule<'static', typeof staticSection> = {
   kind: 'static',
   description: 'existing hosts from an Ansible YAML inventory (hosts.yaml)',
   schema: staticSection,
+  kubernetes: ['k3s', 'upstream'],
   crossCheck,
   create: async () => {
     const [{ plan }, { reserve, recover }, { status }, { release }] = await Promise.all([import('./plan.js'), import('./reserve.js'), import('./status.js'), import('./release.js')]);
