@@ -4,9 +4,8 @@
  * the tools it needs; it never knows which runtime serves.
  *
  * Runtimes: `host` (src/runtimes/host/: Ansible plays for installs, the SSH stack for per-run work).
- * A Kubernetes executor goes in src/runtimes/k8s/ implementing this same interface (pods instead of
- * process groups, `kubectl exec`-style commands through the API, files through tar over exec);
- * `runtime: k3s` is refused by the experiment's checks until it exists.
+ * `k8s` (src/runtimes/k8s/) implements this same interface on the cluster of `runtime: k3s` (pods
+ * instead of process groups, `kubectl exec`-style commands through the API, files through tar over exec).
  */
 import type { WorkHost } from '../core/types.js';
 
