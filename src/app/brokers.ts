@@ -4,6 +4,7 @@ import type { WorkHost } from '../core/types.js';
 import type { Experiment } from '../experiment/schema.js';
 import type { Executor } from '../runtimes/executor.js';
 import { fileSdPath, kafkaLibs, topicCommand, type TopicSpec } from '../services/access.js';
+import { KafkaUnreachable, kafkaTopic } from '../services/kafka-admin.js';
 import { LOADGEN_SCRAPE_JOB, prometheusHost } from '../services/registry.js';
 import type { BrokerAccess } from '../workloads/contract.js';
 
@@ -23,12 +24,24 @@ export function brokerAccess(c: ServiceView, kind: 'kafka' | 'redpanda'): Broker
   if (!first || bootstrap.length === 0) return undefined;
   const e = c.experiment;
   const brokers = brokerHosts.length;
+  const failed = (state: 'present' | 'absent', t: TopicSpec, details: string[]): RunError =>
+    new RunError(state === 'present' ? 'ingest.topic_create' : 'ingest.topic_delete', `${state === 'present' ? 'creating' : 'deleting'} topic ${t.name} on ${first.name} failed`, { details });
+  // Kafka: the admin protocol from here (no JVM per call); the role's script on the first broker host
+  // when this machine cannot reach the brokers.
   const topic = async (state: 'present' | 'absent', t: TopicSpec, signal?: AbortSignal): Promise<string> => {
+    if (kind === 'kafka') {
+      try {
+        return await kafkaTopic(bootstrap, state, t, { timeoutS: 120, ...(signal ? { signal } : {}) });
+      } catch (e) {
+        if (!(e instanceof KafkaUnreachable)) throw failed(state, t, [e instanceof Error ? e.message : String(e)]);
+      }
+    }
+    return topicOverSsh(state, t, signal);
+  };
+  const topicOverSsh = async (state: 'present' | 'absent', t: TopicSpec, signal?: AbortSignal): Promise<string> => {
     const r = await c.executor.run(first, topicCommand(kind, state, t, { first, bootstrap, kafka: e.kafka }), { timeoutMs: 300_000, ...(signal ? { signal } : {}) });
     if (r.code !== 0) {
-      throw new RunError(state === 'present' ? 'ingest.topic_create' : 'ingest.topic_delete', `${state === 'present' ? 'creating' : 'deleting'} topic ${t.name} on ${first.name} failed`, {
-        details: (r.stderr || r.stdout).trim().split('\n').slice(-15),
-      });
+      throw failed(state, t, (r.stderr || r.stdout).trim().split('\n').slice(-15));
     }
     return r.stdout.trim();
   };

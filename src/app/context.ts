@@ -102,6 +102,7 @@ function locate(o: ContextOptions): Where {
 }
 
 export class AppRunContext<S, A> implements RunContext<S, A> {
+  readonly createdAt = Date.now();
   readonly experiment: Experiment;
   readonly config: S;
   readonly hosts: WorkHost[];

@@ -18,11 +18,14 @@ export interface IngestOptions extends Omit<ContextOptions, 'exp'> {
   flags?: Record<string, unknown>;
   /** Seconds the generators wait for the shared start (default: the plan's). */
   startLeadS?: number;
+  /** Campaigns: the outcome before the energy account, with `settled` (see IngestArgs.deferEnergy). */
+  deferEnergy?: boolean;
 }
 
 /** Load and check everything that can be checked before the run (a bad flag is reported before anything runs). */
 export function prepareIngest(o: IngestOptions): ReturnType<typeof createContext> {
-  return createContext(ingest, o.startLeadS !== undefined ? { startLeadS: o.startLeadS } : {}, {
+  const args = { ...(o.startLeadS !== undefined ? { startLeadS: o.startLeadS } : {}), ...(o.deferEnergy ? { deferEnergy: true } : {}) };
+  return createContext(ingest, args, {
     ...o,
     exp: o.experiment,
     overrides: [...(o.overrides ?? []), ...flagOverrides(ingest.flags, o.flags ?? {})],

@@ -93,6 +93,37 @@ export interface RunRecord {
   files?: string[];
   /** Present when a campaign made this run. */
   campaign?: CampaignTag;
+  /**
+   * Where the run's wall time went, in seconds (wall clock of the controller): `prepare` from the
+   * run's context (experiment loaded) to the shared start (topic, staging, generators started and
+   * ready, the start lead), `warmup` and `measure` as run, `collect` from the window's end to the
+   * record's end (generators stopped, summaries and logs fetched, topic, energy queries); `total`
+   * their sum and `overhead` = total − warm-up − measure (the run's fixed cost). In a campaign the
+   * energy account may run after `collect`, beside the next run's prepare (`energy_s`).
+   */
+  phases?: RunPhases;
+}
+
+export interface RunPhases {
+  prepare_s: number;
+  warmup_s: number;
+  measure_s: number;
+  collect_s: number;
+  total_s: number;
+  overhead_s: number;
+  /** A campaign's run handed back before its energy account: the account's seconds, after `collect`, while the next run prepared. */
+  energy_s?: number;
+}
+
+/** The phases from their boundaries (epoch ms): start, shared start, window start and end, end. */
+export function runPhases(t: { start: number; sharedStart: number; windowStart: number; windowEnd: number; end: number }): RunPhases {
+  const s = (ms: number): number => Math.round(Math.max(0, ms)) / 1000;
+  const prepare = s(t.sharedStart - t.start);
+  const warmup = s(t.windowStart - t.sharedStart);
+  const measure = s(t.windowEnd - t.windowStart);
+  const collect = s(t.end - t.windowEnd);
+  const total = s(t.end - t.start);
+  return { prepare_s: prepare, warmup_s: warmup, measure_s: measure, collect_s: collect, total_s: total, overhead_s: Math.round((total - warmup - measure) * 1000) / 1000 };
 }
 
 export const runDir = (exp: string, id: string): string => join(resultsDir(exp), id);

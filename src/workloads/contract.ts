@@ -86,6 +86,8 @@ export interface RunHandle {
 export interface RunContext<S = unknown, A = unknown> {
   /** The experiment's base sections (name, roles, runtime, services, monitoring, energy). */
   readonly experiment: ExperimentBase;
+  /** When the context was made (epoch ms): a run's `prepare` phase counts from here. */
+  readonly createdAt: number;
   /** The workload's own section, with every override applied. */
   readonly config: S;
   /** The command's arguments beyond the section (a racefile, a matrix mode, ...). */

@@ -12,7 +12,7 @@ import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../.
 import { runSearch, type SearchOutcome } from '../../campaigns/search/loop.js';
 import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
 import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
-import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
+import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
 import { parseSet } from '../../config/loader.js';
 import { requireReady } from '../context.js';
 
@@ -169,12 +169,14 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    await settleRuns();
     rec.status = 'completed';
     rec.endedAt = new Date().toISOString();
     rec.result = { capacity: outcome.capacity, bracket: outcome.bracket, withinPrecision: outcome.withinPrecision, stopReason: outcome.stopReason, trials: outcome.trials.length, seconds: Math.round(outcome.seconds) };
     saveSearch(rec);
     return { record: rec, path, outcome };
   } catch (e) {
+    await settleRuns();
     const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
     rec.status = interrupted ? 'aborted' : 'failed';
     rec.endedAt = new Date().toISOString();

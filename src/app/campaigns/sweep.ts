@@ -27,7 +27,7 @@ import { pointStats, sweepCsv } from '../../campaigns/points.js';
 import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
 import { readRunRecords } from '../report.js';
 import { requireReady } from '../context.js';
-import { campaignWorkload, checkOverrides, runTagged, type CampaignWorkload } from './workload.js';
+import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
 import { searchCampaign, type SearchOptions } from './search.js';
 
 export interface SweepOptions {
@@ -218,11 +218,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       const remaining = remainingRuns(schedule, done()).length;
       opts.onRun?.(entry, remaining, etaSeconds(remaining, done()), schedule.length);
     }
+    await settleRuns(); // the last run's energy account
     rec.status = remainingRuns(schedule, done()).length ? 'failed' : 'completed';
     if (rec.status === 'failed') rec.error = { code: 'sweep.runs_failed', message: 'some runs failed; run the same sweep again to redo them' };
     save();
     return { record: rec, path, skipped };
   } catch (e) {
+    await settleRuns();
     const interrupted = e instanceof InterruptedError || opts.signal?.aborted;
     rec.status = interrupted ? 'aborted' : 'failed';
     rec.error = { code: e instanceof GreenraceError ? e.code : 'sweep.failed', message: errorMessage(e) };

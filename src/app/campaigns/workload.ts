@@ -64,11 +64,27 @@ export interface TaggedRun {
   error?: GreenraceError;
 }
 
+/** Runs handed back before their energy account: each settles beside the next run, or in settleRuns(). */
+let unsettled: Array<Promise<unknown>> = [];
+
+/**
+ * Wait for the energy accounts still running (the last run's): the records finished, their CSV
+ * lines written. Campaigns call it before their final save and on the way out.
+ */
+export async function settleRuns(): Promise<void> {
+  const pending = unsettled;
+  unsettled = [];
+  await Promise.allSettled(pending);
+}
+
 /**
  * One run of the campaign's workload with overrides, through a run context whose runs carry
  * `campaign` (kind, id, point / repetition / trial). The experiment is locked for the run (so
  * another command cannot interleave); an interrupted run's record is saved `aborted` by the context
- * and the interruption is thrown on.
+ * and the interruption is thrown on. A completed ingest run is handed back before its energy account
+ * (`deferEnergy`): the account, mostly a wait for Prometheus' scrapes past the window, runs while the
+ * next run prepares and completes the same record object in place; this call returns once the
+ * previous run's account is done too (settleRuns() for the last one).
  */
 export async function runTagged(
   wl: CampaignWorkload,
@@ -79,7 +95,7 @@ export async function runTagged(
   opts: { signal?: AbortSignal; progress?: (l: string) => void },
 ): Promise<TaggedRun> {
   const label = campaign.kind === 'sweep' ? `sweep ${campaign.id} point ${campaign.point ?? ''}` : `search ${campaign.id} trial ${campaign.trial ?? ''}`;
-  const ctx = createContext(wl.workload, {}, {
+  const ctx = createContext(wl.workload, { deferEnergy: true }, {
     exp,
     set,
     overrides: typedOverrides(overrides, (p) => `${label} (${p})`),
@@ -88,14 +104,19 @@ export async function runTagged(
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   let error: unknown;
+  const before = unsettled;
+  unsettled = [];
   const lock = lockState(ctx.experiment.name, `entrypoint ${campaign.kind} ${ctx.experiment.name}`);
   try {
-    await wl.workload.run(ctx);
+    const out = (await wl.workload.run(ctx)) as { settled?: Promise<unknown> } | undefined;
+    if (out?.settled) unsettled.push(out.settled);
   } catch (e) {
     error = e;
   } finally {
     lock.release();
     await ctx.close();
+    // The previous run's energy account ran beside this run's prepare: its record is finished now.
+    await Promise.allSettled(before);
   }
   const run = ctx.runs[ctx.runs.length - 1];
   if (!run) {
@@ -104,6 +125,8 @@ export async function runTagged(
     throw new RunError('campaign.no_run', `workload ${wl.name} returned without starting a run`);
   }
   const record = run.record as unknown as RecordLike;
+  const ph = run.record.phases;
+  if (ph) opts.progress?.(`time: prepare ${ph.prepare_s.toFixed(1)} s, warm-up ${ph.warmup_s.toFixed(1)} s, measure ${ph.measure_s.toFixed(1)} s, collect ${ph.collect_s.toFixed(1)} s (overhead ${ph.overhead_s.toFixed(1)} s)`);
   if (error === undefined) return { record };
   if (error instanceof InterruptedError || opts.signal?.aborted) {
     // The interruption goes on, carrying the (aborted) record so the campaign can list it.

@@ -48,6 +48,7 @@ export function registerIngest(program: Command): void {
             : { label: '—', bound: '' };
         const q = (v: number | null): string => (v === null ? '—' : `${b}${fmt(v)}`);
         const fmt = (v: unknown, unit = ''): string => (v === null || v === undefined ? '—' : `${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 3 }) : String(v)}${unit}`);
+        const ph = o.record.phases;
         const rows: string[][] = [
           ['status', o.record.status + (o.record.error ? ` (${o.record.error.code}: ${o.record.error.message})` : '')],
           ['target rate', fmt(r.target_rate, ' msg/s')],
@@ -64,6 +65,7 @@ export function registerIngest(program: Command): void {
           }),
           ['J/MB', fmt(r.j_per_mb)],
           ['window', o.record.window ? `${new Date(o.record.window.start * 1000).toISOString()} + ${fmt(r.window_seconds, ' s')}` : '—'],
+          ['time: prepare / warm-up / measure / collect', ph ? `${ph.prepare_s.toFixed(1)} / ${ph.warmup_s.toFixed(1)} / ${ph.measure_s.toFixed(1)} / ${ph.collect_s.toFixed(1)} s (overhead ${ph.overhead_s.toFixed(1)} s of ${ph.total_s.toFixed(1)} s)` : '—'],
           ['record', o.recordPath],
         ];
         return `${bold(`ingest ${o.record.experiment} run ${o.record.id}`)}\n${table(rows)}`;

@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from '../../core/paths.js';
 import { shJoin } from '../../core/shell.js';
 import { hostsInRole, type WorkHost } from '../../core/types.js';
 import type { MergedSummary } from '../../loadgen/summary.js';
-import type { RunRecord } from '../../runs/record.js';
+import { runPhases, type RunRecord } from '../../runs/record.js';
 import type { Started } from '../../runtimes/executor.js';
 import type { BrokerAccess, RunContext, RunHandle } from '../contract.js';
 import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest, type GeneratorPlan, type IngestPlan } from './plan.js';
@@ -25,10 +25,19 @@ import { watchRun } from './watch.js';
 export interface IngestArgs {
   /** Seconds the generators wait for the shared start (default: the plan's). */
   startLeadS?: number;
+  /**
+   * Hand the run back before its energy account (campaigns): the outcome comes once the rest is
+   * collected, with `settled`, which adds the energy, finishes the record and gives the final
+   * outcome; the next run prepares meanwhile (the account waits for Prometheus' scrapes past the
+   * window's end). Only completed runs are handed back early.
+   */
+  deferEnergy?: boolean;
 }
 
 export interface IngestOutcome {
   record: RunRecord;
+  /** With `deferEnergy`: the energy account and the finished record (the record is unfinished until then). */
+  settled?: Promise<IngestOutcome>;
   recordPath: string;
   merged?: MergedSummary;
   plan: IngestPlan;
@@ -160,43 +169,61 @@ async function generate(
   writeFileAtomic(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
   const workers = [...new Set(plan.generators.map(hostOf))];
   const started: Started[] = [];
+  let exited = false; // every generator ended by itself: nothing to stop
   const deadlineMs = deadlineS(plan) * 1000;
   const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), ...ends });
   try {
     ctx.progress('starting the generators; they start together once all have reached the brokers');
-    await Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' })));
-    plan.scrape.host = await ctx.scrape('loadgen', plan.scrape.targets);
+    // The plans and Prometheus' targets at once: one SSH round trip each, side by side.
+    const [, scrapeHost] = await Promise.all([Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' }))), ctx.scrape('loadgen', plan.scrape.targets)]);
+    plan.scrape.host = scrapeHost;
     // Atomically: a run stopped while writing leaves the old manifest or the whole new one, never half.
     writeFileAtomic(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
-    for (const g of plan.generators) {
-      const h = hostOf(g);
-      started.push(await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId), signal: stop.signal }));
-      ctx.place(run, h, `loadgen ${g.id}`);
-    }
+    // All generators at once (each start is one SSH round trip, bounded by its own timeout); each
+    // recorded as soon as it runs. A stop does not cut a start short: a generator whose start was
+    // cancelled would run on, unrecorded; a started one is stopped by the cleanup.
+    const starts = await Promise.allSettled(
+      plan.generators.map(async (g) => {
+        const h = hostOf(g);
+        const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId) });
+        started.push(s);
+        ctx.place(run, h, `loadgen ${g.id}`);
+      }),
+    );
+    const failedStart = starts.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failedStart) throw failedStart.reason;
+    if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
     const done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+    exited = done;
     if (!done && !stop.signal.aborted) throw new RunError('ingest.deadline', `generators still running at the run's deadline (${new Date(deadlineMs).toISOString()})`);
   } finally {
     watch.stop();
-    await cleanup(ctx, run, broker, plan, started, hostOf);
+    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf);
   }
   return watch.sharedStart;
 }
 
-/** The `always` part: bounded, best effort, each step whatever the others did. */
-async function cleanup(ctx: RunContext<IngestConfig, IngestArgs>, run: RunHandle, broker: BrokerAccess, plan: IngestPlan, started: Started[], hostOf: (g: GeneratorPlan) => WorkHost): Promise<void> {
+/**
+ * The `always` part: bounded, best effort, each step whatever the others did. Side by side: the
+ * targets withdrawn; the generators still running stopped (`running`; none when all ended by
+ * themselves), then their summaries and logs fetched and the topic deleted.
+ */
+async function cleanup(ctx: RunContext<IngestConfig, IngestArgs>, run: RunHandle, broker: BrokerAccess, plan: IngestPlan, running: Started[], hostOf: (g: GeneratorPlan) => WorkHost): Promise<void> {
   const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
-  await ctx.scrape('loadgen', []).catch(warn('withdrawing the generators from Prometheus'));
-  await ctx.executor.stop(started, { graceSeconds: 10 }).catch(warn('stopping the generators'));
-  await Promise.all(
-    plan.generators.flatMap((g) => {
-      const dir = hostDir(hostOf(g), plan.runId);
-      return [
-        ctx.executor.fetch(hostOf(g), `${dir}/${g.id}.json`, join(run.dir, 'summaries', `${g.id}.json`)).catch(() => undefined),
-        ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
-      ];
-    }),
-  );
-  if (plan.deleteTopic) await broker.deleteTopic(topicOf(plan)).catch(warn(`deleting topic ${plan.topic}`));
+  const generators = async (): Promise<void> => {
+    if (running.length) await ctx.executor.stop(running, { graceSeconds: 10 }).catch(warn('stopping the generators'));
+    await Promise.all([
+      ...plan.generators.flatMap((g) => {
+        const dir = hostDir(hostOf(g), plan.runId);
+        return [
+          ctx.executor.fetch(hostOf(g), `${dir}/${g.id}.json`, join(run.dir, 'summaries', `${g.id}.json`)).catch(() => undefined),
+          ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
+        ];
+      }),
+      plan.deleteTopic ? broker.deleteTopic(topicOf(plan)).catch(warn(`deleting topic ${plan.topic}`)) : undefined,
+    ]);
+  };
+  await Promise.all([ctx.scrape('loadgen', []).catch(warn('withdrawing the generators from Prometheus')), generators()]);
 }
 
 function readPackageVersion(): string {
@@ -220,13 +247,11 @@ async function conclude(
   const error = runError(o.reason, o.failure, plan, summaries);
   rec.results = {};
   if (merged && o.sharedStart === undefined) rec.results.note = 'stopped before the generators started: nothing was measured';
-  if (merged && o.sharedStart !== undefined) {
-    const window = windowOf(merged, o.sharedStart);
+  const measured = merged && o.sharedStart !== undefined ? merged : undefined;
+  if (measured) {
+    const window = windowOf(measured, o.sharedStart!);
     rec.window = window;
-    Object.assign(rec.results, ingestResults(plan, summaries, merged, error === undefined, window));
-    // Window recorded and pushed, energy accounted (idle from the baseline, dynamic), by the context.
-    const account = await ctx.closeWindow(run, window);
-    Object.assign(rec.results, energyResults(account, rec.energy, merged));
+    Object.assign(rec.results, ingestResults(plan, summaries, measured, error === undefined, window));
   }
   rec.files = ['manifest.yaml', 'plan.json', ...summaries.map((s) => `summaries/${s.instance}.json`), ...plan.generators.map((g) => `logs/${g.id}.log`)];
   rec.hosts = ctx.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));
@@ -238,9 +263,34 @@ async function conclude(
     loadgen_client: summaries[0] ? `${summaries[0].client.name} ${summaries[0].client.version}` : 'unknown',
     broker: o.broker.version,
   };
-  ctx.finishRun(run, error);
   const recordPath = join(run.dir, 'run.json');
+  const phases = (end: number): void => {
+    if (rec.window && o.sharedStart !== undefined) rec.phases = runPhases({ start: ctx.createdAt, sharedStart: o.sharedStart, windowStart: rec.window.start * 1000, windowEnd: rec.window.end * 1000, end });
+  };
   const outcome: IngestOutcome = { record: rec, recordPath, plan, ...(merged ? { merged } : {}) };
+  // Window recorded and pushed, energy accounted (idle from the baseline, dynamic), by the context.
+  const account = async (): Promise<void> => {
+    if (!measured || !rec.window) return;
+    const a = await ctx.closeWindow(run, rec.window);
+    Object.assign(rec.results!, energyResults(a, rec.energy, measured));
+  };
+  if (ctx.args.deferEnergy && error === undefined && measured) {
+    // Handed back now: collect ends here; the account (mostly waiting for Prometheus' scrapes) overlaps the next run.
+    const handedBack = Date.now();
+    phases(handedBack);
+    rec.status = 'completed'; // what it will be: only a run without error is handed back (endedAt, CSV line: when settled)
+    run.save();
+    const settled = (async (): Promise<IngestOutcome> => {
+      await account();
+      if (rec.phases) rec.phases.energy_s = Math.round(Date.now() - handedBack) / 1000;
+      ctx.finishRun(run, undefined);
+      return outcome;
+    })();
+    return { ...outcome, settled };
+  }
+  await account();
+  phases(Date.now());
+  ctx.finishRun(run, error);
   if (rec.status === 'aborted') {
     throw Object.assign(new InterruptedError(`ingest run ${rec.id} stopped; the record is saved (status aborted): ${relative(process.cwd(), recordPath)}`), { outcome });
   }

@@ -67,7 +67,7 @@ async function postStart(g: GeneratorPlan, at: number, headers: Record<string, s
 }
 
 /**
- * Every second: once all generators are ready, send each the same start time (now + 2 s), once.
+ * Every 250 ms: once all generators are ready, send each the same start time (now + 2 s), once.
  * A generator that does not accept it (a wrong token, already started, unreachable) ends the run
  * through `refused`, naming each one and why: those that accepted would otherwise load the brokers
  * alone, and a second trigger would reach them twice.
@@ -97,7 +97,7 @@ function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progre
         );
       })
       .finally(() => (busy = false));
-  }, 1000);
+  }, 250);
 }
 
 /** Every 2 s once started: the acked rate from the generators' counters, the phase and the time left. */
