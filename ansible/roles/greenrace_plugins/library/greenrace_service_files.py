@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: greenrace contributors
 # Apache-2.0
-"""greenrace_files: a service's folders, links and small text files on a host in ONE module run.
+"""greenrace_service_files: a service's folders, links and small text files on a host in ONE module run.
 
 The roles render their templates on the controller (lookup('ansible.builtin.template', ...)) and
 hand the texts here. Measured on 3 namespace hosts: a file, copy and template task per file costs
@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r"""
-module: greenrace_files
+module: greenrace_service_files
 short_description: Folders, symbolic links and small text files of a service, in one module run
 description:
   - Creates folders (with parents) and enforces their mode.
@@ -48,7 +48,7 @@ author: greenrace contributors
 
 EXAMPLES = r"""
 - name: Write the exporter's files
-  greenrace_files:
+  greenrace_service_files:
     dirs: [/srv/exp/host1/exporter]
     files:
       - path: /srv/exp/host1/exporter/exporter.cmdline
@@ -150,7 +150,7 @@ def _write_file(module, spec, changed):
     b_path = to_bytes(path)
     exists = os.path.lexists(b_path)
     if exists and os.path.islink(b_path):
-        module.fail_json(msg="%s is a symbolic link; greenrace_files writes regular files only" % path)
+        module.fail_json(msg="%s is a symbolic link; greenrace_service_files writes regular files only" % path)
     if exists and spec.get("force", True) is False:
         return
     old = None
