@@ -122,6 +122,41 @@ export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinitio
   return { id, def, wl, points, schedule };
 }
 
+type SweepPlan = ReturnType<typeof planSweep>;
+
+/** A sweep record before its first run. */
+function newSweepRecord(id: string, exp: string, workload: string, def: SweepPlan['def'], set: string[], total: number, at: string): SweepRecord {
+  return {
+    schema: 'greenrace.sweep/1',
+    id,
+    experiment: exp,
+    workload,
+    status: 'running',
+    startedAt: at,
+    updatedAt: at,
+    factors: def.factors.map((f) => ({ path: f.path, values: f.values })),
+    repetitions: def.repetitions,
+    order: def.order,
+    seed: def.seed,
+    idleBetweenS: def.idleBetweenS,
+    cvThreshold: def.cvThreshold,
+    overrides: Object.fromEntries(set.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+    total,
+    runs: [],
+    idle: [],
+    points: [],
+  };
+}
+
+/** Adds to the sweep record the completed run records tagged with this sweep that it does not list yet. */
+function adoptTaggedRuns(rec: SweepRecord, records: Map<string, RecordLike>, id: string): void {
+  const known = new Set(rec.runs.map((e) => e.runId));
+  for (const r of records.values()) {
+    if (r.campaign?.kind !== 'sweep' || r.campaign.id !== id || known.has(r.id) || r.status !== 'completed') continue;
+    rec.runs.push({ pointKey: r.campaign.point ?? '', repetition: r.campaign.repetition ?? 0, runId: r.id, status: r.status, startedAt: r.startedAt, seconds: r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : 0 });
+  }
+}
+
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const { id, def, wl, points, schedule } = planSweep(opts);
   // Not set up: one message naming the command to run, before the sweep leaves any record.
@@ -130,36 +165,13 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   const progress = opts.progress ?? (() => {});
   const now = (): string => new Date().toISOString();
   const existing = readCampaign<SweepRecord>(exp, id, 'sweep.json');
-  const rec: SweepRecord = existing ?? {
-    schema: 'greenrace.sweep/1',
-    id,
-    experiment: exp,
-    workload: wl.name,
-    status: 'running',
-    startedAt: now(),
-    updatedAt: now(),
-    factors: def.factors.map((f) => ({ path: f.path, values: f.values })),
-    repetitions: def.repetitions,
-    order: def.order,
-    seed: def.seed,
-    idleBetweenS: def.idleBetweenS,
-    cvThreshold: def.cvThreshold,
-    overrides: Object.fromEntries((opts.set ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
-    total: schedule.length,
-    runs: [],
-    idle: [],
-    points: [],
-  };
+  const rec: SweepRecord = existing ?? newSweepRecord(id, exp, wl.name, def, opts.set ?? [], schedule.length, now());
   rec.cvThreshold = def.cvThreshold;
   // Match what is done: completed entries of sweep.json, plus completed run records tagged with this
   // sweep that sweep.json missed (a stop between a run's end and the sweep's save).
   const records = new Map<string, RecordLike>();
   for (const r of readRunRecords(exp)) records.set(r.id, r);
-  const known = new Set(rec.runs.map((e) => e.runId));
-  for (const r of records.values()) {
-    if (r.campaign?.kind !== 'sweep' || r.campaign.id !== id || known.has(r.id) || r.status !== 'completed') continue;
-    rec.runs.push({ pointKey: r.campaign.point ?? '', repetition: r.campaign.repetition ?? 0, runId: r.id, status: r.status, startedAt: r.startedAt, seconds: r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : 0 });
-  }
+  adoptTaggedRuns(rec, records, id);
   const done = (): DoneRun[] => rec.runs.filter((e) => e.status === 'completed').map((e) => ({ pointKey: e.pointKey, repetition: e.repetition, runId: e.runId, seconds: e.seconds }));
   const save = (): string => {
     rec.points = points.map((p) => pointStats(p, rec.runs, records, rec.cvThreshold));
