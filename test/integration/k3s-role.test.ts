@@ -111,7 +111,7 @@ describe('k3s role', () => {
       const state = join(dir, 'state');
       const inv = join(dir, 'inventory.yaml');
       writeFileSync(inv, `all:\n  vars: {gr_state_dir: "${state}", ansible_python_interpreter: /usr/bin/python3}\n  children:\n    control:\n      hosts:\n        localhost: {ansible_connection: local}\n`);
-      return playbook(['-i', inv, 'playbooks/kubernetes.yml', '-e', JSON.stringify({ gr_k8s_distribution: 'k3s', ...vars })]);
+      return playbook(['-i', inv, 'playbooks/kubernetes.yml', '-e', JSON.stringify({ gr_k8s_action: 'deploy', gr_k8s_distribution: 'k3s', ...vars })]);
     };
     const untouched = () => {
       expect(existsSync('/etc/rancher/k3s/config.yaml')).toBe(false);
