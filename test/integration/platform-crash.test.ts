@@ -81,7 +81,11 @@ describe('release after an interrupted reserve', () => {
     const name = names[1]!;
     const stateDir = testStateDir(name);
     const child = startReserve(name, 10);
-    await until(child, 'sshd configs are written', () => sshdCount(stateDir) >= 2);
+    // Halfway: configs written and at least one sshd started (the SIGINT must find something to clean).
+    await until(child, 'sshd configs are written and an sshd runs', async () => {
+      const t = tagOf(stateDir);
+      return sshdCount(stateDir) >= 2 && t !== undefined && (await leftovers(t, stateDir)).processes.length >= 1;
+    });
     child.kill('SIGINT');
     const sig = await exited(child);
     expect(sig === 'SIGINT' || child.exitCode !== 0).toBe(true);
