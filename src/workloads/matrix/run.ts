@@ -59,13 +59,17 @@ export async function measureMatrix(ex: Executor, hosts: NetHost[], t: NetToolDe
     for (const [i, round] of rounds.entries()) {
       if (opts.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
       opts.progress?.(`round ${i + 1}/${rounds.length}: ${round.map((x) => `${x.origin}→${x.destination}`).join(' ')}`);
-      const results = await Promise.allSettled(
-        round.map((pair) => {
-          const client = byName.get(pair.origin)!;
-          const server = byName.get(pair.destination)!;
-          return runPair(ex, t, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { ...(opts.signal ? { signal: opts.signal } : {}), server: 'running' });
-        }),
-      );
+      // One pair at a time: pairs measured side by side keep the cores busy, and a round trip then
+      // never waits for an idle CPU to wake; on a quiet 2-core machine that made the matrix 4× lower
+      // than the same pair measured alone (18 vs 74 µs). Each figure is what that pair measures alone.
+      const results: Array<PromiseSettledResult<Awaited<ReturnType<typeof runPair>>>> = [];
+      for (const pair of round) {
+        if (opts.signal?.aborted) break;
+        const client = byName.get(pair.origin)!;
+        const server = byName.get(pair.destination)!;
+        const [res] = await Promise.allSettled([runPair(ex, t, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { ...(opts.signal ? { signal: opts.signal } : {}), server: 'running' })]);
+        results.push(res!);
+      }
       if (opts.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
       results.forEach((res, j) => {
         const pair = round[j]!;
