@@ -11,7 +11,8 @@ import type { WorkHost } from '../../core/types.js';
 import type { K8sExecutor } from '../../runtimes/k8s/executor.js';
 import { selector } from '../../runtimes/k8s/manifests.js';
 import type { NetParams, NetToolDef } from '../net/tools/driver.js';
-import { basisOf, toRoundTrip, type MatrixRow } from './report.js';
+import type { MatrixRow } from './report.js';
+import { measureRound, roundRows } from './round.js';
 import type { MatrixOutcome } from './run.js';
 import { isConflictFree, schedule, type MatrixMode } from './schedule.js';
 
@@ -66,8 +67,9 @@ export async function measureMatrixK8s(ex: K8sExecutor, hosts: WorkHost[], t: Ne
     for (const [i, round] of plan.entries()) {
       if (o.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
       o.progress?.(`round ${i + 1}/${plan.length}: ${round.map((x) => `${x.origin}→${x.destination}`).join(' ')}`);
-      const results = await Promise.allSettled(
-        round.map(async (pair) => {
+      const results = await measureRound(
+        round,
+        async (pair) => {
           const from = pods.get(pair.origin)!;
           const to = pods.get(pair.destination)!;
           const limit = Math.ceil(p.duration) + 30;
@@ -82,20 +84,11 @@ export async function measureMatrixK8s(ex: K8sExecutor, hosts: WorkHost[], t: Ne
           } catch (e) {
             throw new RunError((e as RunError).code ?? 'net.parse', `${(e as Error).message}${r.stderr.length ? `: ${r.stderr.toString().trim().split('\n').slice(-3).join(' ')}` : ''}`);
           }
-        }),
+        },
+        o.signal,
       );
       if (o.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
-      results.forEach((res, j) => {
-        const pair = round[j]!;
-        if (res.status === 'fulfilled') {
-          raw[`${pair.origin}→${pair.destination}`] = res.value.stdout;
-          const l = res.value.result.latencyMicroseconds;
-          // Round trips whatever the tool timed (sockperf's half round trips doubled), as on hosts.
-          rows.push({ origin: pair.origin, destination: pair.destination, latency: l ? toRoundTrip(l, basisOf(t.latencyBasis)) : null, ...(l ? {} : { error: 'no latency in the tool output' }) });
-        } else {
-          rows.push({ origin: pair.origin, destination: pair.destination, latency: null, error: (res.reason as Error).message });
-        }
-      });
+      roundRows(t, round, results, raw, rows);
     }
     if (rows.every((r) => !r.latency)) throw new RunError('net.matrix.all_failed', 'every latency measurement failed', { details: rows.map((r) => `${r.origin}→${r.destination}: ${r.error}`) });
   } catch (e) {

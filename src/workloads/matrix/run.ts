@@ -1,9 +1,10 @@
+import { measureRound, roundRows } from './round.js';
 import { InterruptedError, RunError } from '../../core/errors.js';
 import type { WorkHost as NetHost } from '../../core/types.js';
 import type { Executor, Started } from '../../runtimes/executor.js';
 import { netDir, type NetParams, type NetToolDef } from '../net/tools/driver.js';
 import { runPair } from '../net/tools/run-pair.js';
-import { basisOf, toRoundTrip, type MatrixRow } from './report.js';
+import type { MatrixRow } from './report.js';
 import { isConflictFree, schedule, type MatrixMode } from './schedule.js';
 
 export interface MatrixOptions {
@@ -59,29 +60,17 @@ export async function measureMatrix(ex: Executor, hosts: NetHost[], t: NetToolDe
     for (const [i, round] of rounds.entries()) {
       if (opts.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
       opts.progress?.(`round ${i + 1}/${rounds.length}: ${round.map((x) => `${x.origin}→${x.destination}`).join(' ')}`);
-      // One pair at a time: pairs measured side by side keep the cores busy, and a round trip then
-      // never waits for an idle CPU to wake; on a quiet 2-core machine that made the matrix 4× lower
-      // than the same pair measured alone (18 vs 74 µs). Each figure is what that pair measures alone.
-      const results: Array<PromiseSettledResult<Awaited<ReturnType<typeof runPair>>>> = [];
-      for (const pair of round) {
-        if (opts.signal?.aborted) break;
-        const client = byName.get(pair.origin)!;
-        const server = byName.get(pair.destination)!;
-        const [res] = await Promise.allSettled([runPair(ex, t, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { ...(opts.signal ? { signal: opts.signal } : {}), server: 'running' })]);
-        results.push(res!);
-      }
+      const results = await measureRound(
+        round,
+        (pair) => {
+          const client = byName.get(pair.origin)!;
+          const server = byName.get(pair.destination)!;
+          return runPair(ex, t, p, { server, client, serverAddress: server.address, clientDir: netDir(client) }, { ...(opts.signal ? { signal: opts.signal } : {}), server: 'running' });
+        },
+        opts.signal,
+      );
       if (opts.signal?.aborted) throw new InterruptedError('latency matrix interrupted');
-      results.forEach((res, j) => {
-        const pair = round[j]!;
-        if (res.status === 'fulfilled') {
-          raw[`${pair.origin}→${pair.destination}`] = res.value.stdout;
-          const l = res.value.result.latencyMicroseconds;
-          // Round trips whatever the tool timed (sockperf's half round trips doubled).
-          rows.push({ origin: pair.origin, destination: pair.destination, latency: l ? toRoundTrip(l, basisOf(t.latencyBasis)) : null, ...(l ? {} : { error: 'no latency in the tool output' }) });
-        } else {
-          rows.push({ origin: pair.origin, destination: pair.destination, latency: null, error: (res.reason as Error).message });
-        }
-      });
+      roundRows(t, round, results, raw, rows);
     }
   } finally {
     await ex.stop(servers).catch(() => undefined);
