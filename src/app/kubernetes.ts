@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { runPlaybook } from '../ansible/runner.js';
 import { GreenraceError, InterruptedError, UsageError, errorMessage } from '../core/errors.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
+import type { Kube } from '../runtimes/k8s/kube.js';
 import type { StatusContext, StatusSection } from './status-sections.js';
 import { experimentNameOf, readState, type ExperimentState } from './state.js';
 
@@ -139,7 +140,7 @@ export interface ClusterReport {
   error?: string;
 }
 
-interface NodeJson {
+export interface NodeJson {
   metadata: { name: string; labels?: Record<string, string> };
   spec?: { podCIDR?: string };
   status?: {
@@ -151,7 +152,11 @@ interface NodeJson {
 
 /** Nodes of `kubectl get nodes -o json` as status rows (pure: tested on recorded output). */
 export function nodeRows(json: string, roleLabel = 'greenrace.io/role'): NodeRow[] {
-  const items = (JSON.parse(json) as { items: NodeJson[] }).items;
+  return nodeRowsOf((JSON.parse(json) as { items: NodeJson[] }).items, roleLabel);
+}
+
+/** Nodes (as the API gives them: kubectl's items, or the client's V1Node list) as status rows. */
+export function nodeRowsOf(items: NodeJson[], roleLabel = 'greenrace.io/role'): NodeRow[] {
   return items
     .map((n) => {
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
@@ -167,6 +172,65 @@ export function nodeRows(json: string, roleLabel = 'greenrace.io/role'): NodeRow
       return row;
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface PodRow {
+  namespace: string;
+  name: string;
+  /** Ready containers / containers. */
+  ready: string;
+  /** The phase, or why a container waits or ended (CrashLoopBackOff, ErrImagePull, Completed…), or Terminating. */
+  status: string;
+  restarts: number;
+  node: string;
+  ip: string;
+}
+
+export interface PodJson {
+  metadata?: { name?: string; namespace?: string; deletionTimestamp?: unknown };
+  spec?: { nodeName?: string; containers?: unknown[] };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    containerStatuses?: Array<{ ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string }; terminated?: { reason?: string } } }>;
+  };
+}
+
+/** Pods as kubectl's `get pods` shows them (ready count, status with the waiting/terminated reason), by namespace and name. */
+export function podRows(items: PodJson[]): PodRow[] {
+  return items
+    .map((p) => {
+      const cs = p.status?.containerStatuses ?? [];
+      const why = cs.map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason).find(Boolean);
+      return {
+        namespace: p.metadata?.namespace ?? '',
+        name: p.metadata?.name ?? '',
+        ready: `${cs.filter((c) => c.ready).length}/${p.spec?.containers?.length ?? cs.length}`,
+        status: p.metadata?.deletionTimestamp ? 'Terminating' : (why ?? p.status?.phase ?? 'Unknown'),
+        restarts: cs.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+        node: p.spec?.nodeName ?? '',
+        ip: p.status?.podIP ?? '',
+      };
+    })
+    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+/**
+ * A client of the experiment's cluster (`@kubernetes/client-node`, through runtimes/k8s/kube.ts)
+ * bound to its kubeconfig; the same clear errors as kubectl's when there is no cluster (not set up,
+ * runtime host, no kubeconfig yet).
+ */
+export async function clusterClient(exp: string): Promise<{ kube: Kube; kubeconfig: string }> {
+  const { kubeconfig } = clusterOf(exp);
+  const { Kube } = await import('../runtimes/k8s/kube.js');
+  return { kube: new Kube(kubeconfig), kubeconfig };
+}
+
+/** An error of the API server (or of reaching it) as one message naming what was asked and the server. */
+export async function clusterApiError(what: string, kube: Kube, e: unknown): Promise<GreenraceError> {
+  if (e instanceof GreenraceError) return e;
+  const { apiMessage } = await import('../runtimes/k8s/kube.js');
+  return new GreenraceError('k8s.api', `${what}: ${apiMessage(e)} (API server ${kube.server})`);
 }
 
 /** The live view of an experiment's cluster: nodes and CoreDNS, asked through kubectl. */

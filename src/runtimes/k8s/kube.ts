@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import type { CoreV1Api, CoreV1Event, Exec, KubeConfig, KubernetesObjectApi, V1Pod, V1Status } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, CoreV1Event, Exec, KubeConfig, KubernetesObjectApi, V1Node, V1Pod, V1Status } from '@kubernetes/client-node';
 import { InterruptedError, RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
 import { FIELD_MANAGER, type KubeObject } from './manifests.js';
@@ -63,7 +63,10 @@ export function apiMessage(e: unknown): string {
       // plain text
     }
   }
-  const m = (body as { message?: string } | undefined)?.message ?? (typeof body === 'string' && body ? body : undefined) ?? ex.message ?? String(e);
+  let m = (body as { message?: string } | undefined)?.message ?? (typeof body === 'string' && body ? body : undefined) ?? ex.message ?? String(e);
+  // fetch's own failure ("fetch failed") carries the reason (ECONNREFUSED, a certificate refused) in its cause.
+  const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+  if (!ex.code && cause?.message && !m.includes(cause.message)) m = `${m}: ${cause.message}`;
   return `${ex.code ? `HTTP ${ex.code}: ` : ''}${m}`.replace(/\s+/g, ' ').trim();
 }
 
@@ -92,6 +95,7 @@ interface Clients {
   objects: KubernetesObjectApi;
   execer: Exec;
   applyPatch: string;
+  apps: () => AppsV1Api;
 }
 
 let lib: Promise<typeof import('@kubernetes/client-node')> | undefined;
@@ -115,14 +119,22 @@ export class Kube {
     this.clients ??= clientLib().then((k) => {
       const config = new k.KubeConfig();
       config.loadFromString(this.text);
-      return { config, core: config.makeApiClient(k.CoreV1Api), objects: k.KubernetesObjectApi.makeApiClient(config), execer: new k.Exec(config), applyPatch: k.PatchStrategy.ServerSideApply };
+      let apps: AppsV1Api | undefined;
+      return {
+        config,
+        core: config.makeApiClient(k.CoreV1Api),
+        objects: k.KubernetesObjectApi.makeApiClient(config),
+        execer: new k.Exec(config),
+        applyPatch: k.PatchStrategy.ServerSideApply,
+        apps: () => (apps ??= config.makeApiClient(k.AppsV1Api)),
+      };
     });
     return this.clients;
   }
 
   /** The API server's URL (for messages). */
   get server(): string {
-    return /^\s*server:\s*(\S+)/m.exec(this.text)?.[1] ?? '?';
+    return /(?:^|[\s{,])server:\s*['"]?([^\s'",}]+)/m.exec(this.text)?.[1] ?? '?';
   }
 
   /** Server-side apply (field manager greenrace, conflicts forced); with `dryRun`, validated by the server and not persisted. */
@@ -141,6 +153,21 @@ export class Kube {
 
   async pods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
     return (await (await this.api()).core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  /** The pods of every namespace (with a label selector, those carrying the labels). */
+  async allPods(labelSelector?: string): Promise<V1Pod[]> {
+    return (await (await this.api()).core.listPodForAllNamespaces(labelSelector ? { labelSelector } : {})).items;
+  }
+
+  async nodes(): Promise<V1Node[]> {
+    return (await (await this.api()).core.listNode()).items;
+  }
+
+  /** The raw clients of @kubernetes/client-node bound to this kubeconfig (the core and apps API groups, the config). */
+  async raw(): Promise<{ core: CoreV1Api; apps: AppsV1Api; config: KubeConfig }> {
+    const c = await this.api();
+    return { core: c.core, apps: c.apps(), config: c.config };
   }
 
   async pod(namespace: string, name: string): Promise<V1Pod | undefined> {
@@ -180,6 +207,15 @@ export class Kube {
       by.set(n, [...(by.get(n) ?? []), e]);
     }
     return by;
+  }
+
+  /** A pod's container log (the last `tail` lines when given); throws naming the pod when it cannot be read. */
+  async log(namespace: string, name: string, o: { tail?: number; container?: string } = {}): Promise<string> {
+    try {
+      return await (await this.api()).core.readNamespacedPodLog({ namespace, name, ...(o.tail !== undefined ? { tailLines: o.tail } : {}), ...(o.container ? { container: o.container } : {}) });
+    } catch (e) {
+      throw new RunError('k8s.logs', `cannot read the log of pod ${namespace}/${name}${o.container ? ` (container ${o.container})` : ''}: ${apiMessage(e)}`);
+    }
   }
 
   /** The last lines of a pod's container log ('' when there is none yet). */
