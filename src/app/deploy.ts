@@ -14,7 +14,7 @@ import { runPlaybook, type PlaybookResult } from '../ansible/runner.js';
 import { expectedTargets, orderedServices, planServices, serviceDef, serviceHosts, type ExpectedTarget, type ScrapeJob } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars } from './ansible-files.js';
-import { lockState, readState, writeState, type ExperimentState } from './state.js';
+import { forgetSetupFingerprint, lockState, readState, writeState, type ExperimentState } from './state.js';
 
 export interface HostCounts {
   ok: number;
@@ -161,6 +161,7 @@ export async function deployServices(experiment: Experiment, services: readonly 
     const on = [...new Set(plays.flatMap((n) => plan.hosts[n] ?? []))];
     const extra = plays.filter((n) => !names.includes(n));
     opts.progress?.(`deploying ${names.join(', ')} on ${on.join(', ') || 'no host'}${extra.length ? ` (and reconfiguring ${extra.join(', ')} to scrape it)` : ''}`);
+    forgetSetupFingerprint(dir);
     const r = await runPlaybook({ stateDir: dir, playbook: 'setup', extraVars: vars, ...runOpts(opts) });
     // Recorded so that killjob destroys them, with their endpoints (prometheus_url, ...), and what Prometheus now scrapes.
     const cur = readState(dir);
@@ -191,6 +192,7 @@ export async function runExperimentPlaybook(experiment: Experiment, playbook: st
   const lock = lockState(exp, opts.command ?? `playbook ${exp}: ${playbook}`, dir);
   try {
     opts.progress?.(`running ${playbook}`);
+    forgetSetupFingerprint(dir);
     const r = await runPlaybook({ stateDir: dir, playbook: file, extraVars: vars, ...runOpts(opts) });
     return summarize(r);
   } finally {

@@ -18,12 +18,13 @@ import { stateDir as stateDirOf } from '../core/paths.js';
 import type { ServiceName } from '../core/types.js';
 import { platformFor, type PlatformKind } from '../platforms/index.js';
 import { ReservationKeptError, type Platform, type PlatformHandle, type ReserveRequest } from '../platforms/platform.js';
-import { expectedTargets, orderedServices, planServices, type ServicePlan } from '../services/registry.js';
+import { expectedTargets, orderedServices, planServices, type ExpectedTarget, type ServicePlan } from '../services/registry.js';
 import type { TargetsWait } from '../metrics/targets-report.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
 import { clusterJsonPath, deployVars, destroyCluster, kubeconfigPath, type ClusterState } from './kubernetes.js';
 import { readMetadata, type HostMetadata } from './metadata.js';
+import { greenraceVersion, mustRun, setupFingerprint, silentHosts, silentServices, skipLine, stoppedSince } from './setup-inplace.js';
 import { STATE_VERSION, clearState, lockState, readState, writeState, type ExperimentState } from './state.js';
 
 export interface SetupOptions {
@@ -41,6 +42,8 @@ export interface SetupOptions {
   signal?: AbortSignal;
   /** Seconds setup.yml waits for SSH on each host. */
   connectTimeout?: number;
+  /** Run setup.yml even when everything is in place (the same inputs as the last setup, every host and service answering). */
+  converge?: boolean;
 }
 
 export interface DryRunOutcome {
@@ -67,7 +70,10 @@ export interface SetupOutcome {
   removedServices: ServiceName[];
   endpoints: Record<string, string>;
   metadata: Record<string, HostMetadata>;
-  playbook: PlaybookResult;
+  /** setup.yml's run; absent when it was skipped (`inPlace`). */
+  playbook?: PlaybookResult;
+  /** The line saying why setup.yml was skipped: everything was in place. */
+  inPlace?: string;
   /** Setup's wait for Prometheus' scrape targets (absent without Prometheus). */
   targets?: TargetsWait & { timeoutMs: number; summary: string[] };
   elapsedMs: number;
@@ -175,6 +181,8 @@ interface SetupRun {
   freshDir: boolean;
   st?: ExperimentState;
   rolledBack: boolean;
+  /** Hosts of the last ready setup whose SSH port did not answer before reattaching (probed only when setup.yml might be skipped). */
+  deadHosts?: string[];
 }
 
 /** The state as `reserving`, after checking the experiment does not change platform while set up. */
@@ -244,12 +252,48 @@ async function clusterFor(s: SetupRun): Promise<ClusterState | undefined> {
   return spec ? { distribution: spec.distribution, vars: spec.vars } : undefined;
 }
 
-/** Services no longer listed destroyed, setup.yml on the hosts (the cluster of runtime k3s first), the network emulation of `netem_apply: setup`. */
-async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: ServicePlan; dropped: ServiceName[]; result: PlaybookResult }> {
+interface Deployed {
+  plan: ServicePlan;
+  dropped: ServiceName[];
+  /** setup.yml's run; absent when it was skipped. */
+  result?: PlaybookResult;
+  /** Why it was skipped. */
+  inPlace?: string;
+  fingerprint: string;
+  /** The services' main ports that do not answer now. */
+  silent: string[];
+}
+
+/**
+ * The line saying setup.yml can be skipped (same inputs as the last ready setup, every host
+ * answering before the reattach, every service that answered then answering now), or undefined after
+ * printing why it runs.
+ */
+async function inPlace(s: SetupRun, plan: ServicePlan, handle: PlatformHandle, dropped: ServiceName[], fingerprint: string, cluster: boolean): Promise<string | undefined> {
+  const prev = s.prev;
+  let why = mustRun(prev, fingerprint, { ...(s.opts.converge ? { converge: true } : {}), dropped, cluster });
+  if (why === undefined && s.deadHosts?.length) why = `not answering on SSH before the reattach: ${s.deadHosts.join(', ')}`;
+  if (why === undefined) {
+    const stopped = stoppedSince(await silentServices(plan, handle.hosts), prev!.setupSilent!);
+    if (stopped.length) why = `no longer answering: ${stopped.join(', ')}`;
+  }
+  if (why === undefined) return skipLine(prev!);
+  if (why) s.progress(`running setup.yml: ${why}`);
+  return undefined;
+}
+
+/** Services no longer listed destroyed, setup.yml on the hosts (the cluster of runtime k3s first), the network emulation of `netem_apply: setup`; or nothing when everything is in place. */
+async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<Deployed> {
   const { experiment, dir, opts, progress } = s;
   const plan = planServices(experiment, handle.hosts);
   const dropped = (s.prev?.services ?? []).filter((x) => !plan.services.includes(x));
   const cluster = await clusterFor(s);
+  const fingerprint = setupFingerprint({ greenrace: greenraceVersion(), experiment, extraVars: { ...serviceExtraVars(experiment, plan), gr_connect_timeout: undefined }, handle, services: plan.services });
+  const skipped = await inPlace(s, plan, handle, dropped, fingerprint, Boolean(cluster));
+  if (skipped) {
+    progress(skipped);
+    return { plan, dropped, inPlace: skipped, fingerprint, silent: s.prev?.setupSilent ?? [] };
+  }
   // Record what is about to be deployed before deploying it, so killjob knows after a crash.
   s.st = writeState(dir, { ...s.st!, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])], ...(cluster ? { kubernetes: cluster } : {}) });
   await destroyDropped(dir, experiment, handle, dropped, opts);
@@ -274,7 +318,10 @@ async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: Se
     const rules = await applyExperimentNetem({ exp: opts.exp, set: opts.set ?? [], overrides: setupOverrides(opts), hosts, stateDir: dir, ...(opts.signal ? { signal: opts.signal } : {}) });
     progress(`network emulation applied on ${Object.keys(rules).join(', ')}`);
   }
-  return { plan, dropped, result };
+  // What answers now is what a later setup with the same inputs expects to find answering (a service
+  // that does not run here by design, e.g. Scaphandre without energy counters, stays silent).
+  const silent = await silentServices(plan, handle.hosts);
+  return { plan, dropped, result, fingerprint, silent };
 }
 
 /**
@@ -282,18 +329,18 @@ async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<{ plan: Se
  * expected to scrape up, so that `status` right after `setup` finds them up. Targets that stay down
  * or unscraped are returned for the summary to name; setup itself is done either way.
  */
-async function waitForScrapeTargets(s: SetupRun, plan: ServicePlan, result: PlaybookResult): Promise<SetupOutcome['targets']> {
+async function waitForScrapeTargets(s: SetupRun, plan: ServicePlan, expected: ExpectedTarget[], skipped: boolean): Promise<SetupOutcome['targets']> {
   const url = plan.endpoints.prometheus_url;
   if (!url) return undefined;
-  const expected = expectedTargets(plan, result.custom);
-  const timeoutMs = Math.max(30_000, 10 * s.experiment.monitoring.scrape_interval * 1000);
+  // After a skipped play the targets were up after the last setup: one look, no wait.
+  const timeoutMs = skipped ? 0 : Math.max(30_000, 10 * s.experiment.monitoring.scrape_interval * 1000);
   const { notUpLines, waitForTargetsUp } = await import('../metrics/targets-report.js');
   const r = await waitForTargetsUp(url, expected, { timeoutMs, progress: s.progress, ...(s.opts.signal ? { signal: s.opts.signal } : {}) });
   const up = r.rows.filter((x) => x.state === 'up').length;
   const summary = r.allUp
-    ? [`scrape targets: ${up}/${r.rows.length} up (${(r.elapsedMs / 1000).toFixed(1)} s after the play)`]
+    ? [`scrape targets: ${up}/${r.rows.length} up (${skipped ? 'setup.yml skipped' : `${(r.elapsedMs / 1000).toFixed(1)} s after the play`})`]
     : [
-        `warning: scrape targets not all up after ${timeoutMs / 1000} s: ${r.error ? `Prometheus did not answer (${r.error})` : `${up}/${r.rows.length} up; not up:`}`,
+        `warning: scrape targets not all up ${skipped ? 'now' : `after ${timeoutMs / 1000} s`}: ${r.error ? `Prometheus did not answer (${r.error})` : `${up}/${r.rows.length} up; not up:`}`,
         ...notUpLines(r.rows).map((l) => `  ${l}`),
         `  \`entrypoint status ${s.experiment.name}\` shows them again`,
       ];
@@ -346,21 +393,31 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
   const s: SetupRun = { opts, progress: opts.progress ?? (() => {}), experiment, files, dir, platform, prev: undefined, freshDir, rolledBack: false };
   try {
     s.prev = readState(dir);
+    // Probed before the platform reattaches (a local reattach recreates a dead host and restarts its sshd).
+    if (!opts.converge && s.prev?.phase === 'ready' && s.prev.setupFingerprint && s.prev.platform) s.deadHosts = await silentHosts(s.prev.platform.hosts);
     s.st = beginState(s);
     const handle = await reserveHosts(s);
     s.st = writeState(dir, { ...s.st, phase: 'reserved', platform: handle });
     writeAnsibleFiles(experiment.name, dir, handle);
     mkdirSync(metadataDir(dir), { recursive: true });
-    const { plan, dropped, result } = await deployOn(s, handle);
-    const targets = await waitForScrapeTargets(s, plan, result);
+    const { plan, dropped, result, inPlace: skipped, fingerprint, silent } = await deployOn(s, handle);
+    const expected = result ? expectedTargets(plan, result.custom) : (s.prev?.scrapeTargets ?? []);
+    const targets = await waitForScrapeTargets(s, plan, expected, !result);
     const metadata = readMetadata(dir);
     const elapsedMs = Date.now() - started;
-    const { failedPhase: _f, lastError: _l, ...rest } = s.st;
-    const scrapeTargets = targets ? expectedTargets(plan, result.custom) : undefined;
+    const { failedPhase: _f, lastError: _l, setupSkipped: _k, ...rest } = s.st;
+    const scrapeTargets = targets ? expected : undefined;
     const endpoints = { ...plan.endpoints, ...clusterEndpoints(dir, s.st.kubernetes) };
-    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints, ...(scrapeTargets ? { scrapeTargets } : {}), setupFinishedAt: new Date().toISOString(), setupSeconds: Math.round(elapsedMs / 100) / 10 });
+    const seconds = Math.round(elapsedMs / 100) / 10;
+    const now = new Date().toISOString();
+    // A skipped play changed nothing on the hosts: the last deploying setup keeps its date and time (an
+    // idle baseline measured after it stays valid) and the skip is recorded beside them.
+    const when = result
+      ? { setupFinishedAt: now, setupSeconds: seconds }
+      : { ...(s.prev?.setupFinishedAt ? { setupFinishedAt: s.prev.setupFinishedAt } : {}), ...(s.prev?.setupSeconds !== undefined ? { setupSeconds: s.prev.setupSeconds } : {}), setupSkipped: { at: now, seconds } };
+    s.st = writeState(dir, { ...rest, phase: 'ready', services: plan.services, endpoints, ...(scrapeTargets ? { scrapeTargets } : {}), ...when, setupFingerprint: fingerprint, setupSilent: silent });
     const reattached = Boolean(s.prev?.platform);
-    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints, metadata, playbook: result, ...(targets ? { targets } : {}), elapsedMs };
+    return { kind: 'setup', experiment, stateDir: dir, handle, reattached, services: plan, removedServices: dropped, endpoints, metadata, ...(result ? { playbook: result } : {}), ...(skipped ? { inPlace: skipped } : {}), ...(targets ? { targets } : {}), elapsedMs };
   } catch (e) {
     throw recordFailure(s, e);
   } finally {
@@ -371,6 +428,7 @@ export async function setup(opts: SetupOptions): Promise<SetupOutcome> {
 /** `setup --timings`: the slowest tasks of the run's setup.yml, and its share of the whole setup. */
 export function setupTimingLines(r: SetupOutcome, n = 15): string[] {
   const pb = r.playbook;
+  if (!pb) return [`  ${r.inPlace ?? 'setup.yml skipped'}; setup took ${(r.elapsedMs / 1000).toFixed(1)} s`];
   return [
     ...formatTimings('setup.yml', pb.timings, n),
     `  setup.yml ran ${(pb.elapsedMs / 1000).toFixed(1)} s of the ${(r.elapsedMs / 1000).toFixed(1)} s of setup; log: ${pb.logFile}`,

@@ -55,6 +55,12 @@ export interface ExperimentState {
   setupStartedAt?: string;
   setupFinishedAt?: string;
   setupSeconds?: number;
+  /** The inputs of the last setup that finished `ready` (app/setup-inplace.ts): a setup with the same ones may skip setup.yml. `deploy` and playbooks run on the hosts remove it. */
+  setupFingerprint?: string;
+  /** The services' main ports that did not answer after that setup (`service on host (address:port)`): a later check expects the same. */
+  setupSilent?: string[];
+  /** The last setup, when it skipped setup.yml (everything in place): when, and how long it took. setupFinishedAt/setupSeconds stay those of the setup that deployed. */
+  setupSkipped?: { at: string; seconds: number };
 }
 
 export const statePath = (dir: string): string => join(dir, 'state.json');
@@ -83,6 +89,17 @@ export function writeState(dir: string, s: ExperimentState): ExperimentState {
   const next = { ...s, updatedAt: new Date().toISOString() };
   writeJsonAtomic(statePath(dir), next, 0o600);
   return next;
+}
+
+/**
+ * A play is about to change the hosts outside setup (`deploy`, `p()`, a playbook): the next setup must
+ * run setup.yml again, so the record of what the last setup deployed goes (app/setup-inplace.ts).
+ */
+export function forgetSetupFingerprint(dir: string): void {
+  const st = readState(dir);
+  if (!st || st.setupFingerprint === undefined) return;
+  const { setupFingerprint: _f, setupSilent: _s, ...rest } = st;
+  writeState(dir, rest);
 }
 
 export interface LockInfo {

@@ -43,6 +43,8 @@ export interface StatusReport {
   endpoints: Record<string, string>;
   setupFinishedAt?: string;
   setupSeconds?: number;
+  /** The last setup, when it skipped setup.yml (nothing changed): when, in how many seconds. */
+  setupSkipped?: { at: string; seconds: number };
   sections: StatusSection[];
   warnings: string[];
 }
@@ -130,6 +132,7 @@ export async function status(ref: string, opts: StatusOptions = {}): Promise<Sta
     endpoints: st.endpoints,
     ...(st.setupFinishedAt ? { setupFinishedAt: st.setupFinishedAt } : {}),
     ...(st.setupSeconds !== undefined ? { setupSeconds: st.setupSeconds } : {}),
+    ...(st.setupSkipped ? { setupSkipped: st.setupSkipped } : {}),
     sections,
     warnings,
   };

@@ -71,9 +71,11 @@ describe('setup → status → setup again → killjob on the local platform', (
   });
 
   it('setup again converges on the same hosts', async () => {
-    const r = await cli(home, ['setup', EXP, '--workers', '3', '--set', 'services=[]']);
+    // --converge: setup.yml runs although nothing changed (without it, setup-inplace.test.ts: skipped).
+    const r = await cli(home, ['setup', EXP, '--workers', '3', '--set', 'services=[]', '--converge']);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('(same hosts as before)');
+    expect(r.stderr).toContain('running setup.yml: --converge');
     expect(home.state(EXP).platform.hosts).toEqual(firstHosts);
     // Nothing on the hosts changed the second time.
     expect(r.stderr).not.toMatch(/changed: /);

@@ -13,6 +13,7 @@ export interface SetupFlags {
   verbose?: boolean;
   connectTimeout?: number;
   timings?: boolean;
+  converge?: boolean;
 }
 
 /**
@@ -58,6 +59,7 @@ export function registerSetup(program: Command): void {
     .option('--connect-timeout <s>', 'seconds to wait for SSH on each host', intOption('--connect-timeout', 1, 3600))
     .option('-v, --verbose', "print every host's result of every task")
     .option('--timings', 'print the slowest Ansible tasks of the run (the setup log always ends with them)')
+    .option('--converge', 'run setup.yml even when nothing changed since the last setup and every service answers')
     .action(async (exp: string, flags: SetupFlags) => {
       const app = await import('../../app/setup.js');
       // --cluster is platform.g5k.cluster, applied after the file and --set, and selects g5k.
@@ -74,6 +76,7 @@ export function registerSetup(program: Command): void {
         ...(flags.inventory !== undefined ? { inventory: flags.inventory } : {}),
         ...(flags.connectTimeout !== undefined ? { connectTimeout: flags.connectTimeout } : {}),
         ...(flags.verbose ? { verbose: true } : {}),
+        ...(flags.converge ? { converge: true } : {}),
       };
       if (flags.dryRun) {
         const d = await app.setupDryRun(opts);
@@ -127,9 +130,10 @@ export function setupSummary(r: SetupOutcome): string {
   if (r.removedServices.length) out.push(`removed: ${r.removedServices.join(', ')}`);
   out.push(`services: ${r.services.services.length ? r.services.services.map((s) => `${s} (${r.services.hostPatterns[s]})`).join(', ') : 'none'}`);
   for (const [k, v] of Object.entries(r.endpoints)) out.push(`  ${k}: ${v}`);
+  if (r.inPlace) out.push(r.inPlace);
   if (r.targets) out.push(...r.targets.summary.map((l, i) => (r.targets!.allUp ? l : i === r.targets!.summary.length - 1 ? dim(l) : yellow(l))));
-  const warned = r.playbook.ignored.length;
-  if (warned) out.push(`${warned} task failure${warned > 1 ? 's were' : ' was'} ignored by the roles (see ${r.playbook.logFile})`);
+  const warned = r.playbook?.ignored.length ?? 0;
+  if (warned) out.push(`${warned} task failure${warned > 1 ? 's were' : ' was'} ignored by the roles (see ${r.playbook?.logFile})`);
   out.push(dim(`state: ${r.stateDir}   next: entrypoint status ${r.experiment.name}   clean up: entrypoint killjob ${r.experiment.name}`));
   return out.join('\n');
 }

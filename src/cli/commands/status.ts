@@ -33,7 +33,8 @@ export function renderStatus(r: StatusReport): string {
       : r.phase === 'failed' || r.phase === 'interrupted'
         ? red(`${r.phase} during ${r.failedPhase ?? '?'}`)
         : yellow(r.phase);
-  out.push(`${bold(r.experiment)}: ${phase} on the ${r.platform} platform${r.setupSeconds !== undefined ? dim(` (setup took ${r.setupSeconds} s)`) : ''}`);
+  out.push(`${bold(r.experiment)}: ${phase} on the ${r.platform} platform${r.setupSeconds !== undefined ? dim(` (setup took ${r.setupSeconds} s${r.setupFinishedAt ? `, ${r.setupFinishedAt}` : ''})`) : ''}`);
+  if (r.setupSkipped) out.push(dim(`  setup again at ${r.setupSkipped.at} (${r.setupSkipped.seconds} s): setup.yml skipped, nothing had changed`));
   if (r.lastError && r.phase !== 'ready') out.push(`  last error [${r.lastError.code}]: ${r.lastError.message.split('\n')[0]}`);
   if (r.phase !== 'ready') out.push(dim(`  run \`entrypoint setup ${r.experiment}\` to carry on or \`entrypoint killjob ${r.experiment}\` to clean up`));
   out.push('', bold('hosts'));
