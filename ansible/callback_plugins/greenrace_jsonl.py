@@ -73,6 +73,7 @@ class CallbackModule(CallbackBase):
         self._fh = None
         # (host name, task uuid) -> time.time() when the host started the task (v2_runner_on_start).
         self._started = {}
+        self._rescued_tasks = set()
 
     # -- output -------------------------------------------------------------------------------
     def _file(self):
@@ -164,6 +165,11 @@ class CallbackModule(CallbackBase):
         self._emit("no_hosts")
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        try:
+            if self._rescued(task):
+                self._rescued_tasks.add(task._uuid)
+        except Exception:  # the flag is a convenience; never break the stream for it
+            pass
         self._emit("task_start", name=task.get_name().strip(), uuid=task._uuid, action=task.action,
                    handler=False)
 
@@ -177,8 +183,24 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_ok(self, result):
         self._emit("result", **self._host_result(result, "ok"))
 
+    @staticmethod
+    def _rescued(task):
+        """True when the task sits in the main part of a block that has a rescue section: its failure
+        is handled by the play (the rescue decides whether the play fails). Asked of the task the
+        play iterates over (at task start): the copies a result carries have blocks without tasks."""
+        child, parent = task, getattr(task, "_parent", None)
+        while parent is not None:
+            rescue = getattr(parent, "rescue", None)
+            if rescue and any(t is child for t in (getattr(parent, "block", None) or [])):
+                return True
+            child, parent = parent, getattr(parent, "_parent", None)
+        return False
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._emit("result", **self._host_result(result, "failed", ignored=ignore_errors))
+        fields = self._host_result(result, "failed", ignored=ignore_errors)
+        if not ignore_errors and result._task._uuid in self._rescued_tasks:
+            fields["rescued"] = True
+        self._emit("result", **fields)
 
     def v2_runner_on_unreachable(self, result):
         self._emit("result", **self._host_result(result, "unreachable"))

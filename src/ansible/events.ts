@@ -38,6 +38,8 @@ export interface ResultEvent {
   action: string;
   changed: boolean;
   ignored?: boolean;
+  /** The task failed inside a block whose rescue section handles it (the rescue decides). */
+  rescued?: boolean;
   censored?: boolean;
   delegated_to?: string;
   /** Seconds from the host's start of the task (all items of a loop) to this result. */
@@ -154,10 +156,10 @@ export class EventLog {
     } else if (e.event === 'play_start') this.plays.push(e.name);
   }
 
-  /** Failed (not ignored) and unreachable results, latest per host and task. */
+  /** Failed (not ignored, not rescued) and unreachable results, latest per host and task. */
   failures(opts: { includeIgnored?: boolean } = {}): ResultEvent[] {
     return this.results.filter(
-      (r) => r.status === 'unreachable' || (r.status === 'failed' && (opts.includeIgnored || !r.ignored)),
+      (r) => r.status === 'unreachable' || (r.status === 'failed' && !r.rescued && (opts.includeIgnored || !r.ignored)),
     );
   }
 

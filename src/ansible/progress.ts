@@ -42,7 +42,7 @@ export class ProgressReporter {
         if (this.verbose) this.out(`      ${e.host}: ${e.status}${e.changed ? ' (changed)' : ''}`);
         if (e.status === 'failed' || e.status === 'unreachable') {
           const first = failureLines(e, 3);
-          const what = e.status === 'unreachable' ? 'unreachable' : e.ignored ? 'failed (ignored)' : 'failed';
+          const what = e.status === 'unreachable' ? 'unreachable' : e.ignored ? 'failed (ignored)' : e.rescued ? 'failed (handled by its rescue)' : 'failed';
           this.out(`      ${e.host} ${what}: ${first[0] ?? '(no message)'}`);
         }
         break;
@@ -64,7 +64,8 @@ export class ProgressReporter {
     this.task = undefined;
     if (!t) return;
     const by = (pred: (r: ResultEvent) => boolean): string[] => [...new Set(t.results.filter(pred).map((r) => r.host))];
-    const failed = by((r) => r.status === 'failed' && !r.ignored);
+    const failed = by((r) => r.status === 'failed' && !r.ignored && !r.rescued);
+    const rescued = by((r) => r.status === 'failed' && Boolean(r.rescued));
     const unreachable = by((r) => r.status === 'unreachable');
     const ignored = by((r) => r.status === 'failed' && Boolean(r.ignored));
     const changed = by((r) => r.status === 'ok' && r.changed);
@@ -78,6 +79,7 @@ export class ProgressReporter {
     if (failed.length) parts.push(`failed: ${failed.join(', ')}`);
     if (unreachable.length) parts.push(`unreachable: ${unreachable.join(', ')}`);
     if (ignored.length) parts.push(`failed (ignored): ${ignored.join(', ')}`);
+    if (rescued.length) parts.push(`failed (handled by its rescue): ${rescued.join(', ')}`);
     if (changed.length) parts.push(`changed: ${changed.length > 6 ? changed.length : changed.join(', ')}`);
     if (ok.length) parts.push(`ok: ${ok.length}`);
     this.out(`  ${mark} ${t.name} (${secs}s)  ${parts.join('  ')}`);

@@ -111,9 +111,10 @@ beforeAll(async () => {
   install = k8sInstall();
   home = makeHome('gr-k8s-it-');
   home.write(EXP, 'description: Kubernetes from upstream parts\nplatform: {kind: local}\nroles: {control: 1, broker: 0, worker: 3}\nruntime: k3s\nservices: []\n');
-  const r = await cli(home, ['setup', EXP]);
-  expect(r.exitCode, r.all.split('\n').slice(-60).join('\n')).toBe(0);
+  // Known before the setup, so that afterAll tears down whatever a failed setup left running.
   stateDir = home.stateDir(EXP);
+  const r = await cli(home, ['setup', EXP], { timeout: 1_500_000 });
+  expect(r.exitCode, r.all.split('\n').slice(-60).join('\n')).toBe(0);
   kubeconfig = join(stateDir, 'kubeconfig');
   const st = home.state(EXP);
   tag = st.platform.data.tag;

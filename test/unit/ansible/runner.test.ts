@@ -55,6 +55,17 @@ describe('runPlaybook', { timeout: 180_000 }, () => {
     expect(readFileSync(r.logFile, 'utf8')).not.toContain('NEVER-PRINT-ME');
   });
 
+  it('names the rescue that explains a failure, not the failure its rescue handled', async () => {
+    const dir = state([localHost('l1', 'control')]);
+    const lines: string[] = [];
+    const err = (await runPlaybook({ stateDir: dir, playbook: fixturePlaybook('rescued.yml'), progress: (l) => lines.push(l) }).catch((e) => e)) as AnsibleError;
+    expect(err).toBeInstanceOf(AnsibleError);
+    expect(err.message).toBe('rescued: task "Say why it gave up" failed on l1');
+    expect(err.failures.map((f) => f.task)).toEqual(['Say why it gave up']);
+    expect(err.details).toContain('  the wait gave up: Give up waiting');
+    expect(lines.some((l) => /✓ Give up waiting .*failed \(handled by its rescue\): l1/.test(l))).toBe(true);
+  });
+
   it("reports ansible's own errors (bad playbook) with its message", async () => {
     const dir = state([localHost('l1', 'control')]);
     const err = (await runPlaybook({ stateDir: dir, playbook: fixturePlaybook('syntax-error.yml') }).catch((e) => e)) as AnsibleError;
