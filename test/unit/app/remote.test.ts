@@ -38,7 +38,7 @@ describe('selectHosts', () => {
   });
 });
 
-describe('sh and fetch on the hosts of a state', () => {
+describe('sh and fetch on the hosts of a state', { timeout: 120_000 }, () => {
   let sshd: Sshd;
   const root = mkdtempSync(join(tmpdir(), 'gr-app-remote-'));
   const env = { state: process.env.GREENRACE_STATE_DIR, results: process.env.GREENRACE_RESULTS_DIR };

@@ -31,7 +31,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('exec over OpenSSH', () => {
+describe('exec over OpenSSH', { timeout: 120_000 }, () => {
   it('returns stdout, stderr and the exit code of each host', async () => {
     const [r1, r2] = await execMany([target(a, 'h1'), target(b, 'h2')], 'echo out-$SSH_CONNECTION | cut -c1-7; echo err >&2; exit 3');
     for (const r of [r1!, r2!]) {
@@ -118,7 +118,7 @@ describe('exec over OpenSSH', () => {
   });
 });
 
-describe('fetch over ssh', () => {
+describe('fetch over ssh', { timeout: 120_000 }, () => {
   it('copies a file from each host into <dir>/<host>/ and names missing files', async () => {
     const src = join(work, 'remote-file.txt');
     writeFileSync(src, 'x'.repeat(70_000));
