@@ -3,16 +3,17 @@
  * is written where asked even when the run fails, and the failure surfaces as a greenrace error
  * with the generator's code (here: no broker listens on the bootstrap address).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runLoadgenInstance } from '../../../src/app/loadgen.js';
 import { LOADGEN_PLAN_SCHEMA, type LoadgenPlanInput } from '../../../src/loadgen/plan.js';
 import { LOADGEN_SUMMARY_SCHEMA, type LoadgenSummary } from '../../../src/loadgen/summary.js';
 
 describe('runLoadgenInstance', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gr-lg-inst-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const write = (p: LoadgenPlanInput): string => {
     const f = join(dir, `plan-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(f, JSON.stringify(p));
