@@ -9,7 +9,7 @@
  * search with a state folder too.
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { closeControlMasters } from '../ansible/control.js';
 import { ansibleCfgPath, inventoryPath } from '../ansible/config.js';
 import { runPlaybook } from '../ansible/runner.js';
@@ -25,6 +25,7 @@ import { orderedServices, planServices } from '../services/registry.js';
 import { missingRoles } from '../services/roles.js';
 import { serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
 import { destroyCluster } from './kubernetes.js';
+import { deleteK8sServices } from './k8s-services.js';
 import { clearState, experimentNameOf, lockState, readState, type ExperimentState } from './state.js';
 
 export interface KilljobOptions {
@@ -98,7 +99,11 @@ export async function killjob(ref: string, opts: KilljobOptions = {}): Promise<K
         outcome.warnings.push(`deleting the run windows from the Pushgateway: ${errorMessage(e)}`);
       }
     }
-    if (st && handle && servicesMayRun(st)) await destroyServices(exp, dir, handle, st.experimentSnapshot, st.services, opts, outcome);
+    const onCluster = (st?.experimentSnapshot ?? lost?.experiment)?.runtime === 'k3s';
+    if (onCluster && st && handle && servicesMayRun(st)) await deleteClusterServices(exp, dir, st.services, progress, outcome);
+    else if (onCluster) {
+      // the services lived in the cluster, which goes below
+    } else if (st && handle && servicesMayRun(st)) await destroyServices(exp, dir, handle, st.experimentSnapshot, st.services, opts, outcome);
     else if (lost && handle) await destroyServices(exp, dir, handle, lost.experiment, lost.experiment.services, opts, outcome);
     // The cluster of runtime k3s, after the services and before the hosts go: container processes live
     // in the pods' own namespaces, which the platform's release does not reach.
@@ -166,6 +171,19 @@ async function recoverHandle(lost: { experiment: Experiment; files: string[] }, 
   const platform = await platformFor(lost.experiment.platform.kind);
   if (!platform.recover || (!lost.experiment.services.length && lost.experiment.runtime !== 'k3s')) return undefined;
   return platform.recover({ experiment: lost.experiment, roles: lost.experiment.roles, stateDir: dir, ...(lost.files[0] ? { experimentFile: lost.files[0] } : {}) });
+}
+
+/** runtime k3s: the services' objects deleted through the API (best effort: the cluster goes next anyway). */
+async function deleteClusterServices(exp: string, dir: string, services: ServiceName[], progress: (l: string) => void, outcome: KilljobOutcome): Promise<void> {
+  if (!existsSync(join(dir, 'k8s', 'cluster.json'))) return;
+  progress(`deleting services from the cluster: ${services.join(', ')}`);
+  try {
+    const gone = await deleteK8sServices(dir, exp);
+    outcome.destroyed = [...services];
+    if (gone.length) outcome.didSomething = true;
+  } catch (e) {
+    outcome.warnings.push(`deleting the services from the cluster: ${errorMessage(e)}`);
+  }
 }
 
 /** destroy.yml for the services that have a role, best effort and bounded; failures become warnings. */

@@ -22,6 +22,7 @@ import { expectedTargets, orderedServices, planServices, type ExpectedTarget, ty
 import type { TargetsWait } from '../metrics/targets-report.js';
 import { missingRoles } from '../services/roles.js';
 import { inventoryOf, serviceExtraVars, writeAnsibleFiles } from './ansible-files.js';
+import { checkK8sServices, deployK8sServices } from './k8s-services.js';
 import { clusterJsonPath, deployVars, destroyCluster, kubeconfigPath, type ClusterState } from './kubernetes.js';
 import { readMetadata, type HostMetadata } from './metadata.js';
 import { greenraceVersion, mustRun, setupFingerprint, silentHosts, silentServices, skipLine, stoppedSince } from './setup-inplace.js';
@@ -99,6 +100,11 @@ const absInventory = (p: string): string => (isAbsolute(p) ? p : resolve(process
 
 function loadForSetup(opts: SetupOptions): { experiment: Experiment; files: string[] } {
   const { experiment, files } = loadExperiment(opts.exp, { set: opts.set ?? [], overrides: setupOverrides(opts) });
+  // runtime k3s: the services run on the cluster (objects, not roles); refuse those without manifests.
+  if (experiment.runtime === 'k3s') {
+    checkK8sServices(experiment.services, files[0]);
+    return { experiment, files };
+  }
   const missing = missingRoles(orderedServices(experiment.services));
   if (missing.length) {
     const names = missing.map((d) => d.name);
@@ -296,7 +302,9 @@ async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<Deployed> 
   }
   // Record what is about to be deployed before deploying it, so killjob knows after a crash.
   s.st = writeState(dir, { ...s.st!, phase: 'deploying', services: [...new Set([...plan.services, ...dropped])], ...(cluster ? { kubernetes: cluster } : {}) });
-  await destroyDropped(dir, experiment, handle, dropped, opts);
+  // On the cluster, services are objects: the play brings the cluster up, then they are applied.
+  const onCluster = Boolean(cluster);
+  if (!onCluster) await destroyDropped(dir, experiment, handle, dropped, opts);
   if (dropped.length) s.st = writeState(dir, { ...s.st, services: plan.services });
   const what = [cluster ? `Kubernetes (${cluster.distribution})` : '', plan.services.length ? `services: ${plan.services.join(', ')}` : ''].filter(Boolean).join(', then ');
   progress(`running setup.yml on ${handle.hosts.length} hosts (${what || 'no services'})`);
@@ -304,13 +312,17 @@ async function deployOn(s: SetupRun, handle: PlatformHandle): Promise<Deployed> 
     stateDir: dir,
     playbook: 'setup',
     extraVars: {
-      ...serviceExtraVars(experiment, plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
+      ...serviceExtraVars(experiment, onCluster ? { ...plan, services: [], hostPatterns: {} } : plan, opts.connectTimeout !== undefined ? { connectTimeout: opts.connectTimeout } : {}),
       ...(cluster ? deployVars(cluster) : {}),
     },
     progress,
     ...(opts.verbose ? { verbose: true } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  if (onCluster) {
+    const hosts = handle.hosts.map((h) => ({ ...h, dataDir: handle.dataDirs[h.name] ?? `/tmp/greenrace/${h.name}` }));
+    await deployK8sServices({ stateDir: dir, experiment, hosts, plan, dropped, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
   if (experiment.net.netem.length && experiment.net.netem_apply === 'setup') {
     // Network emulation for the experiment's lifetime (killjob removes it).
     const { applyExperimentNetem } = await import('./net.js');

@@ -109,3 +109,50 @@ export function k8sLeftovers(tag: string, stateDir: string): K8sLeftovers {
   }
   return { processes, mounts, cgroups, folders, logLinks };
 }
+
+/** An experiment with a cluster of its own, set up by `entrypoint setup` (runtime: k3s), for one test file. */
+export interface K8sExperiment {
+  name: string;
+  home: import('./setup-support.js').Home;
+  stateDir: string;
+  kubeconfig: string;
+  /** The local platform's tag (names the cluster's folders, cgroups and processes). */
+  tag: string;
+  state(): any;
+  /** `entrypoint killjob <exp>`: its result and what of the cluster is still on this machine. */
+  down(): Promise<{ exitCode: number | undefined; all: string; leftovers: K8sLeftovers }>;
+}
+
+/**
+ * Bring an experiment up with `entrypoint setup` (runtime k3s, distribution upstream, on the local
+ * platform): `body` is the rest of its YAML (roles, services, sections). The one call a k8s test file
+ * makes in beforeAll; `down()` in afterAll (and in the test that checks that nothing is left).
+ */
+export async function k8sExperiment(name: string, body: string, o: { timeout?: number } = {}): Promise<K8sExperiment> {
+  const { cli, makeHome } = await import('./setup-support.js');
+  const home = makeHome(`gr-${name}-`);
+  home.write(name, `description: ${name}\nplatform: {kind: local}\nruntime: k3s\nkubernetes: {distribution: upstream}\n${body}`);
+  const stateDir = home.stateDir(name);
+  const r = await cli(home, ['setup', name], { timeout: o.timeout ?? 1_500_000 });
+  if (r.exitCode !== 0) {
+    await cli(home, ['killjob', name], { timeout: 900_000 });
+    throw new Error(`setup ${name} failed (exit ${r.exitCode}):\n${r.all.split('\n').slice(-60).join('\n')}`);
+  }
+  const state = () => home.state(name);
+  let downed: Awaited<ReturnType<K8sExperiment['down']>> | undefined;
+  return {
+    name,
+    home,
+    stateDir,
+    kubeconfig: join(stateDir, 'kubeconfig'),
+    tag: String(state().platform?.data?.tag ?? ''),
+    state,
+    async down() {
+      if (downed) return downed;
+      const tag = String(state().platform?.data?.tag ?? '');
+      const k = await cli(home, ['killjob', name], { timeout: 900_000 });
+      downed = { exitCode: k.exitCode, all: k.all, leftovers: k8sLeftovers(tag, stateDir) };
+      return downed;
+    },
+  };
+}

@@ -48,8 +48,10 @@ export const CLEANUP_KINDS: Array<[apiVersion: string, kind: string]> = [
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((res) => {
     if (signal?.aborted) return res();
-    const t = setTimeout(res, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), res()), { once: true });
+    const onAbort = (): void => (clearTimeout(t), res());
+    // The listener goes with the timer: a wait polling every second must not pile listeners up on one signal.
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), res()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** The message of an API error: the Status body's message when there is one. */

@@ -16,11 +16,13 @@ import { hostsInRole, type WorkHost } from '../../core/types.js';
 import type { MergedSummary } from '../../loadgen/summary.js';
 import { runPhases, type RunRecord } from '../../runs/record.js';
 import type { Started } from '../../runtimes/executor.js';
+import { K8sExecutor } from '../../runtimes/k8s/executor.js';
 import type { BrokerAccess, RunContext, RunHandle } from '../contract.js';
 import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest, type GeneratorPlan, type IngestPlan } from './plan.js';
 import { energyResults, ingestResults, mergeSummaries, readSummaries, runError, windowOf, type StopReason } from './results.js';
 import type { IngestConfig } from './schema.js';
 import { watchRun } from './watch.js';
+import { checkK8sDriver, startGeneratorJobs, type GeneratorJobs } from './k8s.js';
 
 export interface IngestArgs {
   /** Seconds the generators wait for the shared start (default: the plan's). */
@@ -52,6 +54,7 @@ function checkCluster(ctx: RunContext<IngestConfig, IngestArgs>): BrokerAccess {
   const workers = hostsInRole({ hosts: ctx.hosts }, 'worker');
   const brokers = hostsInRole({ hosts: ctx.hosts }, 'broker');
   validateIngest({ ingest: ctx.config }, workers, brokers, ctx.deployed, (p) => ctx.where(p), broker?.defaults);
+  if (ctx.executor instanceof K8sExecutor) checkK8sDriver(ctx.config.driver);
   if (!broker) throw new UsageError('ingest.no_bootstrap', `the state of ${ctx.experiment.name} has no ${kind}_bootstrap_servers; run \`entrypoint setup ${ctx.experiment.name}\` again`);
   return broker;
 }
@@ -107,11 +110,12 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   ctx.signal?.addEventListener('abort', onUser, { once: true });
   let failure: unknown;
   let sharedStart: number | undefined;
+  const k8s: { pods?: Record<string, string> } = {};
   try {
     await prepare(ctx, broker, plan, stop.signal);
     plan = planOf(); // the shared start is fixed once the topic exists (creating it can take a while)
     run.record.parameters.start_at = new Date(plan.startAt).toISOString();
-    sharedStart = await generate(ctx, run, broker, plan, stop, {
+    sharedStart = await generate(ctx, run, broker, plan, stop, k8s, {
       brokerDown: (m) => {
         reason ??= { kind: 'broker', message: m };
         ctx.progress(`${m}: stopping the generators`);
@@ -128,7 +132,7 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   } finally {
     ctx.signal?.removeEventListener('abort', onUser);
   }
-  return conclude(ctx, run, plan, { reason, failure, sharedStart, broker });
+  return conclude(ctx, run, plan, { reason, failure, sharedStart, broker, ...(k8s.pods ? { k8sPods: k8s.pods } : {}) });
 }
 
 /** The topic, before the shared start is fixed. */
@@ -158,6 +162,7 @@ async function generate(
   broker: BrokerAccess,
   plan: IngestPlan,
   stop: AbortController,
+  k8sOut: { pods?: Record<string, string> },
   ends: { brokerDown: (m: string) => void; startRefused: (m: string) => void },
 ): Promise<number | undefined> {
   const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
@@ -169,6 +174,8 @@ async function generate(
   writeFileAtomic(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
   const workers = [...new Set(plan.generators.map(hostOf))];
   const started: Started[] = [];
+  const k8s = ctx.executor instanceof K8sExecutor ? ctx.executor : undefined;
+  let jobs: GeneratorJobs | undefined;
   let exited = false; // every generator ended by itself: nothing to stop
   const deadlineMs = deadlineS(plan) * 1000;
   const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), ...ends });
@@ -182,23 +189,33 @@ async function generate(
     // All generators at once (each start is one SSH round trip, bounded by its own timeout); each
     // recorded as soon as it runs. A stop does not cut a start short: a generator whose start was
     // cancelled would run on, unrecorded; a started one is stopped by the cleanup.
-    const starts = await Promise.allSettled(
-      plan.generators.map(async (g) => {
-        const h = hostOf(g);
-        const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId) });
-        started.push(s);
-        ctx.place(run, h, `loadgen ${g.id}`);
-      }),
-    );
-    const failedStart = starts.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (failedStart) throw failedStart.reason;
-    if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
-    const done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+    let done: boolean;
+    if (k8s) {
+      // On Kubernetes: one Job per generator on its planned worker node (ingest/k8s.ts).
+      jobs = await startGeneratorJobs(k8s, plan, { hostOf, dirOf: (h) => hostDir(h, plan.runId), grace: 10, signal: stop.signal });
+      for (const g of plan.generators) ctx.place(run, hostOf(g), `loadgen ${g.id}`);
+      k8sOut.pods = await jobs.pods().catch(() => ({}));
+      if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
+      done = await jobs.wait({ timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+    } else {
+      const starts = await Promise.allSettled(
+        plan.generators.map(async (g) => {
+          const h = hostOf(g);
+          const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId) });
+          started.push(s);
+          ctx.place(run, h, `loadgen ${g.id}`);
+        }),
+      );
+      const failedStart = starts.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failedStart) throw failedStart.reason;
+      if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
+      done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+    }
     exited = done;
     if (!done && !stop.signal.aborted) throw new RunError('ingest.deadline', `generators still running at the run's deadline (${new Date(deadlineMs).toISOString()})`);
   } finally {
     watch.stop();
-    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf);
+    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf, k8s && { ...(jobs ? { jobs } : {}), exited, executor: k8s });
   }
   return watch.sharedStart;
 }
@@ -208,10 +225,19 @@ async function generate(
  * targets withdrawn; the generators still running stopped (`running`; none when all ended by
  * themselves), then their summaries and logs fetched and the topic deleted.
  */
-async function cleanup(ctx: RunContext<IngestConfig, IngestArgs>, run: RunHandle, broker: BrokerAccess, plan: IngestPlan, running: Started[], hostOf: (g: GeneratorPlan) => WorkHost): Promise<void> {
+async function cleanup(
+  ctx: RunContext<IngestConfig, IngestArgs>,
+  run: RunHandle,
+  broker: BrokerAccess,
+  plan: IngestPlan,
+  running: Started[],
+  hostOf: (g: GeneratorPlan) => WorkHost,
+  k8s?: { jobs?: GeneratorJobs; exited: boolean; executor: K8sExecutor },
+): Promise<void> {
   const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
   const generators = async (): Promise<void> => {
     if (running.length) await ctx.executor.stop(running, { graceSeconds: 10 }).catch(warn('stopping the generators'));
+    if (k8s?.jobs && !k8s.exited) await k8s.jobs.stop(10).catch(warn('stopping the generators\' Jobs'));
     await Promise.all([
       ...plan.generators.flatMap((g) => {
         const dir = hostDir(hostOf(g), plan.runId);
@@ -224,6 +250,8 @@ async function cleanup(ctx: RunContext<IngestConfig, IngestArgs>, run: RunHandle
     ]);
   };
   await Promise.all([ctx.scrape('loadgen', []).catch(warn('withdrawing the generators from Prometheus')), generators()]);
+  // On Kubernetes: every object of the run (its Jobs and their ended pods) deleted by the run's label.
+  if (k8s) await k8s.executor.cleanup(plan.runId).catch(warn('deleting the run\'s Jobs'));
 }
 
 function readPackageVersion(): string {
@@ -239,13 +267,14 @@ async function conclude(
   ctx: RunContext<IngestConfig, IngestArgs>,
   run: RunHandle,
   plan: IngestPlan,
-  o: { reason: StopReason; failure: unknown; sharedStart: number | undefined; broker: BrokerAccess },
+  o: { reason: StopReason; failure: unknown; sharedStart: number | undefined; broker: BrokerAccess; k8sPods?: Record<string, string> },
 ): Promise<IngestOutcome> {
   const rec = run.record;
   const summaries = readSummaries(run.dir);
   const merged = summaries.length ? mergeSummaries(summaries) : undefined;
   const error = runError(o.reason, o.failure, plan, summaries);
   rec.results = {};
+  if (o.k8sPods) rec.results.k8s = { generators: o.k8sPods };
   if (merged && o.sharedStart === undefined) rec.results.note = 'stopped before the generators started: nothing was measured';
   const measured = merged && o.sharedStart !== undefined ? merged : undefined;
   if (measured) {

@@ -1,0 +1,164 @@
+/**
+ * The services of an experiment with `runtime: k3s`, as Kubernetes objects (templates/k8s/kafka.yaml.njk,
+ * monitoring.yaml.njk): which services run on the cluster, and the templates' variables computed from
+ * the same registry plan the Ansible roles get (ports, scrape jobs, endpoints). Pure: the use case
+ * (app/k8s-services.ts) applies them.
+ *
+ * Every service runs on its node's network (hostNetwork): a service's address is its host's, so the
+ * endpoints the registry computes (bootstrap servers, Prometheus and Pushgateway URLs), the scrape
+ * targets, the file_sd files and the run window push are the same as on hosts, and the controller
+ * reaches the brokers directly (topics through the admin protocol) without a port-forward to keep alive.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { assetPath } from '../core/paths.js';
+import { hostsInRole, type ServiceName, type WorkHost } from '../core/types.js';
+import { FILE_SD_JOBS, PORTS, serviceDef, serviceHosts, type ServiceConfig, type ServicePlan } from './registry.js';
+import { fileSdPath } from './access.js';
+
+/** Services greenrace deploys as Kubernetes objects (the others have no manifests yet). */
+export const K8S_SERVICES: readonly ServiceName[] = ['node_exporter', 'pushgateway', 'kafka', 'prometheus'];
+
+/** Why a service cannot run on the cluster (undefined: it can). */
+export function notOnK8s(name: ServiceName): string | undefined {
+  if (K8S_SERVICES.includes(name)) return undefined;
+  if (name === 'scaphandre') return 'Scaphandre has no DaemonSet yet (and this machine has no RAPL counters to read)';
+  if (name === 'redpanda') return 'Redpanda has no manifests yet (and its binary cannot be had on this machine)';
+  return 'it has no Kubernetes manifests';
+}
+
+/** The template of each service on the cluster (monitoring services share one). */
+export const K8S_TEMPLATE: Record<string, 'kafka.yaml.njk' | 'monitoring.yaml.njk'> = {
+  node_exporter: 'monitoring.yaml.njk',
+  pushgateway: 'monitoring.yaml.njk',
+  prometheus: 'monitoring.yaml.njk',
+  kafka: 'kafka.yaml.njk',
+};
+
+/** The JVM options the kafka role gives the broker (ansible/roles/kafka/defaults/main.yml). */
+const KAFKA_JVM_OPTS = '-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true';
+
+/** The cluster id every broker formats its storage with: derived from the experiment, as the kafka role does. */
+export const kafkaClusterId = (experiment: string): string => `${createHash('md5').update(`${experiment}/kafka`).digest('hex').slice(0, 21)}A`;
+
+/** The server.properties lines every broker shares (the kafka role's template, without the per-node lines). */
+export function kafkaProperties(e: ServiceConfig, brokers: number): string {
+  const k = e.kafka;
+  const rf = Math.min(k.replication_factor, brokers);
+  const isr = Math.min(k.min_insync_replicas, rf);
+  return [
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `num.partitions=${k.partitions}`,
+    `default.replication.factor=${k.replication_factor}`,
+    `min.insync.replicas=${k.min_insync_replicas}`,
+    `num.network.threads=${k.num_network_threads}`,
+    `num.io.threads=${k.num_io_threads}`,
+    `num.replica.fetchers=${k.num_replica_fetchers}`,
+    'num.recovery.threads.per.data.dir=1',
+    'socket.send.buffer.bytes=102400',
+    'socket.receive.buffer.bytes=102400',
+    'socket.request.max.bytes=104857600',
+    `offsets.topic.replication.factor=${rf}`,
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${isr}`,
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${isr}`,
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=168',
+    'log.segment.bytes=1073741824',
+    'log.retention.check.interval.ms=300000',
+    'auto.create.topics.enable=false',
+    'delete.topic.enable=true',
+    '',
+  ].join('\n');
+}
+
+/** The JMX exporter's rules: the kafka role's own file (its Jinja is only in comments). */
+export function jmxExporterConfig(port: number): string {
+  return readFileSync(assetPath('ansible', 'roles', 'kafka', 'templates', 'jmx-exporter.yml.j2'), 'utf8')
+    .replace('{{ ansible_managed }}', 'rendered by greenrace for Kubernetes (from ansible/roles/kafka/templates/jmx-exporter.yml.j2)')
+    .replace(' on {{ inventory_hostname }}', '')
+    .replace('{{ kafka_jmx_exporter_port }}', String(port));
+}
+
+/** kafka.yaml.njk's variables: one broker per broker host, in the broker hosts' order. */
+export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string): Record<string, unknown> {
+  const brokers = hostsInRole({ hosts }, 'broker');
+  const k = e.kafka;
+  return {
+    image,
+    replicas: brokers.length,
+    brokers: brokers.map((h) => h.address),
+    controllers: Math.min(k.controllers, brokers.length),
+    port: k.port,
+    controllerPort: k.controller_port,
+    jmxPort: k.jmx_exporter_port,
+    heap: k.heap,
+    jvmOpts: KAFKA_JVM_OPTS,
+    clusterId: kafkaClusterId(e.name),
+    properties: kafkaProperties(e, brokers.length),
+    jmxConfig: jmxExporterConfig(k.jmx_exporter_port),
+  };
+}
+
+/**
+ * Prometheus' configuration: what the prometheus role renders from the same plan (global interval and
+ * external labels, its own job, every scrape job with a `host` label per target, the run-process jobs
+ * from their file_sd files). Remote write is not configured on the cluster.
+ */
+export function prometheusConfig(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs'>, promHost: WorkHost): string {
+  const ms = `${Math.round(e.monitoring.scrape_interval * 1000)}ms`;
+  const names = plan.scrapeJobs.map((j) => j.job_name);
+  const jobs: unknown[] = [];
+  if (!names.includes('prometheus')) jobs.push({ job_name: 'prometheus', static_configs: [{ targets: [`${promHost.address}:${PORTS.prometheus}`] }] });
+  for (const j of plan.scrapeJobs) {
+    jobs.push({
+      job_name: j.job_name,
+      metrics_path: j.metrics_path,
+      honor_labels: j.honor_labels,
+      static_configs: j.targets.map((t) => ({ targets: [t], ...(j.target_hosts[t] ? { labels: { host: j.target_hosts[t] } } : {}) })),
+    });
+  }
+  for (const name of FILE_SD_JOBS) {
+    if (!names.includes(name)) jobs.push({ job_name: name, file_sd_configs: [{ files: [fileSdPath(promHost, name)], refresh_interval: '5s' }] });
+  }
+  const labels = { experiment: e.name, deployment: e.name, ...e.monitoring.external_labels };
+  return yaml.dump({ global: { scrape_interval: ms, scrape_timeout: ms, evaluation_interval: ms, external_labels: labels }, scrape_configs: jobs }, { lineWidth: -1, noRefs: true });
+}
+
+/** monitoring.yaml.njk's variables for the monitoring services among `services`. */
+export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs' | 'services'>, hosts: WorkHost[], image: string): Record<string, unknown> {
+  const has = (s: ServiceName): boolean => plan.services.includes(s);
+  const first = (s: ServiceName): WorkHost | undefined => {
+    const h = serviceHosts(serviceDef(s), hosts)[0];
+    return h && hosts.find((x) => x.name === h.name);
+  };
+  const pg = has('pushgateway') ? first('pushgateway') : undefined;
+  const prom = has('prometheus') ? first('prometheus') : undefined;
+  const config = prom ? prometheusConfig(e, plan, prom) : '';
+  return {
+    image,
+    nodeExporter: has('node_exporter') ? { port: PORTS.node_exporter } : false,
+    pushgateway: pg ? { node: pg.name, port: PORTS.pushgateway } : false,
+    prometheus: prom
+      ? {
+          node: prom.name,
+          port: PORTS.prometheus,
+          config,
+          // A changed configuration rolls the pod (Prometheus reads it at start).
+          digest: createHash('sha256').update(config).digest('hex').slice(0, 16),
+          fileSdDir: fileSdPath(prom, 'x').replace(/\/x\.json$/, ''),
+          fileSdJobs: [...FILE_SD_JOBS],
+          retention: e.monitoring.retention,
+        }
+      : false,
+  };
+}
+
+/** The pods each service on the cluster should have ready (its selector's label value and count). */
+export function expectedPods(plan: Pick<ServicePlan, 'services'>, hosts: WorkHost[]): Array<{ service: ServiceName; count: number }> {
+  return plan.services.filter((s) => K8S_SERVICES.includes(s)).map((s) => ({ service: s, count: serviceHosts(serviceDef(s), hosts).length }));
+}

@@ -1,0 +1,135 @@
+/**
+ * Services and the ingest workload on a real cluster (issue 15): `entrypoint setup` of an experiment
+ * with `runtime: k3s` and services [prometheus, node-exporter, pushgateway, kafka] deploys them as
+ * Kubernetes objects (Kafka KRaft StatefulSet + headless Service on the broker node, node-exporter
+ * DaemonSet, Prometheus and Pushgateway on the control node); `entrypoint ingest` runs the generators
+ * as Jobs on the worker nodes against the brokers and gets the hosts' record (achieved rate, latency
+ * percentiles, phases, energy); killjob leaves nothing.
+ *
+ * The cluster: 1 control + 1 broker + 2 workers on namespace hosts (needs root and the build of
+ * `setup/install.sh --k8s`), brought up and down by one helper (k8sExperiment) so these cases can move
+ * to a shared cluster.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers } from '../support/cluster.js';
+import { k8sExperiment, kubectl, type K8sExperiment } from './k8s-support.js';
+import { cli } from './setup-support.js';
+
+const EXP = 'k8swl-svc';
+let x: K8sExperiment;
+
+beforeAll(async () => {
+  x = await k8sExperiment(
+    EXP,
+    [
+      'roles: {control: 1, broker: 1, worker: 2}',
+      'services: [prometheus, node_exporter, pushgateway, kafka]',
+      'kafka: {replication_factor: 1, min_insync_replicas: 1, controllers: 1}',
+      'monitoring: {scrape_interval: 2}',
+      'ingest: {partitions: 4, acks: all}',
+      '',
+    ].join('\n'),
+  );
+}, 1_800_000);
+
+afterAll(async () => {
+  if (!x) return;
+  await x.down();
+  rmSync(x.home.dir, { recursive: true, force: true });
+}, 900_000);
+
+const k = (args: string[]) => kubectl(x.kubeconfig, args);
+
+async function json(args: string[]): Promise<any> {
+  const r = await k([...args, '-o', 'json']);
+  expect(r.exitCode, r.all).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** Prometheus' targets of a job, asked until they are all up (or 60 s passed). */
+async function targetsOf(url: string, job: string): Promise<Array<{ health: string; labels: Record<string, string> }>> {
+  let last: Array<{ health: string; labels: Record<string, string> }> = [];
+  for (let i = 0; i < 30; i++) {
+    const r = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } };
+    last = r.data.activeTargets.filter((t) => t.labels.job === job);
+    if (last.length && last.every((t) => t.health === 'up')) return last;
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+  return last;
+}
+
+describe('services and ingest on Kubernetes', () => {
+  it('setup deploys the services as Kubernetes objects, on the nodes of their roles', async () => {
+    const st = x.state();
+    expect(st.phase).toBe('ready');
+    expect([...st.services].sort()).toEqual(['kafka', 'node_exporter', 'prometheus', 'pushgateway']);
+    const hosts: Array<{ name: string; address: string; roles: string[] }> = st.platform.hosts;
+    const byRole = (r: string) => hosts.filter((h) => h.roles.includes(r));
+    // Kafka: a StatefulSet with its headless Service, one broker on the broker node.
+    const sts = await json(['-n', 'greenrace', 'get', 'statefulset', 'kafka']);
+    expect(sts.status.readyReplicas).toBe(1);
+    const svc = await json(['-n', 'greenrace', 'get', 'service', 'kafka']);
+    expect(svc.spec.clusterIP).toBe('None');
+    const pods = await json(['-n', 'greenrace', 'get', 'pods', '-l', 'greenrace.io/run=services']);
+    const nodesOf = (service: string) => pods.items.filter((p: any) => p.metadata.labels['greenrace.io/service'] === service).map((p: any) => p.spec.nodeName).sort();
+    expect(nodesOf('kafka')).toEqual(byRole('broker').map((h) => h.name));
+    expect(nodesOf('node_exporter')).toEqual(hosts.map((h) => h.name).sort());
+    expect(nodesOf('prometheus')).toEqual([byRole('control')[0]!.name]);
+    expect(nodesOf('pushgateway')).toEqual([byRole('control')[0]!.name]);
+    for (const p of pods.items) expect(p.status.phase, p.metadata.name).toBe('Running');
+    // Endpoints: the broker and control hosts' addresses, as on hosts (the services use their node's network).
+    expect(st.endpoints.kafka_bootstrap_servers).toBe(byRole('broker').map((h) => `${h.address}:9092`).join(','));
+    expect(st.endpoints.prometheus_url).toBe(`http://${byRole('control')[0]!.address}:9090`);
+  });
+
+  it('Prometheus scrapes every node-exporter, the Pushgateway and the broker', async () => {
+    const url = x.state().endpoints.prometheus_url as string;
+    const nodes = await targetsOf(url, 'node');
+    expect(nodes.map((t) => t.health)).toEqual(x.state().platform.hosts.map(() => 'up'));
+    expect(nodes.map((t) => t.labels.host).sort()).toEqual(x.state().platform.hosts.map((h: any) => h.name).sort());
+    expect((await targetsOf(url, 'pushgateway')).map((t) => t.health)).toEqual(['up']);
+    expect((await targetsOf(url, 'kafka')).map((t) => t.health)).toEqual(['up']);
+  }, 180_000);
+
+  it('ingest at 2,000 msg/s runs its generators as Jobs on the workers and records the hosts\' figures', async () => {
+    const r = await cli(x.home, ['ingest', EXP, '--load', '2000', '--instances', '2', '--duration', '20', '--warmup', '5', '--message_size', '512'], { timeout: 900_000 });
+    expect(r.exitCode, r.all.slice(-4000)).toBe(0);
+    expect(r.all).toMatch(/achieved rate/);
+    const dir = join(x.home.dir, 'results', EXP);
+    const ids = readdirSync(dir).filter((d) => !d.includes('.'));
+    expect(ids.length).toBe(1);
+    const rec = JSON.parse(readFileSync(join(dir, ids[0]!, 'run.json'), 'utf8'));
+    expect(rec.status).toBe('completed');
+    const res = rec.results;
+    expect(res.achieved_rate).toBeGreaterThan(2000 * 0.95);
+    expect(res.achieved_rate).toBeLessThan(2000 * 1.05);
+    for (const q of ['p50', 'p95', 'p99', 'p999', 'max']) expect(res.latency_ms[q], q).toBeGreaterThan(0);
+    expect(res.latency_ms.p50).toBeLessThanOrEqual(res.latency_ms.p95);
+    expect(res.latency_ms.p95).toBeLessThanOrEqual(res.latency_ms.p99);
+    expect(res.latency_ms.p99).toBeLessThanOrEqual(res.latency_ms.max);
+    expect(rec.window.end - rec.window.start).toBeGreaterThan(19);
+    expect(rec.phases).toBeTruthy();
+    // Energy with its source (no RAPL here: estimated).
+    expect(res.energy_j).toBeGreaterThan(0);
+    expect(rec.energy.sources.length).toBeGreaterThan(0);
+    // The generators ran as pods on the worker nodes, one per instance, and their summaries came back.
+    const workers = x.state().platform.hosts.filter((h: any) => h.roles.includes('worker')).map((h: any) => h.name);
+    const placed = Object.values(res.k8s.generators as Record<string, string>).map((s) => s.split(' on ')[1]);
+    expect(placed.length).toBe(2);
+    for (const n of placed) expect(workers).toContain(n);
+    expect(readdirSync(join(dir, ids[0]!, 'summaries')).length).toBe(2);
+    // Nothing of the run is left on the cluster.
+    const left = await json(['-n', 'greenrace', 'get', 'jobs,pods', '-l', `greenrace.io/run=${rec.id}`]);
+    expect(left.items).toEqual([]);
+  }, 1_200_000);
+
+  it('killjob deletes the services and the cluster and leaves nothing', async () => {
+    const tag = x.tag;
+    const d = await x.down();
+    expect(d.exitCode, d.all.slice(-3000)).toBe(0);
+    expect(d.leftovers).toEqual({ processes: [], mounts: [], cgroups: [], folders: [], logLinks: [] });
+    expect(await leftovers(tag, x.stateDir)).toEqual({ namespaces: [], links: [], netnsEtc: [], processes: [], controlSockets: [], claims: [] });
+  }, 900_000);
+});
