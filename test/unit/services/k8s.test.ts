@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import yaml from 'js-yaml';
+import { checkK8sServices } from '../../../src/app/k8s-services.js';
+import { GreenraceError } from '../../../src/core/errors.js';
+import type { WorkHost } from '../../../src/core/types.js';
+import { experimentSchema } from '../../../src/experiment/schema.js';
+import { fromTemplate } from '../../../src/runtimes/k8s/manifests.js';
+import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig } from '../../../src/services/k8s.js';
+import { planServices } from '../../../src/services/registry.js';
+
+const hosts: WorkHost[] = [
+  { name: 'control-1', address: '10.1.0.11', port: 22, user: 'root', roles: ['control'], dataDir: '/tmp/gr/control-1' },
+  { name: 'broker-1', address: '10.1.0.12', port: 22, user: 'root', roles: ['broker'], dataDir: '/tmp/gr/broker-1' },
+  { name: 'broker-2', address: '10.1.0.13', port: 22, user: 'root', roles: ['broker'], dataDir: '/tmp/gr/broker-2' },
+  { name: 'worker-1', address: '10.1.0.14', port: 22, user: 'root', roles: ['worker'], dataDir: '/tmp/gr/worker-1' },
+];
+const exp = experimentSchema.parse({
+  name: 'k8s-svc',
+  roles: { control: 1, broker: 2, worker: 1 },
+  runtime: 'k3s',
+  services: ['prometheus', 'node_exporter', 'pushgateway', 'kafka'],
+  kafka: { replication_factor: 2, min_insync_replicas: 2, controllers: 3, partitions: 8 },
+  monitoring: { scrape_interval: 1.5, external_labels: { site: 'lab' } },
+});
+const plan = planServices(exp, hosts);
+
+describe('services on Kubernetes', () => {
+  it("Prometheus' configuration scrapes the registry's targets with a host label, itself, and the generators' file_sd file", () => {
+    const c = yaml.load(prometheusConfig(exp, plan, hosts[0]!)) as any;
+    expect(c.global).toMatchObject({ scrape_interval: '1500ms', scrape_timeout: '1500ms', external_labels: { experiment: 'k8s-svc', deployment: 'k8s-svc', site: 'lab' } });
+    const job = (n: string) => c.scrape_configs.find((j: any) => j.job_name === n);
+    expect(job('node').static_configs).toEqual(hosts.map((h) => ({ targets: [`${h.address}:9100`], labels: { host: h.name } })));
+    expect(job('kafka').static_configs.map((s: any) => s.targets[0])).toEqual(['10.1.0.12:7071', '10.1.0.13:7071']);
+    expect(job('pushgateway').honor_labels).toBe(true);
+    expect(job('prometheus').static_configs[0].targets).toEqual(['10.1.0.11:9090']);
+    expect(job('greenrace_loadgen').file_sd_configs[0].files).toEqual(['/tmp/gr/control-1/prometheus/file_sd/greenrace_loadgen.json']);
+  });
+
+  it('Kafka: one broker per broker host in their order, the quorum capped at the broker count, internal topics within it', () => {
+    const v = kafkaVars(exp, hosts, 'greenrace.local/kafka:x') as any;
+    expect(v.replicas).toBe(2);
+    expect(v.brokers).toEqual(['10.1.0.12', '10.1.0.13']);
+    expect(v.controllers).toBe(2);
+    expect(v.clusterId).toBe(kafkaClusterId('k8s-svc'));
+    expect(v.clusterId).toMatch(/^[0-9a-f]{21}A$/);
+    expect(v.properties).toMatch(/^num\.partitions=8$/m);
+    expect(v.properties).toMatch(/^offsets\.topic\.replication\.factor=2$/m);
+    expect(v.jmxConfig).not.toMatch(/\{\{/);
+    const objs = fromTemplate('kafka.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' });
+    const sts = objs.find((o) => o.kind === 'StatefulSet') as any;
+    expect(sts.spec.template.spec.nodeSelector).toEqual({ 'greenrace.io/role': 'broker' });
+    expect(sts.spec.template.spec.hostNetwork).toBe(true);
+    expect(objs.find((o) => o.kind === 'Service')!.spec).toMatchObject({ clusterIP: 'None' });
+  });
+
+  it('monitoring: node-exporter on every node, Prometheus and the Pushgateway on the first control node', () => {
+    const v = monitoringVars(exp, plan, hosts, 'greenrace.local/monitoring:x') as any;
+    expect(v.prometheus.node).toBe('control-1');
+    expect(v.pushgateway.node).toBe('control-1');
+    expect(expectedPods(plan, hosts)).toEqual(
+      expect.arrayContaining([
+        { service: 'node_exporter', count: 4 },
+        { service: 'kafka', count: 2 },
+        { service: 'prometheus', count: 1 },
+        { service: 'pushgateway', count: 1 },
+      ]),
+    );
+    const kinds = fromTemplate('monitoring.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' }).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toEqual(['DaemonSet/node-exporter', 'Deployment/pushgateway', 'ConfigMap/prometheus', 'Deployment/prometheus']);
+  });
+
+  it('services without manifests are refused on runtime k3s, naming the file and why', () => {
+    expect(() => checkK8sServices(['kafka', 'prometheus'], 'e.yaml')).not.toThrow();
+    let err: unknown;
+    try {
+      checkK8sServices(['prometheus', 'scaphandre'], 'experiments/e.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GreenraceError);
+    expect((err as GreenraceError).code).toBe('config.service_not_on_k8s');
+    expect((err as GreenraceError).message).toMatch(/experiments\/e\.yaml: services: scaphandre cannot run on runtime k3s yet/);
+  });
+});
