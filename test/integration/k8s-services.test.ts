@@ -94,7 +94,7 @@ describe('services and ingest on Kubernetes', () => {
   }, 180_000);
 
   it('ingest at 2,000 msg/s runs its generators as Jobs on the workers and records the hosts\' figures', async () => {
-    const r = await cli(x.home, ['ingest', EXP, '--load', '2000', '--instances', '2', '--duration', '20', '--warmup', '5', '--message_size', '512'], { timeout: 900_000 });
+    const r = await cli(x.home, ['ingest', EXP, '--load', '2000', '--instances', '2', '--duration', '20', '--warmup', '15', '--message_size', '512'], { timeout: 900_000 });
     expect(r.exitCode, r.all.slice(-4000)).toBe(0);
     expect(r.all).toMatch(/achieved rate/);
     const dir = join(x.home.dir, 'results', EXP);
@@ -103,8 +103,11 @@ describe('services and ingest on Kubernetes', () => {
     const rec = JSON.parse(readFileSync(join(dir, ids[0]!, 'run.json'), 'utf8'));
     expect(rec.status).toBe('completed');
     const res = rec.results;
-    expect(res.achieved_rate).toBeGreaterThan(2000 * 0.95);
-    expect(res.achieved_rate).toBeLessThan(2000 * 1.05);
+    // Acks in the window (the hosts' definition): a warm-up that fell behind on a loaded machine
+    // catches up inside a short window and reads above the target; 15 s of warm-up absorbs it.
+    const why = JSON.stringify({ achieved: res.achieved_rate, generators: res.generators?.map((g: any) => ({ id: g.id, achieved: g.achieved_rate, unsent: g.unsent, saturated: g.saturated })) });
+    expect(res.achieved_rate, why).toBeGreaterThan(2000 * 0.95);
+    expect(res.achieved_rate, why).toBeLessThan(2000 * 1.05);
     for (const q of ['p50', 'p95', 'p99', 'p999', 'max']) expect(res.latency_ms[q], q).toBeGreaterThan(0);
     expect(res.latency_ms.p50).toBeLessThanOrEqual(res.latency_ms.p95);
     expect(res.latency_ms.p95).toBeLessThanOrEqual(res.latency_ms.p99);
