@@ -32,12 +32,12 @@ export interface ScheduledRun {
   repetition: number;
 }
 
-const PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/;
+const PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 
 /** Check one factor's shape (path syntax, non-empty, no duplicate values). Throws UsageError. */
 export function checkFactor(f: Factor): void {
   if (!PATH_RE.test(f.path)) {
-    throw new UsageError('sweep.bad_factor', `${f.from}: "${f.path}" is not a config path (expected section.key, e.g. ingest.message_size)`);
+    throw new UsageError('sweep.bad_factor', `${f.from}: "${f.path}" is not a config path (expected section.key, e.g. ingest.message_size, or a top-level key such as runtime)`);
   }
   if (f.values.length === 0) throw new UsageError('sweep.empty_factor', `${f.from}: factor ${f.path} has no values (the grid would be empty)`);
   const seen = new Set<string>();

@@ -53,6 +53,23 @@ export interface SweepRunEntry {
   /** With `load: max`: the search of this run (its capacity is the point's figure). */
   searchId?: string;
   capacity?: number | null;
+  /** The setup it ran on (a key of `SweepRecord.setups`), when the sweep has setup factors. */
+  setup?: string;
+}
+
+/** One setup the sweep brought the experiment to (a group of points sharing the setup factors' values). */
+export interface SweepSetupEntry {
+  /** Canonical JSON of the setup factors' values. */
+  key: string;
+  /** `roles.broker=2`. */
+  label: string;
+  assignments: Record<string, FactorValue>;
+  /** `as found` (already deployed so), `set up` (from nothing), `set up again` (same hosts), `made again` (killjob, then setup). */
+  how: 'as found' | 'set up' | 'set up again' | 'made again';
+  at: string;
+  seconds: number;
+  /** The brokers Kafka's own metadata listed once set up (id -1: could not be asked, with why). */
+  brokers?: Array<{ id: number; address: string }>;
 }
 
 export interface SweepPoint {
@@ -86,6 +103,10 @@ export interface SweepRecord {
   /** Idle windows recorded between runs (a baseline per window). */
   idle: Array<{ start: number; end: number; afterRun: string }>;
   points: SweepPoint[];
+  /** Setups the sweep brought the experiment to, in order (only with setup factors). */
+  setups?: SweepSetupEntry[];
+  /** In which state the sweep left the experiment's setup (only with setup factors). */
+  setupLeft?: string;
   error?: { code: string; message: string };
 }
 

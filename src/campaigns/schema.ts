@@ -27,7 +27,7 @@ export const sweepSchema = z
     /** The workload each run is (one whose registry entry declares a load knob). */
     workload: z.string().default('ingest'),
     /** Config path → its values; `ingest.load: [max]` runs a search per point. */
-    factors: z.record(z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$/i, 'a config path such as ingest.message_size'), z.array(factorValue).min(1, 'needs at least one value')).default({}),
+    factors: z.record(z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'a config path such as ingest.message_size or runtime'), z.array(factorValue).min(1, 'needs at least one value')).default({}),
     repetitions: count(1, 1000).default(3),
     order: z.enum(['sequential', 'random']).default('sequential'),
     /** Seed of the random order (the same seed gives the same order). */

@@ -19,7 +19,7 @@ export class KafkaTopicError extends Error {}
 
 interface AdminLike {
   listTopics(o?: { includeInternals?: boolean }): Promise<string[]>;
-  metadata(o: { topics: string[]; forceUpdate?: boolean }): Promise<{ topics: Map<string, { partitionsCount: number; partitions: Array<{ replicas: number[] }> }> }>;
+  metadata(o: { topics: string[]; forceUpdate?: boolean }): Promise<{ brokers: Map<number, { host: string; port: number }>; topics: Map<string, { partitionsCount: number; partitions: Array<{ replicas: number[] }> }> }>;
   createTopics(o: { topics: string[]; partitions: number; replicas: number; configs: Array<{ name: string; value: string }> }): Promise<unknown>;
   deleteTopics(o: { topics: string[] }): Promise<void>;
   describeConfigs(o: { resources: Array<{ resourceType: number; resourceName: string; configurationKeys?: string[] }> }): Promise<Array<{ configs: Array<{ name: string; value: string | null }> }>>;
@@ -125,6 +125,28 @@ export async function kafkaTopic(bootstrap: string[], state: TopicState, t: Topi
     if (e instanceof KafkaTopicError) throw e;
     if (!answered) throw new KafkaUnreachable(`no broker of ${bootstrap.join(',')} answered: ${allText(e)}`);
     throw new KafkaTopicError(`topic ${t.name}: ${allText(e)}`);
+  } finally {
+    await a.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The brokers the cluster itself lists in its metadata (id → host:port), asked of the brokers at
+ * `bootstrap`: what is really up, not what the inventory says. Throws KafkaUnreachable.
+ */
+export async function kafkaBrokers(bootstrap: string[], o: { timeoutS?: number } = {}): Promise<Array<{ id: number; address: string }>> {
+  const timeoutS = o.timeoutS ?? 60;
+  let a: AdminLike;
+  try {
+    a = await openAdmin(bootstrap, timeoutS * 1000);
+  } catch (e) {
+    throw new KafkaUnreachable(`Kafka's admin client could not start: ${allText(e)}`);
+  }
+  try {
+    const md = await a.metadata({ topics: [], forceUpdate: true });
+    return [...md.brokers.entries()].map(([id, b]) => ({ id, address: `${b.host}:${b.port}` })).sort((x, y) => x.id - y.id);
+  } catch (e) {
+    throw new KafkaUnreachable(`no broker of ${bootstrap.join(',')} answered: ${allText(e)}`);
   } finally {
     await a.close().catch(() => undefined);
   }

@@ -21,13 +21,16 @@ import {
   type DoneRun,
   type Factor,
   type GridPoint,
+  type ScheduledRun,
 } from '../../campaigns/grid.js';
+import { changedPaths, isSetupPath, setupGroups } from '../../campaigns/setups.js';
 import type { RecordLike } from '../../campaigns/figures.js';
 import { pointStats, sweepCsv } from '../../campaigns/points.js';
 import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
 import { readRunRecords } from '../report.js';
 import { requireReady } from '../context.js';
-import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
+import { campaignWorkload, checkOverrides, overrideSets, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
+import { checkSetups, deployed, ensureSetup, restoreSetup, setupOverrides, urlReachable, type SweepSetups } from './setups.js';
 import { searchCampaign, type SearchOptions } from './search.js';
 
 export interface SweepOptions {
@@ -47,6 +50,8 @@ export interface SweepOptions {
   progress?: (l: string) => void;
   onRun?: (e: SweepRunEntry, left: number, eta: number | null, total: number) => void;
   signal?: AbortSignal;
+  /** Whether a URL answers (null) or why not: the check that Redpanda's apt repository can be reached (tests give their own). */
+  reachable?: (url: string) => Promise<string | null>;
 }
 
 /** A sweep's definition once the file's `sweep:` section and the flags are merged. */
@@ -96,19 +101,12 @@ export interface SweepOutcome {
 const MAX = 'max';
 
 /** Points, the schedule and the sweep's id; every point validated against the experiment schema. */
-export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinition; wl: CampaignWorkload; points: GridPoint[]; schedule: ReturnType<typeof scheduleRuns> } {
+export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinition; wl: CampaignWorkload; points: GridPoint[]; schedule: ReturnType<typeof scheduleRuns>; setupPaths: string[] } {
   const def = sweepDefinition(opts);
   const wl = campaignWorkload(def.workload);
   const points = expandGrid(def.factors);
-  const setupPaths = def.factors.filter((f) => !f.path.startsWith(`${wl.section}.`));
-  if (setupPaths.length) {
-    const f = setupPaths[0]!;
-    throw new UsageError(
-      'sweep.setup_factor',
-      `${f.from}: factor ${f.path} changes what \`setup\` deployed; sweeping it needs the cluster set up again per value, which sweep does not do yet: sweep ${wl.section}.* keys, or run one sweep per setup`,
-    );
-  }
-  const schedule = scheduleRuns(points, { repetitions: def.repetitions, order: def.order, seed: def.seed, setupPaths: [] });
+  const setupPaths = def.factors.map((f) => f.path).filter((p) => isSetupPath(p, wl.section));
+  const schedule = scheduleRuns(points, { repetitions: def.repetitions, order: def.order, seed: def.seed, setupPaths });
   const from = new Map(def.factors.map((f) => [f.path, f.from]));
   for (const p of points) {
     const overrides: Record<string, unknown> = {};
@@ -119,7 +117,7 @@ export function planSweep(opts: SweepOptions): { id: string; def: SweepDefinitio
     checkOverrides(opts.experiment, opts.set ?? [], overrides, (path) => from.get(path) ?? path);
   }
   const id = `sweep-${campaignHash({ factors: def.factors.map((f) => ({ path: f.path, values: f.values })), repetitions: def.repetitions, order: def.order, seed: def.seed, set: opts.set ?? [] })}`;
-  return { id, def, wl, points, schedule };
+  return { id, def, wl, points, schedule, setupPaths };
 }
 
 type SweepPlan = ReturnType<typeof planSweep>;
@@ -158,11 +156,16 @@ function adoptTaggedRuns(rec: SweepRecord, records: Map<string, RecordLike>, id:
 }
 
 export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
-  const { id, def, wl, points, schedule } = planSweep(opts);
-  // Not set up: one message naming the command to run, before the sweep leaves any record.
-  requireReady(def.name);
+  const { id, def, wl, points, schedule, setupPaths } = planSweep(opts);
   const exp = opts.experiment;
   const progress = opts.progress ?? (() => {});
+  const before = deployed(def.name);
+  // Not set up: one message naming the command to run, before the sweep leaves any record. With
+  // setup factors, a sweep may start from nothing: it sets the experiment up itself and takes it down.
+  if (!setupPaths.length || before) requireReady(def.name);
+  const setups: SweepSetups | undefined = setupPaths.length
+    ? { exp, name: def.name, section: wl.section, set: opts.set ?? [], paths: setupPaths, ...(before ? { original: before.snapshot } : {}), progress }
+    : undefined;
   const now = (): string => new Date().toISOString();
   const existing = readCampaign<SweepRecord>(exp, id, 'sweep.json');
   const rec: SweepRecord = existing ?? newSweepRecord(id, exp, wl.name, def, opts.set ?? [], schedule.length, now());
@@ -173,67 +176,47 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
   for (const r of readRunRecords(exp)) records.set(r.id, r);
   adoptTaggedRuns(rec, records, id);
   const done = (): DoneRun[] => rec.runs.filter((e) => e.status === 'completed').map((e) => ({ pointKey: e.pointKey, repetition: e.repetition, runId: e.runId, seconds: e.seconds }));
+  const left = remainingRuns(schedule, done());
+  // Runs grouped by setup (the one deployed now first): the cluster is set up once per group.
+  const groups = setupGroups(left, setupPaths, setups && before ? currentGroupKey(setups, left) : undefined);
+  if (setups) await checkSetups(setups, groups, def.factors, opts.reachable ?? urlReachable);
   const save = (): string => {
     rec.points = points.map((p) => pointStats(p, rec.runs, records, rec.cvThreshold));
     rec.updatedAt = now();
     return saveSweep(rec, sweepCsv(rec.factors.map((f) => f.path), rec.points));
   };
-  const left = remainingRuns(schedule, done());
   const skipped = schedule.length - left.length;
   rec.status = left.length ? 'running' : 'completed';
   const path = save();
   const eta0 = etaSeconds(left.length, done());
   progress(
-    `sweep ${id}: ${points.length} points × ${def.repetitions} repetitions = ${schedule.length} runs (${def.order}${def.order === 'random' ? `, seed ${def.seed}` : ''}); ` +
+    `sweep ${id}: ${points.length} points × ${def.repetitions} repetitions = ${schedule.length} runs (${def.order}${def.order === 'random' ? `, seed ${def.seed}` : ''}` +
+      `${setups ? `; ${groups.length} setup${groups.length === 1 ? '' : 's'} to go through${def.order === 'random' ? ', shuffled within each setup' : ''}` : ''}); ` +
       (skipped ? `resuming: ${skipped} done, ${left.length} left` : `${left.length} to run`) +
-      (eta0 !== null && left.length ? `, ETA ${formatSeconds(eta0)}` : '') +
+      (eta0 !== null && left.length ? `, ETA ${formatSeconds(eta0)} (set-ups not counted)` : '') +
       `; record ${relative(process.cwd(), path)}`,
   );
   try {
-    for (const [i, run] of left.entries()) {
-      if (opts.signal?.aborted) throw new InterruptedError();
-      if (i > 0 && def.idleBetweenS > 0) {
-        progress(`idle ${def.idleBetweenS} s (recorded as a baseline window)`);
-        const start = Date.now() / 1000;
-        await sleep(def.idleBetweenS * 1000, opts.signal);
-        rec.idle.push({ start, end: Date.now() / 1000, afterRun: rec.runs[rec.runs.length - 1]?.runId ?? '' });
+    let i = 0;
+    for (const g of groups) {
+      let set = opts.set ?? [];
+      if (setups) {
+        if (opts.signal?.aborted) throw new InterruptedError();
+        const entry = await ensureSetup(setups, g, opts.signal);
+        (rec.setups ??= []).push(entry);
+        save();
+        set = [...set, ...overrideSets(setupOverrides(setups, g, { services: (deployed(def.name)?.snapshot.services as string[]) ?? [], roles: {} }))];
       }
-      const t0 = Date.now();
-      const overrides = { ...run.point.assignments } as Record<string, unknown>;
-      const isMax = overrides[wl.loadPath] === MAX;
-      progress(`run ${skipped + i + 1}/${schedule.length}: ${run.point.key}, repetition ${run.repetition}${isMax ? ' (a search)' : ''}`);
-      let entry: SweepRunEntry;
-      if (isMax) {
-        delete overrides[wl.loadPath];
-        const s = await searchCampaign({ workload: wl.name, ...(opts.search ?? {}), experiment: exp, set: opts.set ?? [], overrides, point: run.point.key, progress: (l) => progress(`  ${l}`), ...(opts.signal ? { signal: opts.signal } : {}) });
-        // The point's run record is the search's highest passing trial.
-        const best = s.record.trials.filter((t) => t.kind === 'fixed' && t.pass && t.target === s.record.result?.capacity)[0];
-        const runId = best?.runId ?? s.record.trials[s.record.trials.length - 1]?.runId ?? '';
-        for (const r of readRunRecords(exp)) records.set(r.id, r);
-        entry = { pointKey: run.point.key, repetition: run.repetition, runId, status: best ? 'completed' : 'failed', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, searchId: s.record.id, capacity: s.record.result?.capacity ?? null };
-      } else {
-        const r = await runTagged(wl, exp, opts.set ?? [], overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
-          progress: (l) => progress(`  ${l}`),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        }).catch((e: unknown) => {
-          // An interrupted run is listed (aborted) before the sweep stops: sweep.json says what happened to it.
-          const stopped = (e as { record?: RecordLike }).record;
-          if (stopped) rec.runs.push({ pointKey: run.point.key, repetition: run.repetition, runId: stopped.id, status: stopped.status, startedAt: stopped.startedAt, seconds: (Date.now() - t0) / 1000 });
-          throw e;
-        });
-        records.set(r.record.id, r.record);
-        entry = { pointKey: run.point.key, repetition: run.repetition, runId: r.record.id, status: r.record.status, startedAt: r.record.startedAt, seconds: (Date.now() - t0) / 1000 };
-        if (r.error) progress(`  run ${r.record.id} ${r.record.status}: ${r.error.message} (it will be redone when the sweep is resumed)`);
+      for (const run of g.runs) {
+        await runOne(run, i++, set, setups ? g.key : undefined);
       }
-      rec.runs.push(entry);
-      save();
-      const remaining = remainingRuns(schedule, done()).length;
-      opts.onRun?.(entry, remaining, etaSeconds(remaining, done()), schedule.length);
     }
     await settleRuns(); // the last run's energy account
     rec.status = remainingRuns(schedule, done()).length ? 'failed' : 'completed';
     if (rec.status === 'failed') rec.error = { code: 'sweep.runs_failed', message: 'some runs failed; run the same sweep again to redo them' };
+    if (setups) rec.setupLeft = await restoreSetup(setups);
     save();
+    if (rec.setupLeft) progress(rec.setupLeft);
     return { record: rec, path, skipped };
   } catch (e) {
     await settleRuns();
@@ -241,12 +224,72 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
     rec.status = interrupted ? 'aborted' : 'failed';
     rec.error = { code: e instanceof GreenraceError ? e.code : 'sweep.failed', message: errorMessage(e) };
     save();
+    if (setups) {
+      // Guaranteed: what the sweep set up is taken down (or the user's setup put back), whatever stopped it.
+      rec.setupLeft = await restoreSetup(setups);
+      save();
+      progress(rec.setupLeft);
+    }
     const leftNow = remainingRuns(schedule, done()).length;
     if (interrupted) {
       throw new InterruptedError(`sweep ${id} stopped: ${schedule.length - leftNow} of ${schedule.length} runs done, ${leftNow} left; run the same command again to resume`);
     }
     throw e;
   }
+
+  async function runOne(run: ScheduledRun, i: number, set: string[], setupKey: string | undefined): Promise<void> {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    if (i > 0 && def.idleBetweenS > 0) {
+      progress(`idle ${def.idleBetweenS} s (recorded as a baseline window)`);
+      const start = Date.now() / 1000;
+      await sleep(def.idleBetweenS * 1000, opts.signal);
+      rec.idle.push({ start, end: Date.now() / 1000, afterRun: rec.runs[rec.runs.length - 1]?.runId ?? '' });
+    }
+    const t0 = Date.now();
+    // The setup factors are in `set` (the group's setup); the point's workload values are the overrides.
+    const overrides = Object.fromEntries(Object.entries(run.point.assignments).filter(([k]) => k.startsWith(`${wl.section}.`))) as Record<string, unknown>;
+    const isMax = overrides[wl.loadPath] === MAX;
+    const onSetup = setupKey !== undefined ? { setup: setupKey } : {};
+    progress(`run ${skipped + i + 1}/${schedule.length}: ${run.point.key}, repetition ${run.repetition}${isMax ? ' (a search)' : ''}`);
+    let entry: SweepRunEntry;
+    if (isMax) {
+      delete overrides[wl.loadPath];
+      const s = await searchCampaign({ workload: wl.name, ...(opts.search ?? {}), experiment: exp, set, overrides, point: run.point.key, progress: (l) => progress(`  ${l}`), ...(opts.signal ? { signal: opts.signal } : {}) });
+      // The point's run record is the search's highest passing trial.
+      const best = s.record.trials.filter((t) => t.kind === 'fixed' && t.pass && t.target === s.record.result?.capacity)[0];
+      const runId = best?.runId ?? s.record.trials[s.record.trials.length - 1]?.runId ?? '';
+      for (const r of readRunRecords(exp)) records.set(r.id, r);
+      entry = { pointKey: run.point.key, repetition: run.repetition, runId, status: best ? 'completed' : 'failed', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, searchId: s.record.id, capacity: s.record.result?.capacity ?? null, ...onSetup };
+    } else {
+      const r = await runTagged(wl, exp, set, overrides, { kind: 'sweep', id, point: run.point.key, repetition: run.repetition }, {
+        progress: (l) => progress(`  ${l}`),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }).catch((e: unknown) => {
+        // An interrupted run is listed (aborted) before the sweep stops: sweep.json says what happened to it.
+        const stopped = (e as { record?: RecordLike }).record;
+        if (stopped) rec.runs.push({ pointKey: run.point.key, repetition: run.repetition, runId: stopped.id, status: stopped.status, startedAt: stopped.startedAt, seconds: (Date.now() - t0) / 1000, ...onSetup });
+        throw e;
+      });
+      records.set(r.record.id, r.record);
+      entry = { pointKey: run.point.key, repetition: run.repetition, runId: r.record.id, status: r.record.status, startedAt: r.record.startedAt, seconds: (Date.now() - t0) / 1000, ...onSetup };
+      if (r.error) progress(`  run ${r.record.id} ${r.record.status}: ${r.error.message} (it will be redone when the sweep is resumed)`);
+    }
+    rec.runs.push(entry);
+    save();
+    const remaining = remainingRuns(schedule, done()).length;
+    opts.onRun?.(entry, remaining, etaSeconds(remaining, done()), schedule.length);
+  }
+}
+
+/** The key of the group whose setup is the one deployed now (so the sweep starts on it, with no redeploy). */
+function currentGroupKey(s: SweepSetups, left: ScheduledRun[]): string | undefined {
+  const now = deployed(s.name);
+  if (!now || now.phase !== 'ready') return undefined;
+  for (const g of setupGroups(left, s.paths)) {
+    const ov = setupOverrides(s, g, { services: now.snapshot.services as string[], roles: {} });
+    if (changedPaths(now.snapshot, ov).length === 0) return g.key;
+  }
+  return undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -25,7 +25,7 @@ beforeAll(() => {
       'search:\n  strategy: double-bisect\n  start: 3000\n  precision: 0.1\n  trial_warmup: 2s\n  trial_duration: 8s\n  slo: {min_ratio: 0.9, p99_ms: 50}\n',
   );
   writeFileSync(join(home, 'experiments', 'badsweep.yaml'), base + 'sweep:\n  factors:\n    ingest.partitions: []\n  repetitions: 0\n');
-  writeFileSync(join(home, 'experiments', 'badfactor.yaml'), base + 'sweep:\n  factors:\n    roles.broker: [1, 3]\n');
+  writeFileSync(join(home, 'experiments', 'badfactor.yaml'), base + 'sweep:\n  factors:\n    roles.broker: [1, 0]\n');
   writeFileSync(join(home, 'experiments', 'badsearch.yaml'), base + 'search:\n  min_load: 5000\n  max_load: 4000\n');
   process.env.GREENRACE_HOME = home;
   process.env.GREENRACE_RESULTS_DIR = join(home, 'results');
@@ -66,10 +66,29 @@ describe('sweep input', () => {
     expect(() => planSweep(sweep([]))).toThrow(/no factors/);
     expect(() => planSweep(sweep(['ingest.partitions=1,3'], { repetitions: 0 }))).toThrow(/repetitions must be a whole number ≥ 1/);
   });
-  it('"max" is only a load value, and set-up factors are refused with the reason', () => {
+  it('"max" is only a load value', () => {
     expect(() => planSweep(sweep(['ingest.partitions=max']))).toThrow(/"max" is only a value of ingest.load/);
     expect(planSweep(sweep(['ingest.load=max', 'ingest.message_size=512,4096'])).points).toHaveLength(2);
-    expect(() => planSweep(sweep(['roles.broker=1,3']))).toThrow(/changes what `setup` deployed/);
+  });
+  it('set-up factors are planned as setup paths, grouped so the cluster is set up once per value', () => {
+    const p = planSweep(sweep(['ingest.partitions=1,3', 'roles.broker=1,2', 'kafka.heap=384m'], { order: 'random', seed: 3 }));
+    expect(p.setupPaths).toEqual(['roles.broker', 'kafka.heap']);
+    // random order: shuffled within each setup, never back and forth between setups
+    const brokers = p.schedule.map((r) => r.point.assignments['roles.broker']);
+    expect(brokers.filter((b, i) => i > 0 && b !== brokers[i - 1])).toHaveLength(1);
+    expect(planSweep(sweep(['ingest.broker=kafka'])).setupPaths).toEqual(['ingest.broker']);
+  });
+  it('a set-up factor value the experiment refuses names the flag, before anything runs', () => {
+    expect(() => planSweep(sweep(['roles.broker=1,0']))).toThrow(/--grid roles\.broker=1,0.*broker/s);
+    expect(() => planSweep(sweep(['kafka.heap=lots']))).toThrow(/--grid kafka\.heap=lots/);
+    expect(() => planSweep(sweep(['runtime=host,vm']))).toThrow(/--grid runtime=host,vm/);
+  });
+  it('a broker kind that cannot be installed (Redpanda without its apt repository) is refused with the reason, leaving nothing', async () => {
+    const err = await runSweep(sweep(['ingest.broker=kafka,redpanda'], { repetitions: 1, reachable: async () => 'ENOTFOUND linux.pkg.redpanda.com' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'sweep.redpanda_unavailable', exitCode: 2 });
+    expect(String((err as Error).message)).toMatch(/--grid ingest\.broker=kafka,redpanda: .*Redpanda.*apt repository.*ENOTFOUND linux\.pkg\.redpanda\.com.*cannot be installed here/s);
+    expect(existsSync(join(home, 'results', 'camp'))).toBe(false);
+    expect(existsSync(join(home, '.greenrace', 'camp'))).toBe(false);
   });
 });
 
@@ -121,7 +140,7 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
   });
   it('bad sweep: values name the file and key', () => {
     expect(() => planSweep({ experiment: 'badsweep', factors: [] })).toThrow(/badsweep\.yaml.*sweep\.(factors|repetitions)/s);
-    expect(() => planSweep({ experiment: 'badfactor', factors: [] })).toThrow(/badfactor\.yaml: sweep\.factors\.roles\.broker: factor roles\.broker changes what `setup` deployed/);
+    expect(() => planSweep({ experiment: 'badfactor', factors: [] })).toThrow(/badfactor\.yaml: sweep\.factors\.roles\.broker.*broker/s);
   });
   it('a search: section sets the search; flags override it key by key', () => {
     const s = prepareSearch({ experiment: 'declared' });

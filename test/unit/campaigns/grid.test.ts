@@ -24,7 +24,8 @@ describe('grid flags', () => {
     expect(() => parseGridFlag('ingest.load=')).toThrow(/has no values \(the grid would be empty\)/);
     expect(() => parseGridFlag('ingest.load=1,,2')).toThrow(/empty value/);
     expect(() => parseGridFlag('ingest.load=1,1')).toThrow(/lists 1 twice/);
-    expect(() => parseGridFlag('load=1,2')).toThrow(/not a config path/);
+    expect(() => parseGridFlag('ingest/load=1,2')).toThrow(/not a config path/);
+    expect(parseGridFlag('runtime=host,k3s').values).toEqual(['host', 'k3s']);
   });
   it('a flag replaces the file factor of the same path', () => {
     const m = mergeFactors([f('ingest.load', [1]), f('ingest.partitions', [1, 3])], [f('ingest.load', [5, 6])]);
