@@ -65,8 +65,15 @@ export const searchSchema = z
     min_load: z.number().positive().default(1),
     max_load: z.number().positive().default(1_000_000),
     max_trials: count(2, 1000).default(15),
-    /** Knee: the overload probe is this many times the start. */
+    /** Knee: the overload probe is this many times the start (when the workload cannot ramp, or ramp: false). */
     probe_factor: z.number().gt(1).default(8),
+    /** Knee: find the knee with one ramp trial (the rate raised in steps inside one run) when the workload can. */
+    ramp: z.boolean().default(true),
+    /** The ramp's steps: start, start × factor, start × factor², … */
+    ramp_steps: count(2, 20).default(5),
+    ramp_factor: z.number().gt(1).max(10).default(2),
+    /** Each step's duration (default: half the trial duration, at least 2 s). */
+    ramp_step: duration({ min: 0.5, max: 86400 }).optional(),
     /** Warm-up and measured duration of each trial (default: the workload's). */
     trial_warmup: duration({ min: 0, max: 86400 }).optional(),
     trial_duration: duration({ min: 1, max: 7 * 86400 }).optional(),

@@ -124,7 +124,7 @@ export async function runGenerator(s: GeneratorSettings, driver: LoadDriver, io:
       );
     }
     log(`${ready}; start at ${new Date(startAt!).toISOString()}`);
-    schedule = new Schedule({ startAt: startAt!, rate: s.rate, warmupS: s.warmupS, durationS: s.durationS });
+    schedule = new Schedule({ startAt: startAt!, rate: s.rate, warmupS: s.warmupS, durationS: s.durationS, ...(s.steps ? { steps: s.steps } : {}) });
     // 3. Too late for the shared start: its backlog would burst at once. Refuse.
     const late = nowMs() - startAt!;
     if (late > s.timeouts.maxLateMs)

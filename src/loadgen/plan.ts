@@ -120,6 +120,12 @@ export const generatorEntrySchema = z.strictObject({
   host: z.string().min(1).optional(),
   rate: rateSchema,
   /**
+   * A ramp inside one run: the measurement is these steps in turn, each at its own rate (msg/s of
+   * this instance; the warm-up runs at the first), their durations summing to `shared.durationS`.
+   * The summary reports achieved rate, latency and backlog per step. Native driver only.
+   */
+  steps: z.array(z.strictObject({ rate: between(B.rate).refine((r) => r > 0, 'must be > 0 (a ramp step is throttled)'), durationS: z.number().positive() })).min(2, 'a ramp has at least 2 steps').optional(),
+  /**
    * Control/metrics HTTP server (`/metrics`, `/ready`, `POST /start`): the address to bind (the
    * host's experiment address) and the port (0 = any free port). Absent: no server.
    */
@@ -145,6 +151,13 @@ export const loadgenPlanSchema = planObject.superRefine((p, ctx) => {
     seen.add(g.id);
     if (p.shared.startAt === undefined && !g.control)
       ctx.addIssue({ code: 'custom', path: ['generators', i, 'control'], message: 'is required without shared.startAt (the generator waits for POST /start on it)' });
+    if (g.steps) {
+      const sum = g.steps.reduce((a, x) => a + x.durationS, 0);
+      if (Math.abs(sum - p.shared.durationS) > 1e-6)
+        ctx.addIssue({ code: 'custom', path: ['generators', i, 'steps'], message: `last ${sum} s in all but shared.durationS is ${p.shared.durationS} s (the steps are the measurement window)` });
+      if (p.shared.driver.name !== 'native')
+        ctx.addIssue({ code: 'custom', path: ['generators', i, 'steps'], message: `a ramp needs the native driver (${p.shared.driver.name} has one rate per run)` });
+    }
   });
   if (p.shared.driver.name === 'perf-test' && p.shared.batchBytes > 0 && p.shared.batchBytes < p.shared.messageSize)
     ctx.addIssue({ code: 'custom', path: ['shared', 'batchBytes'], message: `(${p.shared.batchBytes}) is smaller than shared.messageSize (${p.shared.messageSize})` });
@@ -169,6 +182,8 @@ export interface GeneratorSettings extends Omit<SharedSettings, 'control'> {
   instance: string;
   host?: string;
   rate: number;
+  /** A ramp: the measurement window's steps (see the plan's generator entry). */
+  steps?: Array<{ rate: number; durationS: number }>;
   control?: { address: string; port: number; token?: string };
   summary?: string;
   rawLog?: string;
@@ -212,6 +227,7 @@ export function instanceSettings(plan: LoadgenPlan, id: string, source = 'the pl
     ...shared,
     instance: g.id,
     rate: g.rate,
+    ...(g.steps ? { steps: g.steps } : {}),
     ...(g.host ? { host: g.host } : {}),
     ...(g.control ? { control: { ...g.control, ...(sharedControl.token ? { token: sharedControl.token } : {}) } } : {}),
     ...(g.summary ? { summary: g.summary } : {}),

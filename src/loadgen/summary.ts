@@ -101,6 +101,28 @@ export interface LoadgenSummary {
   notes?: string[];
   /** Periodic lines (perf-test driver) or per-second acks (native), for plots. */
   series?: Array<{ t: number; acked: number; rate: number; avgMs?: number; maxMs?: number }>;
+  /** A ramp: per step, its target rate, acks in its window, achieved rate, latency and backlog at its bounds. */
+  steps?: RampStepSummary[];
+}
+
+export interface RampStepSummary {
+  /** Target rate of the step, msg/s. */
+  rate: number;
+  /** Epoch ms. */
+  start: number;
+  end: number;
+  /** Messages due in the step. */
+  due: number;
+  /** Acknowledgements that arrived in the step's window. */
+  acked: number;
+  /** acked / the step's seconds. */
+  achieved: number;
+  /** Latency of the messages due in the step (from their intended time; censored ones included). */
+  latencyMs: LatencyFigures;
+  histogram?: HistogramJson;
+  /** Messages due but not acknowledged at the step's start and end. */
+  backlogStart: number;
+  backlogEnd: number;
 }
 
 /** A parsed summary of this version, or undefined (another version, or not a summary). */
@@ -243,6 +265,35 @@ export function mergeSummaries(list: LoadgenSummary[]): MergedSummary {
     errors: [...errs].map(([message, count]) => ({ message, count })).sort((a, b) => b.count - a.count),
     cpu,
   };
+}
+
+/**
+ * A ramp's steps over all instances: per step (instances' steps matched by position), the target
+ * rate and acks summed, the achieved rate over the step's window, the latency from the merged
+ * histograms, and the backlog summed. Empty when the instances ran no ramp (or not the same one).
+ */
+export function mergeSteps(list: LoadgenSummary[]): Array<Omit<RampStepSummary, 'histogram'>> {
+  const n = list[0]?.steps?.length ?? 0;
+  if (n === 0 || list.some((s) => s.steps?.length !== n)) return [];
+  return Array.from({ length: n }, (_, k) => {
+    const st = list.map((s) => s.steps![k]!);
+    const start = Math.min(...st.map((x) => x.start));
+    const end = Math.max(...st.map((x) => x.end));
+    const acked = st.reduce((a, x) => a + x.acked, 0);
+    const h = new LatencyHistogram();
+    for (const x of st) if (x.histogram) h.add(LatencyHistogram.fromJSON(x.histogram));
+    return {
+      rate: st.reduce((a, x) => a + x.rate, 0),
+      start,
+      end,
+      due: st.reduce((a, x) => a + x.due, 0),
+      acked,
+      achieved: end > start ? (acked * 1000) / (end - start) : 0,
+      latencyMs: latencyFromHistogram(h),
+      backlogStart: st.reduce((a, x) => a + x.backlogStart, 0),
+      backlogEnd: st.reduce((a, x) => a + x.backlogEnd, 0),
+    };
+  });
 }
 
 /**

@@ -170,6 +170,12 @@ export interface CampaignSpec {
   reportsP99: boolean;
   /** A consumer runs beside the producers (a lag trend can be checked). */
   hasConsumer: boolean;
+  /**
+   * The experiment key of a ramp inside one run (`ingest.ramp`: a list of `{load, duration}`
+   * steps), when the workload can raise its rate in steps; its records then carry `results.steps`
+   * (`target`, `achieved_rate`, `backlog_grew` per step).
+   */
+  rampPath?: string;
 }
 
 export interface Workload<S = unknown, A = unknown, R = unknown> {

@@ -9,7 +9,7 @@ import { GreenraceError, InterruptedError, RunError, UsageError, errorMessage } 
 import { loadExperiment } from '../../experiment/load.js';
 import { figuresOf } from '../../campaigns/figures.js';
 import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../../campaigns/records.js';
-import { runSearch, type SearchOutcome } from '../../campaigns/search/loop.js';
+import { runSearch, type RampResult, type SearchOutcome } from '../../campaigns/search/loop.js';
 import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
 import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
 import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
@@ -31,6 +31,8 @@ export interface SearchOptions {
   maxLoad?: number;
   maxTrials?: number;
   probeFactor?: number;
+  /** Knee: one ramp trial to find the knee (default: search.ramp, true, when the workload can ramp). */
+  ramp?: boolean;
   slo?: Partial<Slo>;
   seedFrom?: string;
   /** Trial warm-up and measured duration (default: the experiment's). */
@@ -70,7 +72,7 @@ export function seedCapacity(exp: string, ref: string): { id: string; capacity: 
 }
 
 /** Validate everything that can be checked before a trial runs; returns the search's settings (the flags over the file's `search:` section). */
-export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; name: string; seeded?: { id: string; capacity: number } } {
+export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; name: string; rampStepS: number; seeded?: { id: string; capacity: number } } {
   const set = [...(opts.set ?? [])];
   for (const s of set) parseSet(s);
   const file = loadExperiment(opts.experiment, { set });
@@ -107,6 +109,8 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
     minRatio: slo.minRatio,
     probeFactor: opts.probeFactor ?? sec.probe_factor,
   };
+  const wantRamp = opts.ramp ?? sec.ramp;
+  if (wantRamp && wl.rampPath) params.ramp = { steps: sec.ramp_steps, factor: sec.ramp_factor };
   // A bad value names the flag that gave it, else the file's key.
   const name = (flag: string, key: string, given: unknown): string => (given !== undefined ? flag : file.where(`search.${key}`));
   const bad = (key: string, msg: string): never => {
@@ -122,11 +126,14 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
   if (seeded) params.seed = seeded.capacity;
   if (trialOverrides[`${wl.section}.warmup`] !== undefined) set.push(`${wl.section}.warmup=${String(trialOverrides[`${wl.section}.warmup`])}`);
   if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
-  return { params, slo, set, wl, name: experiment.name, ...(seeded ? { seeded } : {}) };
+  // A ramp step lasts ramp_step, else half the trial's measured duration (at least 2 s).
+  const trialS = Number((experiment as unknown as Record<string, { duration: number }>)[wl.section]!.duration);
+  const rampStepS = sec.ramp_step ?? Math.max(2, Math.round(trialS / 2));
+  return { params, slo, set, wl, name: experiment.name, rampStepS, ...(seeded ? { seeded } : {}) };
 }
 
 export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaignOutcome> {
-  const { params, slo, set, wl, seeded, name } = prepareSearch(opts);
+  const { params, slo, set, wl, seeded, name, rampStepS } = prepareSearch(opts);
   // Not set up: one message naming the command to run, before the search leaves any record.
   requireReady(name);
   const id = newCampaignId('search');
@@ -159,6 +166,23 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
       if (r.error && f.throughput === null) throw r.error;
       return { figures: { target: rate, achieved: f.throughput, p99Ms: f.p99Ms, backlog: f.backlog, saturated: f.saturated }, runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
     },
+    ...(params.ramp && wl.rampPath
+      ? {
+          ramp: async (rates: number[], n: number, why: string): Promise<RampResult> => {
+            const t0 = Date.now();
+            opts.progress?.(`trial ${n}: ramp ${rates.map((r) => Math.round(r)).join(' → ')} ${wl.unit}, ${rampStepS} s each (${why})`);
+            const steps = rates.map((r) => ({ load: Math.round(r * 1000) / 1000, duration: rampStepS }));
+            const r = await runTagged(wl, opts.experiment, set, { ...overrides, [wl.loadPath]: steps[0]!.load, [wl.rampPath!]: steps }, { kind: 'search', id, trial: n, ...(opts.point ? { point: opts.point } : {}) }, {
+              ...(opts.signal ? { signal: opts.signal } : {}),
+              ...(opts.progress ? { progress: (l: string) => opts.progress!(`  ${l}`) } : {}),
+            });
+            const got = (r.record.results?.steps ?? []) as Array<{ achieved_rate?: number; backlog_grew?: boolean; p99_ms?: number | null }>;
+            if (got.length !== rates.length) throw r.error ?? new RunError('search.ramp_no_steps', `ramp trial ${n} (run ${r.record.id}) reported ${got.length} steps of ${rates.length}`);
+            for (const [k, x] of got.entries()) opts.progress?.(`  step ${k + 1}: target ${Math.round(rates[k]!)}, achieved ${x.achieved_rate ?? '—'} ${wl.unit}, p99 ${x.p99_ms ?? '—'} ms${x.backlog_grew ? ', backlog grew' : ''}`);
+            return { steps: got.map((x, k) => ({ target: rates[k]!, achieved: x.achieved_rate ?? null, backlogGrew: x.backlog_grew ?? true })), runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
+          },
+        }
+      : {}),
   };
   try {
     const outcome = await runSearch(params, slo, exec, {

@@ -9,6 +9,7 @@ interface Flags {
   maxLoad?: number;
   maxTrials?: number;
   probeFactor?: number;
+  ramp?: boolean;
   minRatio?: number;
   p99Ms?: number;
   maxBacklog?: number;
@@ -31,6 +32,7 @@ export function registerSearch(program: Command): void {
     .option('--min-load <load>', 'lowest load to try (default: search.min_load, 1)', numberOption('--min-load', { exclusiveMin: 0 }))
     .option('--max-load <load>', 'highest load to try (default: search.max_load, 1000000)', numberOption('--max-load', { exclusiveMin: 0 }))
     .option('--max-trials <n>', 'stop after this many trials (default: search.max_trials, 15)', intOption('--max-trials', 2, 1000))
+    .option('--no-ramp', 'knee: find the knee with an overload probe instead of one ramp trial (default: search.ramp, true)')
     .option('--probe-factor <x>', 'knee: the overload probe is this many times the start (default: search.probe_factor, 8)', numberOption('--probe-factor', { exclusiveMin: 1 }))
     .option('--min-ratio <fraction>', 'SLO: achieved ≥ this × target (default: search.slo.min_ratio, 0.95)', numberOption('--min-ratio', {}))
     .option('--p99-ms <ms>', 'SLO: p99 latency bound in ms (default: search.slo.p99_ms, none)', numberOption('--p99-ms', {}))
@@ -76,6 +78,7 @@ export function registerSearch(program: Command): void {
           ...(f.maxLoad !== undefined ? { maxLoad: f.maxLoad } : {}),
           ...(f.maxTrials !== undefined ? { maxTrials: f.maxTrials } : {}),
           ...(f.probeFactor !== undefined ? { probeFactor: f.probeFactor } : {}),
+          ...(f.ramp === false ? { ramp: false } : {}),
           ...(f.seedFrom ? { seedFrom: f.seedFrom } : {}),
           ...(f.trialWarmup ? { trialWarmup: f.trialWarmup } : {}),
           ...(f.trialDuration ? { trialDuration: f.trialDuration } : {}),

@@ -12,8 +12,12 @@
  *    measured message enters the histogram exactly once: at its acknowledgement, or censored at
  *    `censorAt − intended` when the generator stops waiting (never sent: `unsent`; sent but no ack:
  *    `unacked`; send failed: `failed`). So the percentiles never hide a backlog.
+ *
+ * A ramp (the schedule's `steps`) is accounted per step the same way: acks by their arrival time
+ * in the step's window (its achieved rate), latencies by the step the message was due in (its own
+ * histogram, censored ones included), and the backlog (due − acknowledged) at each step's bounds.
  */
-import type { LatencyHistogram } from '../histogram.js';
+import { LatencyHistogram } from '../histogram.js';
 import type { LoadgenMetrics } from '../metrics.js';
 import type { Schedule } from '../schedule.js';
 
@@ -43,13 +47,58 @@ export class SendAccount {
   private unsentFrom = 0;
   private ids = 0;
   private closed = false;
+  /** A ramp: acks arrived in each step's window, and each step's latencies (by due time). */
+  readonly stepAcked: number[];
+  readonly stepHists: LatencyHistogram[];
+  /** All acks so far (warm-up, window and after), for the backlog at step bounds. */
+  private ackLog: Array<{ t: number; n: number }> = [];
 
   constructor(
     private readonly sched: Schedule,
     private readonly size: number,
     private readonly hist: LatencyHistogram,
     private readonly metrics?: LoadgenMetrics,
-  ) {}
+  ) {
+    const ramp = sched.steps.length > 1;
+    this.stepAcked = ramp ? sched.steps.map(() => 0) : [];
+    this.stepHists = ramp ? sched.steps.map(() => new LatencyHistogram()) : [];
+  }
+
+  private get ramp(): boolean {
+    return this.stepHists.length > 0;
+  }
+
+  /** Record latencies of measured messages [from, from + n) in their steps' histograms (a ramp only). */
+  private stepRecord(from: number, n: number, us: (i: number) => number, censored: boolean): void {
+    if (!this.ramp) return;
+    for (let i = from; i < from + n; i++) {
+      const k = this.sched.stepOf(i);
+      if (k < 0) continue;
+      if (censored) this.stepHists[k]!.recordCensored(us(i));
+      else this.stepHists[k]!.record(us(i));
+    }
+  }
+
+  /**
+   * Per step of a ramp: target rate, acks in its window and the achieved rate, its latency
+   * histogram, and the backlog (messages due minus acknowledged) at its start and end.
+   */
+  stepFigures(): Array<{ rate: number; start: number; end: number; due: number; acked: number; achieved: number; backlogStart: number; backlogEnd: number; hist: LatencyHistogram }> {
+    if (!this.ramp) return [];
+    const ackedBy = (t: number): number => this.ackLog.reduce((a, x) => a + (x.t < t ? x.n : 0), 0);
+    const backlog = (t: number): number => Math.max(0, Math.min(this.sched.dueBy(t - 1e-9), this.sched.total) - ackedBy(t));
+    return this.sched.steps.map((st, k) => ({
+      rate: st.rate,
+      start: st.start,
+      end: st.end,
+      due: st.last - st.first,
+      acked: this.stepAcked[k]!,
+      achieved: (this.stepAcked[k]! * 1000) / (st.end - st.start),
+      backlogStart: backlog(st.start),
+      backlogEnd: backlog(st.end),
+      hist: this.stepHists[k]!,
+    }));
+  }
 
   /** Messages [next, next + n) handed to the client at `sentAt`; returns the batch id. */
   sent(n: number, sentAt: number): number {
@@ -89,9 +138,15 @@ export class SendAccount {
     } else if (phase === 'warmup') this.warm.acked += b.n;
     this.metrics?.acked.inc({ phase: phase === 'warmup' ? 'warmup' : 'measure' }, b.n);
     if (phase !== 'warmup') this.metrics?.bytesAcked.inc({ phase: 'measure' }, b.n * this.size);
+    if (this.ramp && this.censoredAt === undefined) {
+      this.ackLog.push({ t, n: b.n });
+      const k = s.stepAt(t);
+      if (k >= 0) this.stepAcked[k] = this.stepAcked[k]! + b.n;
+    }
     if (b.mN === 0) return;
     if (s.unthrottled) this.hist.record((t - b.sentAt) * 1000, b.mN);
     else for (let i = b.mFrom; i < b.mFrom + b.mN; i++) this.hist.record((t - s.intended(i)) * 1000);
+    this.stepRecord(b.mFrom, b.mN, (i) => (t - s.intended(i)) * 1000, false);
   }
 
   /** The batch's send failed at `t`. Ignored once censored. */
@@ -126,11 +181,15 @@ export class SendAccount {
     this.closeSending(censorAt);
     this.censoredAt = censorAt;
     const s = this.sched;
-    const stepUs = s.unthrottled ? 0 : (1000 / s.rate) * 1000;
     const ramp = (b: { mFrom: number; mN: number; sentAt: number }): void => {
       if (b.mN === 0) return;
       if (s.unthrottled) this.hist.recordCensored((censorAt - b.sentAt) * 1000, b.mN);
-      else this.hist.recordCensoredRamp((censorAt - s.intended(b.mFrom)) * 1000, stepUs, b.mN);
+      else if (!this.ramp) this.hist.recordCensoredRamp((censorAt - s.intended(b.mFrom)) * 1000, (1000 / s.rate) * 1000, b.mN);
+      else {
+        // A ramp: the spacing of due times changes from step to step, so one by one.
+        for (let i = b.mFrom; i < b.mFrom + b.mN; i++) this.hist.recordCensored((censorAt - s.intended(i)) * 1000);
+        this.stepRecord(b.mFrom, b.mN, (i) => (censorAt - s.intended(i)) * 1000, true);
+      }
     };
     for (const b of this.pending.values()) {
       this.counts.unacked += b.mN;

@@ -272,6 +272,9 @@ export class NativeDriver implements LoadDriver {
       ...(unthrottled && sched
         ? { notes: ['unthrottled (rate 0): no schedule, so latency is from the actual send (closed-loop) and nothing counts as unsent'] }
         : {}),
+      ...(acc && acc.stepHists.length
+        ? { steps: acc.stepFigures().map(({ hist: h, ...st }) => ({ ...st, latencyMs: latencyFromHistogram(h), histogram: h.toJSON() })) }
+        : {}),
       series: acc ? Array.from(acc.perSecond, (acked, t) => ({ t: measureStart + t * 1000, acked: acked ?? 0, rate: acked ?? 0 })) : [],
     };
   }

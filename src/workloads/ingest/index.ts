@@ -22,5 +22,5 @@ export const ingest = {
   run: async (ctx) => (await import('./run.js')).runIngest(ctx),
   csv: { when: 'always', row: ingestCsvRow },
   // The generator reports the honest backlog (unsent + unacknowledged) and latency percentiles; no consumer runs.
-  campaign: { loadPath: 'ingest.load', unit: 'msg/s', reportsBacklog: true, reportsP99: true, hasConsumer: false },
+  campaign: { loadPath: 'ingest.load', unit: 'msg/s', reportsBacklog: true, reportsP99: true, hasConsumer: false, rampPath: 'ingest.ramp' },
 } satisfies Workload<IngestConfig, IngestArgs, IngestOutcome>;

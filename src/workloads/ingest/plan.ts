@@ -23,6 +23,8 @@ export interface GeneratorPlan {
   address: string;
   /** msg/s of this instance. */
   rate: number;
+  /** A ramp: this instance's share of each step (msg/s, seconds). */
+  steps?: Array<{ rate: number; durationS: number }>;
   metricsPort: number;
 }
 
@@ -92,7 +94,7 @@ export function validateIngest(
   const rf = p.replication_factor ?? defaults.replicationFactor;
   if (rf > brokers.length) fail('ingest.replication_factor', `is ${rf} but there are only ${brokers.length} broker hosts`);
   if (p.instances > workers.length * 16) fail('ingest.instances', `is ${p.instances}: at most 16 generators per worker host (${workers.length} workers)`);
-  const perInstance = p.load / p.instances;
+  const perInstance = Math.min(p.load, ...(p.ramp ?? []).map((x) => x.load)) / p.instances;
   if (perInstance < 1) fail('ingest.load', `gives ${perInstance.toFixed(3)} msg/s per instance (${p.load} over ${p.instances}); at least 1 msg/s each`);
   if (p.batch_size > 0 && p.batch_size < p.message_size && p.driver === 'perf-test')
     fail('ingest.batch_size', `(${p.batch_size}) is smaller than ingest.message_size (${p.message_size})`);
@@ -122,7 +124,8 @@ export function planIngest(
       rate = Math.round((rate + add) * 1000) / 1000;
       remainder = Math.round((remainder - add) * 1000) / 1000;
     }
-    generators.push({ id: `${w.name}-${k}`, host: w.name, address: w.address, rate, metricsPort: LOADGEN_METRICS_PORT + k });
+    const steps = p.ramp?.map((x) => ({ rate: Math.round((x.load / p.instances) * 1000) / 1000, durationS: x.duration }));
+    generators.push({ id: `${w.name}-${k}`, host: w.name, address: w.address, rate: steps ? steps[0]!.rate : rate, ...(steps ? { steps } : {}), metricsPort: LOADGEN_METRICS_PORT + k });
   }
   const d = opts.defaults ?? fallbackDefaults(brokers.length);
   const rf = p.replication_factor ?? d.replicationFactor;
@@ -138,14 +141,15 @@ export function planIngest(
     partitions: p.partitions,
     replicationFactor: rf,
     minInsyncReplicas: minIsr,
-    load: p.load,
+    // A ramp: the mean target over its window (its messages due ÷ seconds).
+    load: p.ramp ? p.ramp.reduce((a, x) => a + x.load * x.duration, 0) / p.ramp.reduce((a, x) => a + x.duration, 0) : p.load,
     messageSize: p.message_size,
     acks: p.acks,
     keys: p.keys,
     lingerMs: p.linger_ms,
     batchBytes: p.batch_size,
     warmupS: p.warmup,
-    durationS: p.duration,
+    durationS: p.ramp ? p.ramp.reduce((a, x) => a + x.duration, 0) : p.duration,
     startAt: Math.ceil(opts.now ?? Date.now()),
     deleteTopic: p.delete_topic,
     generators,
@@ -190,7 +194,7 @@ export function loadgenPlan(p: IngestPlan, o: { token: string; files: (g: Genera
       driver: p.driver === 'native' ? { name: 'native' } : { name: 'perf-test', kafkaLibs: o.kafkaLibs ?? '' },
       control: { token: o.token },
     },
-    generators: p.generators.map((g) => ({ id: g.id, host: g.host, rate: g.rate, control: { address: g.address, port: g.metricsPort }, summary: o.files(g).summary })),
+    generators: p.generators.map((g) => ({ id: g.id, host: g.host, rate: g.rate, ...(g.steps ? { steps: g.steps } : {}), control: { address: g.address, port: g.metricsPort }, summary: o.files(g).summary })),
   };
 }
 

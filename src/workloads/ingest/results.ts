@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GreenraceError, InterruptedError, RunError, errorMessage } from '../../core/errors.js';
 import type { RunWindow } from '../../core/types.js';
-import { MB, asLoadgenSummary, mergeSummaries, type LoadgenSummary, type MergedSummary } from '../../loadgen/summary.js';
+import { MB, asLoadgenSummary, mergeSteps, mergeSummaries, type LoadgenSummary, type MergedSummary } from '../../loadgen/summary.js';
 import type { EnergyAccount } from '../../metrics/energy/index.js';
 import type { EnergyFigure } from '../../runs/record.js';
 import type { IngestPlan } from './plan.js';
@@ -90,6 +90,32 @@ export function ingestResults(plan: IngestPlan, summaries: LoadgenSummary[], mer
       ...(s.notes ? { notes: s.notes } : {}),
     })),
     window_seconds: round(Math.max(0.001, window.end - window.start)),
+    ...rampResults(summaries),
+  };
+}
+
+/**
+ * A ramp run (`ingest.ramp`): per step, its target and achieved rate (acks in the step's window ÷
+ * its seconds), p50/p99 of the messages due in it (merged histograms, from their intended time),
+ * and the backlog (due − acknowledged) at its start and end. `backlog_grew`: the backlog rose by
+ * more than 5 % of the step's messages during it — the step was not carried.
+ */
+function rampResults(summaries: LoadgenSummary[]): Record<string, unknown> {
+  const steps = mergeSteps(summaries);
+  if (!steps.length) return {};
+  return {
+    steps: steps.map((x) => ({
+      target: round(x.rate, 3),
+      seconds: round((x.end - x.start) / 1000),
+      messages_due: x.due,
+      messages_acked: x.acked,
+      achieved_rate: round(x.achieved, 1),
+      p50_ms: x.latencyMs.p50,
+      p99_ms: x.latencyMs.p99,
+      backlog_start: x.backlogStart,
+      backlog_end: x.backlogEnd,
+      backlog_grew: x.backlogEnd - x.backlogStart > 0.05 * Math.max(1, x.due),
+    })),
   };
 }
 

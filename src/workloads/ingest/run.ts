@@ -63,7 +63,8 @@ function parametersOf(p: IngestConfig, plan: IngestPlan, broker: BrokerAccess): 
   return {
     broker: p.broker,
     driver: p.driver,
-    load: p.load,
+    load: plan.load,
+    ...(p.ramp ? { ramp: p.ramp } : {}),
     message_size: p.message_size,
     instances: p.instances,
     partitions: p.partitions,
@@ -98,7 +99,7 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   const run = ctx.startRun(parametersOf(p, plan, broker), { id });
   run.record.files = ['manifest.yaml', 'plan.json'];
   ctx.progress(
-    `run ${id}: ${p.load} msg/s of ${p.message_size} B over ${p.instances} ${p.driver} generator(s) on ${new Set(plan.generators.map((g) => g.host)).size} worker(s), ${p.partitions} partitions, acks=${p.acks}; warm-up ${p.warmup} s, measure ${p.duration} s`,
+    `run ${id}: ${p.ramp ? `a ramp of ${p.ramp.length} steps (${p.ramp.map((x) => x.load).join(' → ')} msg/s, ${p.ramp[0]!.duration} s each)` : `${p.load} msg/s`} of ${p.message_size} B over ${p.instances} ${p.driver} generator(s) on ${new Set(plan.generators.map((g) => g.host)).size} worker(s), ${p.partitions} partitions, acks=${p.acks}; warm-up ${p.warmup} s, measure ${plan.durationS} s`,
   );
   const stop = new AbortController();
   let reason: StopReason;

@@ -20,7 +20,15 @@ export const ingestSchema = z
     keys: z.enum(['none', 'random', 'sequential']).default('none'),
     /** Delete the topic after the run. */
     delete_topic: z.boolean().default(true),
+    /**
+     * A ramp inside one run: the measurement window is these steps in turn, each at its own total
+     * load (msg/s) for its duration; the warm-up runs at the first step's load, and `load` and
+     * `duration` are not used. The record gets `results.steps` (achieved, p99, backlog per step).
+     * Native driver only.
+     */
+    ramp: z.array(z.strictObject({ load: z.number().positive().max(100_000_000), duration: duration({ min: 0.5, max: 86400 }) })).min(2, 'a ramp has at least 2 steps').optional(),
   })
+  .refine((p) => !(p.ramp && p.driver !== 'native'), { message: 'a ramp needs the native driver (perf-test has one rate per run)', path: ['ramp'] })
   .prefault({});
 
 export type IngestConfig = z.output<typeof ingestSchema>;

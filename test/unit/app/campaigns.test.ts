@@ -97,6 +97,10 @@ describe('search input', () => {
     const s = prepareSearch({ experiment: 'camp' });
     expect(s.params).toMatchObject({ strategy: 'knee', start: 2000, precision: 0.05, maxTrials: 15 });
     expect(s.slo).toEqual({ minRatio: 0.95, noBacklog: true, maxBacklog: 0 });
+    // ingest can ramp inside one run: the knee's first trial is a ramp of 5 steps × 2, each half a trial long.
+    expect(s.params.ramp).toEqual({ steps: 5, factor: 2 });
+    expect(s.rampStepS).toBe(15);
+    expect(prepareSearch({ experiment: 'camp', ramp: false }).params.ramp).toBeUndefined();
   });
   it('contradictory SLOs are refused, each reason listed', () => {
     expect(() => prepareSearch({ experiment: 'camp', slo: { minRatio: 1.5 } })).toThrow(/SLO min_ratio: must be in \(0, 1\]/);

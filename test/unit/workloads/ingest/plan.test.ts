@@ -78,3 +78,21 @@ describe('ingest plan', () => {
     expect(() => exp({ broker: 'pulsar' })).toThrow();
   });
 });
+
+describe('ingest ramp (ingest.ramp)', () => {
+  it('splits each step over the instances; the window is the steps; the generators get their share', () => {
+    const p = planIngest(exp({ instances: 2, ramp: [{ load: 1000, duration: 2 }, { load: 3000, duration: '2s' }] }), hosts, { runId: '0123abcd-0000', bootstrap: ['10.9.0.1:9092'], now: 1000 });
+    expect(p.durationS).toBe(4);
+    expect(p.load).toBe(2000); // the mean target over the window
+    expect(p.generators.map((g) => g.steps)).toEqual([
+      [{ rate: 500, durationS: 2 }, { rate: 1500, durationS: 2 }],
+      [{ rate: 500, durationS: 2 }, { rate: 1500, durationS: 2 }],
+    ]);
+    const lg = parsePlan(JSON.parse(JSON.stringify(loadgenPlan(p, { token: 'a-per-run-token-0123456789', files: (g) => ({ dir: `/d/${g.host}`, summary: `/d/${g.host}/${g.id}.json` }) }))), 'plan.json');
+    expect(instanceSettings(lg, 'w1-0').steps).toEqual([{ rate: 500, durationS: 2 }, { rate: 1500, durationS: 2 }]);
+  });
+  it('a ramp of one step, or with the perf-test driver, is refused naming the key', () => {
+    expect(() => exp({ ramp: [{ load: 1000, duration: 2 }] })).toThrow(/ramp/);
+    expect(() => exp({ driver: 'perf-test', ramp: [{ load: 1000, duration: 2 }, { load: 2000, duration: 2 }] })).toThrow(/a ramp needs the native driver/);
+  });
+});
