@@ -4,7 +4,7 @@
  * system (a real cluster through the app layer, or a simulated one in tests and bench/search).
  */
 import { evaluateSlo, type Slo, type TrialFigures } from './slo.js';
-import { bracketOf, converged, nextTrial, type Bracket, type RampStep, type SearchParams, type Trial } from './strategy.js';
+import { bracketOf, converged, nextTrial, pastKnee, type Bracket, type RampStep, type SearchParams, type Trial } from './strategy.js';
 
 export interface FixedResult {
   figures: TrialFigures;
@@ -81,14 +81,19 @@ export async function runSearch(
         achieved: s.achieved,
         pass: s.achieved !== null && s.achieved >= slo.minRatio * s.target && !s.backlogGrew,
       }));
-      const firstFail = steps.find((s) => !s.pass);
+      const past = pastKnee(steps);
+      const firstFail = past[0];
+      const early = steps.filter((s) => !s.pass && !past.includes(s));
       trial = {
         n,
         kind: 'ramp',
         target: next.rates[next.rates.length - 1]!,
         achieved: firstFail?.achieved ?? steps[steps.length - 1]?.achieved ?? null,
         pass: !firstFail,
-        reasons: firstFail ? [`knee between ${fmtRate(lastPass(steps))} and ${fmtRate(firstFail.target)}`] : [],
+        reasons: [
+          ...(firstFail ? [`knee between ${fmtRate(lastPass(steps))} and ${fmtRate(firstFail.target)}`] : []),
+          ...(early.length ? [`step${early.length > 1 ? 's' : ''} ${early.map((s) => fmtRate(s.target)).join(', ')} below a passing step failed (start-up): not the plateau`] : []),
+        ],
         steps,
         ...(r.runId ? { runId: r.runId } : {}),
         ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
@@ -99,13 +104,10 @@ export async function runSearch(
   }
 }
 
+/** The highest passing step's target. */
 function lastPass(steps: RampStep[]): number | null {
-  let last: number | null = null;
-  for (const s of steps) {
-    if (!s.pass) break;
-    last = s.target;
-  }
-  return last;
+  const p = steps.filter((s) => s.pass).map((s) => s.target);
+  return p.length ? Math.max(...p) : null;
 }
 
 export function fmtRate(v: number | null): string {

@@ -89,19 +89,27 @@ export function converged(b: Bracket, precision: number): boolean {
 
 /**
  * The plateau the system reached when overloaded: the mean achieved load of the failing ramp steps
- * of the latest ramp, else the achieved load of the lowest throughput-limited failing trial.
+ * above its highest passing step, of the latest ramp, else the achieved load of the lowest throughput-limited failing trial.
  */
 export function capacityEstimate(trials: Trial[], minRatio: number): number | null {
   for (let i = trials.length - 1; i >= 0; i--) {
     const t = trials[i]!;
     if (t.kind !== 'ramp' || !t.steps) continue;
-    const past = t.steps.filter((s) => !s.pass && s.achieved !== null).map((s) => s.achieved!);
+    // The steps past the knee: failing steps above the highest passing one (a first step that
+    // failed below a later pass is the run's start-up, not the plateau).
+    const past = pastKnee(t.steps).filter((s) => s.achieved !== null).map((s) => s.achieved!);
     if (past.length) return past.reduce((a, b) => a + b, 0) / past.length;
   }
   const limited = trials
     .filter((t) => t.kind === 'fixed' && !t.pass && t.achieved !== null && t.achieved < minRatio * t.target)
     .sort((a, b) => a.target - b.target);
   return limited.length ? limited[0]!.achieved : null;
+}
+
+/** The failing steps of a ramp above its highest passing step. */
+export function pastKnee(steps: RampStep[]): RampStep[] {
+  const topPass = Math.max(-Infinity, ...steps.filter((s) => s.pass).map((s) => s.target));
+  return steps.filter((s) => !s.pass && s.target > topPass);
 }
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));

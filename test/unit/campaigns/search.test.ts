@@ -65,6 +65,9 @@ describe('strategies', () => {
       ],
     };
     expect(capacityEstimate([ramp], 0.95)).toBe(3050);
+    // A first step that failed below later passes (the run's start-up, as seen on the real Kafka) is not the plateau.
+    const startup: Trial = { ...ramp, steps: [{ target: 1000, achieved: 860, pass: false }, ...ramp.steps!.slice(1)] };
+    expect(capacityEstimate([startup], 0.95)).toBe(3050);
     expect(capacityEstimate([t(1, 16000, false, 3000)], 0.95)).toBe(3000);
     // A failure that kept up with its target (e.g. over the p99 bound) is no estimate.
     expect(capacityEstimate([t(1, 16000, false, 15900)], 0.95)).toBeNull();
