@@ -142,7 +142,7 @@ describe('campaigns on a local Kafka cluster (1 broker, 1 worker)', () => {
     const id = /(search-\d{8}-\d{6}-[0-9a-f]{4})/.exec(r.stderr + r.stdout)![1]!;
     const s = JSON.parse(readFileSync(join(resultsDir, id, 'search.json'), 'utf8')) as {
       status: string;
-      trials: Array<{ n: number; target: number; achieved: number | null; pass: boolean; runId: string; run: string }>;
+      trials: Array<{ n: number; kind: 'fixed' | 'ramp'; target: number; achieved: number | null; pass: boolean; runId: string; run: string; steps?: Array<{ target: number; achieved: number | null }> }>;
       result?: { capacity: number | null; bracket: { low: number | null; high: number | null } };
     };
     expect(s.status).toBe('completed');
@@ -150,8 +150,21 @@ describe('campaigns on a local Kafka cluster (1 broker, 1 worker)', () => {
     for (const t of s.trials) {
       const rec = JSON.parse(readFileSync(join(resultsDir, id, t.run), 'utf8')) as RunRecord;
       expect(rec.campaign).toEqual({ kind: 'search', id, trial: t.n });
-      expect(rec.parameters.load).toBeCloseTo(t.target, 0);
       expect(t.achieved).not.toBeNull();
+      if (t.kind === 'fixed') {
+        expect(rec.parameters.load).toBeCloseTo(t.target, 0);
+        continue;
+      }
+      // The knee's first trial is one ramp inside one run: its steps in the record, each with its achieved rate.
+      const ramp = rec.parameters.ramp as Array<{ load: number }>;
+      expect(ramp.map((x) => x.load)).toEqual(t.steps!.map((x) => x.target));
+      expect(ramp[ramp.length - 1]!.load).toBeCloseTo(t.target, 0);
+      const steps = (rec.results as { steps: Array<{ target: number; achieved_rate: number }> }).steps;
+      expect(steps).toHaveLength(ramp.length);
+      for (const [k, x] of steps.entries()) {
+        expect(x.target).toBeCloseTo(ramp[k]!.load, 0);
+        expect(x.achieved_rate).toBe(t.steps![k]!.achieved);
+      }
     }
     // The capacity is a load that was measured to pass, and the bracket is consistent with the trials.
     const cap = s.result?.capacity ?? null;
