@@ -1,21 +1,27 @@
 /**
  * A real Kubernetes 1.34 from upstream parts (ansible/roles/k8s) on 4 namespace hosts: 1 control +
  * 3 workers, brought up by `entrypoint setup` (runtime: k3s; the cluster's plays run inside setup.yml).
- * What a user checks: `status` and `entrypoint kubectl`, every node Ready with its
- * role label, a pod on every node, pods reaching each other across hosts, a Service reached by its
- * DNS name from another node, `kubectl logs` and `kubectl exec`, a second deploy that changes nothing,
- * and a destroy + killjob that leave nothing (namespace, link, process, mount, cgroup, folder).
+ * The cluster is the run's shared one (k8s-shared.ts: brought up by the first k8s file; this file runs
+ * last of them and brings it down). What a user checks: setup's exit code, `status` and `entrypoint kubectl`,
+ * every node Ready with its role label, a pod on every node, pods reaching each other across hosts,
+ * a Service reached by its DNS name from another node, `kubectl logs` and `kubectl exec`, the shell's
+ * `k()` and `kube`, a second setup and deploy that change nothing, and a destroy + killjob that leave
+ * nothing (namespace, link, process, mount, cgroup, folder); a second killjob is harmless.
  * Needs root and the build of `setup/install.sh --k8s`.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, requireRoot, sshArgs } from '../support/cluster.js';
+import { leftovers, sshArgs } from '../support/cluster.js';
+import { markReleased, releaseOwn, sharedCluster, type SharedCluster } from './k8s-shared.js';
 import { changedPerHost, clusterPlaybook, k8sInstall, k8sLeftovers, kubectl, type K8sInstall } from './k8s-support.js';
-import { cli, makeHome, type Home } from './setup-support.js';
+import { cli, type Home } from './setup-support.js';
 
-const EXP = 'k8s-it';
+/** A cluster given by GREENRACE_TEST_K8S_STATE is someone else's: it is not brought down here. */
+const external = Boolean(process.env.GREENRACE_TEST_K8S_STATE);
+let cluster: SharedCluster;
+let EXP = '';
 const NS = 'k8s-it';
 let home: Home;
 let install: K8sInstall;
@@ -107,30 +113,27 @@ spec:
 `;
 
 beforeAll(async () => {
-  requireRoot();
+  cluster = await sharedCluster(import.meta.filename);
   install = k8sInstall();
-  home = makeHome('gr-k8s-it-');
-  home.write(EXP, 'description: Kubernetes from upstream parts\nplatform: {kind: local}\nroles: {control: 1, broker: 0, worker: 3}\nruntime: k3s\nservices: []\n');
-  // Known before the setup, so that afterAll tears down whatever a failed setup left running.
-  stateDir = home.stateDir(EXP);
-  const r = await cli(home, ['setup', EXP], { timeout: 1_500_000 });
-  expect(r.exitCode, r.all.split('\n').slice(-60).join('\n')).toBe(0);
-  kubeconfig = join(stateDir, 'kubeconfig');
-  const st = home.state(EXP);
-  tag = st.platform.data.tag;
-  hosts = st.platform.hosts;
+  home = cluster.home;
+  EXP = cluster.exp;
+  stateDir = cluster.stateDir;
+  kubeconfig = cluster.kubeconfig;
+  tag = cluster.tag;
+  hosts = cluster.hosts;
   // ip_forward as each host had it before the cluster, as the role recorded it (destroy restores it).
   for (const h of hosts) forwardingBefore.set(h.name, readFileSync(join(stateDir, 'hosts', h.name, 'k8s', 'ip_forward.before'), 'utf8').trim());
 }, 1_800_000);
 
-afterAll(async () => {
-  if (!home) return;
-  if (existsSync(join(stateDir, 'k8s'))) await clusterPlaybook(stateDir, { gr_k8s_action: 'destroy' });
-  if (existsSync(stateDir)) await cli(home, ['killjob', EXP]);
-  rmSync(home.dir, { recursive: true, force: true });
-}, 900_000);
+// Only when this file brought the cluster up without the global setup (and a test failed before the
+// last one brought it down); otherwise the global setup's teardown does.
+afterAll(() => releaseOwn(cluster), 900_000);
 
 describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
+  it('entrypoint setup brought the cluster up (exit 0)', () => {
+    expect(cluster.setup.exitCode, `setup (in ${cluster.createdBy}):\n${cluster.setup.tail}`).toBe(0);
+  });
+
   it('has 4 Ready nodes with their role label, the built kubelet version and their own pod CIDR; the control host is tainted', async () => {
     const r = await k(['get', 'nodes', '-o', 'json']);
     expect(r.exitCode, r.all).toBe(0);
@@ -234,6 +237,36 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
     expect(ex.stdout.trim()).toBe('hello');
   });
 
+  it("the shell's kube (@kubernetes/client-node) and k() (kubectl) talk to the cluster", async () => {
+    const r = await cli(home, ['i', EXP], {
+      input: [
+        'kube.nodes()',
+        `(await kube.pods('${NS}')).filter((p) => p.metadata.labels?.app === 'web').map((p) => p.spec.nodeName).sort().join(',')`,
+        `kube.pods({ namespace: '${NS}', selector: 'app=echo' })`,
+        `kube.logs('hello', { namespace: '${NS}' })`,
+        `kube.exec('hello', 'cat /etc/hostname; echo oops >&2; exit 3', { namespace: '${NS}' })`,
+        "(await (await kube.apps()).readNamespacedDeployment({ namespace: 'kube-system', name: 'coredns' })).status.readyReplicas",
+        "(await k('get nodes -o json')).items.length",
+        "kube.logs('no-such-pod', { namespace: 'default' })",
+        '',
+      ].join('\n'),
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    const out = r.stdout;
+    // The nodes as a table: name, Ready, role label, kubelet, pod CIDR, address.
+    for (const h of hosts) {
+      const role = h.name === 'control-1' ? 'control' : 'worker';
+      expect(out).toMatch(new RegExp(`\\n${h.name}\\s+Ready\\s+${role}\\s+${install.kubernetes_version.replace(/\./g, '\\.')}\\s+10\\.244\\.${h.address.split('.')[3]}\\.0/24\\s+${h.address.replace(/\./g, '\\.')}\\n`));
+    }
+    expect(out).toContain("'control-1,worker-1,worker-2,worker-3'");
+    expect(out).toMatch(new RegExp(`\\n${NS}\\s+echo-\\S+\\s+1/1\\s+Running\\s+0\\s+worker-2\\s+10\\.244\\.`));
+    expect(out).toContain("'greenrace log line from worker-1\\n'");
+    expect(out).toContain("{ code: 3, stdout: 'hello\\n', stderr: 'oops\\n' }");
+    expect(out).toMatch(/> 1\n.*> 4\n/s);
+    expect(out).toMatch(/error \[k8s\.logs\] cannot read the log of pod default\/no-such-pod: HTTP 404: pods "no-such-pod" not found/);
+    expect(out).not.toMatch(/\n\s+at /);
+  });
+
   it('a second setup changes nothing on the cluster', async () => {
     const again = await cli(home, ['setup', EXP]);
     expect(again.exitCode, again.all.split('\n').slice(-40).join('\n')).toBe(0);
@@ -247,7 +280,7 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
     expect(changed).toEqual({ 'control-1': 0, localhost: 0, 'worker-1': 0, 'worker-2': 0, 'worker-3': 0 });
   });
 
-  it('destroy, then killjob, leave nothing behind; a second destroy and killjob are harmless', async () => {
+  it.skipIf(external)('destroy, then killjob, leave nothing behind; a second destroy and killjob are harmless', async () => {
     // The shims' sockets live in the machine's /run/containerd/s: note ours to check they are gone.
     const runDirs = readdirSync('/run/greenrace-k8s').filter((d) => d.startsWith(`${tag}-`));
     shimSockets = [];
@@ -286,6 +319,7 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
     expect(kj.exitCode, kj.all).toBe(0);
     expect(k8sLeftovers(tag, stateDir)).toEqual({ processes: [], mounts: [], cgroups: [], folders: [], logLinks: [] });
     expect(await leftovers(tag, stateDir)).toEqual({ namespaces: [], links: [], netnsEtc: [], processes: [], controlSockets: [], claims: [] });
+    markReleased(cluster);
     const kj2 = await cli(home, ['killjob', EXP]);
     expect(kj2.exitCode, kj2.all).toBe(0);
   });

@@ -5,14 +5,13 @@
  * between netserver pods (seed's CSV, node names); the Podrace StaticHttpBenchmark racefile with its
  * files collected per pod; a pod that cannot start named with its reason; nothing of a run left.
  *
- * The cluster: 1 control + 2 workers on namespace hosts, brought up by `entrypoint setup` and
- * ansible/playbooks/kubernetes.yml (needs root and the build of `setup/install.sh --k8s`). With
- * GREENRACE_TEST_K8S_STATE=<state folder of a set-up experiment with a cluster> the tests use that
- * cluster instead and leave it up.
+ * The cluster: the run's shared one (k8s-shared.ts: 1 control + 3 workers on namespace hosts, brought
+ * up by `entrypoint setup` with runtime k3s by the first k8s file, down at the end of the run; needs
+ * root and the build of `setup/install.sh --k8s`). With GREENRACE_TEST_K8S_STATE=<state folder of a
+ * set-up experiment with a cluster> the tests use that cluster instead and leave it up.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workHosts } from '../../src/app/context.js';
 import { runMatrix, runNet } from '../../src/app/net.js';
@@ -22,47 +21,33 @@ import type { WorkHost } from '../../src/core/types.js';
 import { k8sExecutorFor, type K8sExecutor } from '../../src/runtimes/k8s/executor.js';
 import { fromTemplate, templateNames } from '../../src/runtimes/k8s/manifests.js';
 import { TEMPLATE_SAMPLES } from '../support/k8s-templates.js';
-import { cli, makeHome, REPO, type Home } from './setup-support.js';
+import { releaseOwn, sharedCluster, type SharedCluster } from './k8s-shared.js';
+import { REPO } from './setup-support.js';
 
-const EXP = 'k8swl-it';
-const own = !process.env.GREENRACE_TEST_K8S_STATE;
-let home: Home | undefined;
+let cluster: SharedCluster | undefined;
 let stateDir = '';
 let hosts: WorkHost[] = [];
 let ex: K8sExecutor;
 let prevHome: string | undefined;
 
 beforeAll(async () => {
-  if (own) {
-    home = makeHome('gr-k8swl-it-');
-    home.write(EXP, 'description: k8s workloads\nplatform: {kind: local}\nroles: {control: 1, broker: 0, worker: 2}\nservices: []\n');
-    const r = await cli(home, ['setup', EXP]);
-    expect(r.exitCode, r.all).toBe(0);
-    stateDir = home.stateDir(EXP);
-    const up = await execa('ansible-playbook', [join(REPO, 'ansible', 'playbooks', 'kubernetes.yml'), '-e', JSON.stringify({ gr_k8s_action: 'deploy' })], { cwd: join(REPO, 'ansible'), env: { ANSIBLE_CONFIG: join(stateDir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1' }, reject: false, all: true, timeout: 1_200_000 });
-    expect(up.exitCode, up.all.split('\n').slice(-40).join('\n')).toBe(0);
-  } else {
-    stateDir = process.env.GREENRACE_TEST_K8S_STATE!;
-  }
+  cluster = await sharedCluster(import.meta.filename);
+  stateDir = cluster.stateDir;
   // Runs write their records under GREENRACE_HOME; the experiment file is the state's own copy.
   prevHome = process.env.GREENRACE_HOME;
   process.env.GREENRACE_HOME = join(stateDir, '..', '..');
   hosts = workHosts(readState(stateDir) as never);
-  ex = k8sExecutorFor(stateDir, EXP, 'gr-k8swl-it');
-}, 1_500_000);
+  ex = k8sExecutorFor(stateDir, cluster.exp, 'gr-k8swl-it');
+}, 1_800_000);
 
 afterAll(async () => {
   await ex?.close();
   if (prevHome === undefined) delete process.env.GREENRACE_HOME;
   else process.env.GREENRACE_HOME = prevHome;
-  if (own && home) {
-    if (existsSync(join(stateDir, 'k8s'))) await execa('ansible-playbook', [join(REPO, 'ansible', 'playbooks', 'kubernetes.yml'), '-e', JSON.stringify({ gr_k8s_action: 'destroy' })], { cwd: join(REPO, 'ansible'), env: { ANSIBLE_CONFIG: join(stateDir, 'ansible.cfg') }, reject: false, timeout: 900_000 });
-    await cli(home, ['killjob', EXP]);
-    rmSync(home.dir, { recursive: true, force: true });
-  }
+  await releaseOwn(cluster);
 }, 1_200_000);
 
-const expName = (): string => (own ? EXP : stateDir.split('/').filter(Boolean).pop()!);
+const expName = (): string => cluster!.exp;
 
 /** Objects of a run still in the namespace (by its label). */
 async function leftOf(run: string): Promise<string[]> {
@@ -101,7 +86,9 @@ describe('Kubernetes workloads on one cluster', () => {
     expect(k.network).toBe('pod');
     expect(k.target).toBe(`${k.service}.${ex.namespace}.svc`);
     expect(k.server.node).not.toBe(k.client.node);
-    expect([k.server.node, k.client.node].sort()).toEqual(hosts.filter((h) => h.roles.includes('worker')).map((h) => h.name).sort());
+    const workers = hosts.filter((h) => h.roles.includes('worker')).map((h) => h.name);
+    expect(workers).toContain(k.server.node);
+    expect(workers).toContain(k.client.node);
     expect(rec.placement.map((p: { host: string }) => p.host).sort()).toEqual([k.server.node, k.client.node].sort());
     expect(JSON.parse(readFileSync(join(out.dir, 'client.out'), 'utf8')).start.connecting_to.host).toBe(k.target);
     expect(rec.results.deleted).toEqual(expect.arrayContaining([`Service/${k.service}`, `Pod/${k.server.pod}`, `Pod/${k.client.pod}`]));

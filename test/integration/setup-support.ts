@@ -19,6 +19,11 @@ export interface Home {
 export function makeHome(prefix: string): Home {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(dir, 'experiments'));
+  return homeAt(dir);
+}
+
+/** The Home of an existing folder (one made by makeHome, e.g. in another test file). */
+export function homeAt(dir: string): Home {
   return {
     dir,
     stateDir: (exp) => join(dir, '.greenrace', exp),
@@ -28,12 +33,13 @@ export function makeHome(prefix: string): Home {
 }
 
 /** `entrypoint <args>` from the sources (no build needed), in the home folder. */
-export function cli(home: Home, args: string[], opts: { timeout?: number } = {}): ResultPromise<{ reject: false; all: true }> {
+export function cli(home: Home, args: string[], opts: { timeout?: number; input?: string } = {}): ResultPromise<{ reject: false; all: true }> {
   return execa(process.execPath, ['--import', TSX, join(REPO, 'entrypoint.ts'), ...args], {
     cwd: home.dir,
     env: { GREENRACE_HOME: home.dir, NO_COLOR: '1' },
     reject: false,
     all: true,
     timeout: opts.timeout ?? 600_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   }) as ResultPromise<{ reject: false; all: true }>;
 }
