@@ -270,7 +270,7 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
   it('a second setup changes nothing on the cluster', async () => {
     const again = await cli(home, ['setup', EXP]);
     expect(again.exitCode, again.all.split('\n').slice(-40).join('\n')).toBe(0);
-  });
+  }, 900_000);
 
   it('a second deploy changes nothing', async () => {
     const r = await clusterPlaybook(stateDir, { gr_k8s_action: 'deploy' });
@@ -278,7 +278,7 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
     const changed = changedPerHost(r.stdout);
     expect(Object.keys(changed).sort()).toEqual(['control-1', 'localhost', 'worker-1', 'worker-2', 'worker-3']);
     expect(changed).toEqual({ 'control-1': 0, localhost: 0, 'worker-1': 0, 'worker-2': 0, 'worker-3': 0 });
-  });
+  }, 900_000);
 
   it.skipIf(external)('destroy, then killjob, leave nothing behind; a second destroy and killjob are harmless', async () => {
     // The shims' sockets live in the machine's /run/containerd/s: note ours to check they are gone.
@@ -322,5 +322,5 @@ describe('Kubernetes from upstream parts on 4 namespace hosts', () => {
     markReleased(cluster);
     const kj2 = await cli(home, ['killjob', EXP]);
     expect(kj2.exitCode, kj2.all).toBe(0);
-  });
+  }, 1_200_000);
 });
