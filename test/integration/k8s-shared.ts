@@ -175,13 +175,15 @@ export async function bringDown(r: SharedRecord): Promise<void> {
     // no state: setup never got as far as reserving hosts
   }
   const problems: string[] = [];
+  let said = '';
   if (!r.released && existsSync(stateDir)) {
     const kj = await cli(home, ['killjob', r.exp], { timeout: 900_000 });
-    if (kj.exitCode !== 0) problems.push(`killjob ${r.exp} exited ${kj.exitCode}:\n${kj.all.split('\n').slice(-30).join('\n')}`);
+    said = kj.all.split('\n').slice(-30).join('\n');
+    if (kj.exitCode !== 0) problems.push(`killjob ${r.exp} exited ${kj.exitCode}:\n${said}`);
   }
   if (tag) {
     const left = await remains(r.home, r.exp, tag);
-    if (!nothingLeft(left)) problems.push(`left behind by ${r.exp} (tag ${tag}): ${JSON.stringify(left)}`);
+    if (!nothingLeft(left)) problems.push(`left behind by ${r.exp} (tag ${tag}): ${JSON.stringify(left)}${said ? `\nkilljob said:\n${said}` : ''}`);
   }
   if (problems.length) throw new Error(`the shared Kubernetes cluster (${r.home}):\n${problems.join('\n')}`);
   rmSync(r.home, { recursive: true, force: true });
