@@ -11,10 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { PROJECT_ROOT, assetPath } from '../core/paths.js';
 import type { Host, ServiceName } from '../core/types.js';
+import { tcpAnswers } from '../core/tcp.js';
 import type { ServicePlan } from '../services/registry.js';
 import type { ExperimentState } from './state.js';
 
@@ -72,22 +72,10 @@ export function greenraceVersion(): string {
   return version;
 }
 
-function answers(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
 
 /** The hosts whose SSH port does not accept a connection from here (`host (address:port)`). */
 export async function silentHosts(hosts: Host[], timeoutMs = 1500): Promise<string[]> {
-  const r = await Promise.all(hosts.map(async (h) => ((await answers(h.address, h.port, timeoutMs)) ? undefined : `${h.name} (${h.address}:${h.port})`)));
+  const r = await Promise.all(hosts.map(async (h) => ((await tcpAnswers(h.address, h.port, timeoutMs)) ? undefined : `${h.name} (${h.address}:${h.port})`)));
   return r.filter((x): x is string => x !== undefined);
 }
 
@@ -101,7 +89,7 @@ export async function silentServices(plan: Pick<ServicePlan, 'services' | 'hosts
     for (const name of plan.hosts[svc] ?? []) {
       const h = byName.get(name);
       const where = `${svc} on ${name} (${h?.address ?? '?'}:${port})`;
-      checks.push(h ? answers(h.address, port, timeoutMs).then((ok) => (ok ? undefined : where)) : Promise.resolve(where));
+      checks.push(h ? tcpAnswers(h.address, port, timeoutMs).then((ok) => (ok ? undefined : where)) : Promise.resolve(where));
     }
   }
   return (await Promise.all(checks)).filter((x): x is string => x !== undefined);

@@ -3,9 +3,9 @@
  * answers /ready, all get the same `POST /start?at=` with the run's token), progress from their
  * own metrics, and a broker watchdog (a broker that stops answering ends the run).
  */
-import { connect } from 'node:net';
 import { START_TOKEN_HEADER, START_TOKEN_SCHEME } from '../../loadgen/plan.js';
 import type { GeneratorPlan, IngestPlan } from './plan.js';
+import { tcpAnswers } from '../../core/tcp.js';
 
 /** Sum of a counter family in a Prometheus text exposition (optionally one label value). */
 export function sumMetric(text: string, name: string, label?: [string, string]): number {
@@ -33,16 +33,7 @@ export function tcpAlive(hostPort: string, timeoutMs: number): Promise<boolean> 
   const i = hostPort.lastIndexOf(':');
   const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(hostPort.slice(i + 1));
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
+  return tcpAnswers(host, port, timeoutMs);
 }
 
 const url = (g: GeneratorPlan, path: string): string => `http://${g.address.includes(':') ? `[${g.address}]` : g.address}:${g.metricsPort}${path}`;
