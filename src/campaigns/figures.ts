@@ -36,10 +36,24 @@ export interface RunFigures {
   /** Messages per joule of dynamic energy. */
   msgPerDynamicJ: number | null;
   messageSize: number | null;
-  /** Messages left unsent or unacknowledged at the end (null: not reported). */
+  /** Messages left unsent or unacknowledged at the end, the pipeline's tail included (null: not reported). */
   backlog: number | null;
+  /**
+   * Per generator: its target rate and the messages it left unsent / unacknowledged, so a backlog
+   * rule can leave out the unsent messages due in the last moments of the window (null: not reported).
+   */
+  senders: SenderBacklog[] | null;
+  /** The generator's own verdict: a backlog beyond its grace (see the loadgen's BACKLOG_GRACE_MS). */
   saturated: boolean | null;
   windowSeconds: number | null;
+}
+
+/** What one generator left at the end of its window. */
+export interface SenderBacklog {
+  /** Target rate, msg/s. */
+  rate: number;
+  unsent: number;
+  unacked: number;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -55,10 +69,18 @@ export function figuresOf(rec: RecordLike): RunFigures {
   const unacked = num(r.messages_unacked);
   const backlog = unsent === null && unacked === null ? null : (unsent ?? 0) + (unacked ?? 0);
   const saturated = typeof r.saturated === 'boolean' ? r.saturated : null;
+  const gens = Array.isArray(r.generators) ? (r.generators as unknown[]).map(obj) : [];
+  const target = num(r.target_rate) ?? num(rec.parameters.load);
+  const senders: SenderBacklog[] | null =
+    gens.length && gens.every((g) => num(g.rate) !== null && num(g.unsent) !== null)
+      ? gens.map((g) => ({ rate: num(g.rate)!, unsent: num(g.unsent)!, unacked: num(g.unacked) ?? 0 }))
+      : backlog !== null && target !== null
+        ? [{ rate: target, unsent: unsent ?? 0, unacked: unacked ?? 0 }]
+        : null;
   const windowSeconds = num(r.window_seconds) ?? (rec.window ? rec.window.end - rec.window.start : null);
   return {
     throughput: num(r.achieved_rate),
-    target: num(r.target_rate) ?? num(rec.parameters.load),
+    target,
     p50Ms: num(lat.p50),
     p95Ms: num(lat.p95),
     p99Ms: num(lat.p99),
@@ -69,6 +91,7 @@ export function figuresOf(rec: RecordLike): RunFigures {
     msgPerDynamicJ: num(r.msg_per_dynamic_j) ?? (acked !== null && dynamicJ && dynamicJ > 0 ? acked / dynamicJ : null),
     messageSize: num(rec.parameters.message_size),
     backlog,
+    senders,
     saturated,
     windowSeconds,
   };

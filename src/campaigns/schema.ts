@@ -43,10 +43,12 @@ export const sloSchema = z
   .strictObject({
     /** Achieved ≥ this × target over the measurement window. */
     min_ratio: z.number().positive().max(1).default(0.95),
-    /** Check that nothing due in the window was left unsent or unacknowledged. */
+    /** Check that the run left no backlog: nothing unacknowledged, nothing unsent that was due more than backlog_grace before the end. */
     no_backlog: z.boolean().default(true),
     /** Messages tolerated in that backlog. */
     max_backlog: count(0, Number.MAX_SAFE_INTEGER).default(0),
+    /** Unsent messages due less than this before the end are the pipeline's tail, not backlog (default: p99_ms when set, else 250 ms). */
+    backlog_grace: duration({ min: 0, max: 3600 }).optional(),
     /** p99 latency bound, ms. */
     p99_ms: z.number().positive().optional(),
     /** Consumer-lag slope bound, messages/s (needs a consumer). */

@@ -20,6 +20,12 @@ export interface SimulatedOptions {
   stepS?: number;
   /** Let the executor ramp (the knee strategy then ramps instead of probing). */
   canRamp?: boolean;
+  /**
+   * Report what the generator left as a real one does (`senders`): at every load the last
+   * `tailMs` of messages are still queued behind the requests in flight when the window closes,
+   * plus, above capacity, the backlog that grew over warm-up and window.
+   */
+  tailMs?: number;
 }
 
 export class SimulatedSystem implements TrialExecutor {
@@ -51,6 +57,13 @@ export class SimulatedSystem implements TrialExecutor {
     const rho = rate / c;
     const p99 = rho < 1 ? (this.o.p99BaseMs ?? 5) / (1 - rho) : 60_000;
     const backlog = rate > c ? Math.round((rate - c) * d) : 0;
+    if (this.o.tailMs !== undefined) {
+      const unsent = Math.round((rate * this.o.tailMs) / 1000) + (rate > c ? Math.round((rate - c) * ((this.o.warmupS ?? 5) + d)) : 0);
+      return Promise.resolve({
+        figures: { target: rate, achieved, p99Ms: p99, backlog: unsent, senders: [{ rate, unsent, unacked: 0 }] },
+        seconds: (this.o.overheadS ?? 10) + (this.o.warmupS ?? 5) + d,
+      });
+    }
     return Promise.resolve({
       figures: { target: rate, achieved, p99Ms: p99, backlog, saturated: backlog > 0 },
       seconds: (this.o.overheadS ?? 10) + (this.o.warmupS ?? 5) + d,

@@ -10,7 +10,7 @@ import { loadExperiment } from '../../experiment/load.js';
 import { figuresOf } from '../../campaigns/figures.js';
 import { listCampaigns, readCampaign, saveSearch, type SearchRecord } from '../../campaigns/records.js';
 import { runSearch, type RampResult, type SearchOutcome } from '../../campaigns/search/loop.js';
-import { sloProblems, type Slo } from '../../campaigns/search/slo.js';
+import { backlogGraceOf, sloProblems, type Slo } from '../../campaigns/search/slo.js';
 import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns/search/strategy.js';
 import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
 import { parseSet } from '../../config/loader.js';
@@ -91,9 +91,11 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
     maxBacklog: sec.slo.max_backlog,
     ...(sec.slo.p99_ms !== undefined ? { p99Ms: sec.slo.p99_ms } : {}),
     ...(sec.slo.max_lag_slope !== undefined ? { maxLagSlope: sec.slo.max_lag_slope } : {}),
+    ...(sec.slo.backlog_grace !== undefined ? { backlogGraceMs: Math.round(sec.slo.backlog_grace * 1000) } : {}),
   };
   const slo: Slo = { ...fileSlo, ...(opts.slo ?? {}) };
-  const problems = sloProblems(slo, { hasConsumer: wl.hasConsumer, reportsBacklog: wl.reportsBacklog, reportsP99: wl.reportsP99 });
+  const trialS = Number((experiment as unknown as Record<string, { duration: number }>)[wl.section]!.duration);
+  const problems = sloProblems(slo, { hasConsumer: wl.hasConsumer, reportsBacklog: wl.reportsBacklog, reportsP99: wl.reportsP99, ...(Number.isFinite(trialS) ? { trialSeconds: trialS } : {}) });
   if (problems.length) {
     const [first, ...rest] = problems.map((p) => `SLO ${p.key}: ${p.message}`);
     throw new UsageError('search.bad_slo', first!, { details: rest });
@@ -127,7 +129,6 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
   if (trialOverrides[`${wl.section}.warmup`] !== undefined) set.push(`${wl.section}.warmup=${String(trialOverrides[`${wl.section}.warmup`])}`);
   if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
   // A ramp step lasts ramp_step, else half the trial's measured duration (at least 2 s).
-  const trialS = Number((experiment as unknown as Record<string, { duration: number }>)[wl.section]!.duration);
   const rampStepS = sec.ramp_step ?? Math.max(2, Math.round(trialS / 2));
   return { params, slo, set, wl, name: experiment.name, rampStepS, ...(seeded ? { seeded } : {}) };
 }
@@ -153,7 +154,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     trials: [],
   };
   const path = saveSearch(rec);
-  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? ', no backlog' : ''}; record ${relative(process.cwd(), path)}`);
+  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
   const exec = {
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();
@@ -164,7 +165,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
       });
       const f = figuresOf(r.record);
       if (r.error && f.throughput === null) throw r.error;
-      return { figures: { target: rate, achieved: f.throughput, p99Ms: f.p99Ms, backlog: f.backlog, saturated: f.saturated }, runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
+      return { figures: { target: rate, achieved: f.throughput, p99Ms: f.p99Ms, backlog: f.backlog, senders: f.senders, saturated: f.saturated }, runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
     },
     ...(params.ramp && wl.rampPath
       ? {

@@ -13,6 +13,7 @@ interface Flags {
   minRatio?: number;
   p99Ms?: number;
   maxBacklog?: number;
+  backlogGrace?: string;
   backlog: boolean;
   seedFrom?: string;
   trialWarmup?: string;
@@ -36,7 +37,8 @@ export function registerSearch(program: Command): void {
     .option('--probe-factor <x>', 'knee: the overload probe is this many times the start (default: search.probe_factor, 8)', numberOption('--probe-factor', { exclusiveMin: 1 }))
     .option('--min-ratio <fraction>', 'SLO: achieved ≥ this × target (default: search.slo.min_ratio, 0.95)', numberOption('--min-ratio', {}))
     .option('--p99-ms <ms>', 'SLO: p99 latency bound in ms (default: search.slo.p99_ms, none)', numberOption('--p99-ms', {}))
-    .option('--max-backlog <messages>', 'SLO: messages tolerated unsent or unacknowledged at the end (default: search.slo.max_backlog, 0)', intOption('--max-backlog', 0))
+    .option('--max-backlog <messages>', 'SLO: overdue messages tolerated at the end (default: search.slo.max_backlog, 0)', intOption('--max-backlog', 0))
+    .option('--backlog-grace <d>', 'SLO: unsent messages due less than this before the end are the pipeline\'s tail, not backlog (default: search.slo.backlog_grace, else --p99-ms, else 250ms)')
     .option('--no-backlog', 'SLO: do not check the backlog (the saturation flag; search.slo.no_backlog: false)')
     .option('--seed-from <search-id>', 'start from the capacity an earlier search found (e.g. the previous message size)')
     .option('--trial-warmup <d>', 'warm-up of each trial (default: search.trial_warmup, else the workload\'s)')
@@ -65,6 +67,7 @@ export function registerSearch(program: Command): void {
         ...(f.minRatio !== undefined ? { minRatio: f.minRatio } : {}),
         ...(f.p99Ms !== undefined ? { p99Ms: f.p99Ms } : {}),
         ...(f.maxBacklog !== undefined ? { maxBacklog: f.maxBacklog } : {}),
+        ...(f.backlogGrace !== undefined ? { backlogGraceMs: await graceMs(f.backlogGrace) } : {}),
         ...(cmd.getOptionValueSource('backlog') === 'cli' ? { noBacklog: f.backlog } : {}),
       };
       try {
@@ -107,4 +110,15 @@ export function registerSearch(program: Command): void {
         process.removeListener('SIGINT', onSigint);
       }
     });
+}
+
+/** `--backlog-grace 300ms` → 300 (ms); a bad value is a usage error naming the flag. */
+async function graceMs(v: string): Promise<number> {
+  const { parseDuration } = await import('../../core/duration.js');
+  const s = parseDuration(v);
+  if (s === undefined || !(s >= 0)) {
+    const { UsageError } = await import('../../core/errors.js');
+    throw new UsageError('usage.bad_option', `--backlog-grace ${v}: expected a duration such as 300ms or 0.5s`);
+  }
+  return Math.round(s * 1000);
 }

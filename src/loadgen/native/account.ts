@@ -20,6 +20,7 @@
 import { LatencyHistogram } from '../histogram.js';
 import type { LoadgenMetrics } from '../metrics.js';
 import type { Schedule } from '../schedule.js';
+import { BACKLOG_GRACE_MS } from '../summary.js';
 
 interface Batch {
   first: number;
@@ -45,6 +46,9 @@ export class SendAccount {
   private pending = new Map<number, Batch>();
   private failedMeasured: Batch[] = [];
   private unsentFrom = 0;
+  /** When sending ended (the window's end, or earlier when stopped), epoch ms. */
+  private sendEnd: number | undefined;
+  private endIdx = 0;
   private ids = 0;
   private closed = false;
   /** A ramp: acks arrived in each step's window, and each step's latencies (by due time). */
@@ -169,7 +173,8 @@ export class SendAccount {
     this.closed = true;
     const s = this.sched;
     if (s.unthrottled) return;
-    const endIdx = Math.min(s.dueBy(Math.min(stopAt, s.end) - 1e-9), s.total);
+    this.sendEnd = Math.min(stopAt, s.end);
+    const endIdx = (this.endIdx = Math.min(s.dueBy(this.sendEnd - 1e-9), s.total));
     this.dueMeasured = Math.max(0, endIdx - s.firstMeasured);
     this.unsentFrom = Math.max(this.next, s.firstMeasured);
     this.counts.unsent = Math.max(0, endIdx - this.unsentFrom);
@@ -205,9 +210,32 @@ export class SendAccount {
     if (this.counts.unsent > 0) ramp({ mFrom: this.unsentFrom, mN: this.counts.unsent, sentAt: 0 });
   }
 
-  /** Messages due in the window that were never sent or never acknowledged. */
+  /**
+   * The backlog the run left: measured messages never acknowledged (the generator waited for
+   * them past the end), plus those never sent although they were due more than `graceMs` before
+   * sending ended. Messages due in the last `graceMs` and still queued behind the requests in
+   * flight are the pipeline's tail, not a backlog: a sender that keeps up is always a few
+   * milliseconds of messages behind when the window closes.
+   */
+  overdue(graceMs: number = BACKLOG_GRACE_MS): number {
+    const s = this.sched;
+    let late = 0;
+    if (!s.unthrottled && this.sendEnd !== undefined && this.counts.unsent > 0) {
+      late = Math.max(0, Math.min(s.dueBy(this.sendEnd - graceMs - 1e-9), this.endIdx) - this.unsentFrom);
+    }
+    return this.counts.unacked + late;
+  }
+
+  /** How far behind its schedule the sender was when sending ended, ms (0: on time). */
+  get senderLagMs(): number {
+    const s = this.sched;
+    if (s.unthrottled || this.sendEnd === undefined || this.counts.unsent === 0) return 0;
+    return Math.max(0, this.sendEnd - s.intended(this.unsentFrom));
+  }
+
+  /** The run left a backlog (see `overdue`). */
   get saturated(): boolean {
-    return this.counts.unsent + this.counts.unacked > 0;
+    return this.overdue() > 0;
   }
 
   private take(id: number): Batch | undefined {

@@ -18,7 +18,7 @@ import type { LatencyHistogram } from '../histogram.js';
 import type { DriverContext, DriverFigures, LoadDriver } from '../driver.js';
 import type { Schedule } from '../schedule.js';
 import { nowMs } from '../schedule.js';
-import { MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
+import { BACKLOG_GRACE_MS, MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
 import { SendAccount } from './account.js';
 
 const ACKS = { '0': ProduceAcks.NO_RESPONSE, '1': ProduceAcks.LEADER, all: ProduceAcks.ALL } as const;
@@ -258,6 +258,7 @@ export class NativeDriver implements LoadDriver {
       warmup: acc ? { ...acc.warm } : { sent: 0, acked: 0, failed: 0 },
       achieved: { msgPerSec: seconds > 0 ? counts.acked / seconds : 0, mbPerSec: seconds > 0 ? counts.bytesAcked / MB / seconds : 0 },
       saturated: acc?.saturated ?? false,
+      backlog: { graceMs: BACKLOG_GRACE_MS, overdue: acc ? acc.overdue() : 0, senderLagMs: acc && !unthrottled ? Math.round(acc.senderLagMs) : null },
       latencyMs: hist ? latencyFromHistogram(hist) : { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
       latency: {
         loop: unthrottled ? 'closed' : 'open',

@@ -171,6 +171,8 @@ export function perfTestFigures(
     // saturated when measured records were never completed, or its own rate over its measured
     // window fell below 95 % of the target (GreenFlow's criterion).
     saturated: unsent > 0 || (throttled && acked / seconds < 0.95 * o.rate),
+    // A closed loop has no schedule to tell the pipeline's tail from a backlog: every unsent record counts.
+    backlog: { graceMs: 0, overdue: unsent, senderLagMs: null },
     latencyMs,
     latency: { loop: 'closed', from: 'send', source: 'perf-test' },
     errors,
@@ -321,6 +323,7 @@ function notStarted(version: string, at: number): Omit<DriverFigures, 'cpu'> {
     warmup: { sent: 0, acked: 0, failed: 0 },
     achieved: { msgPerSec: 0, mbPerSec: 0 },
     saturated: false,
+    backlog: { graceMs: 0, overdue: 0, senderLagMs: null },
     latencyMs: { p50: null, p95: null, p99: null, p999: null, max: 0, mean: 0, samples: 0, censored: 0 },
     latency: { loop: 'closed', from: 'send', source: 'perf-test' },
     errors: [],

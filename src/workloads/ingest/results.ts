@@ -63,8 +63,13 @@ export function ingestResults(plan: IngestPlan, summaries: LoadgenSummary[], mer
     messages_unsent: merged.counts.unsent,
     messages_unacked: merged.counts.unacked,
     bytes_acked: merged.counts.bytesAcked,
-    // True when messages due in the window were never sent or never acknowledged: the latency
-    // figures then hold that backlog at its censored latency (lower bounds).
+    // The backlog the run left: never acknowledged, or never sent though due more than
+    // backlog_grace_ms before the end (unsent messages due in the last backlog_grace_ms are the
+    // pipeline's tail, not a backlog). `saturated`: that backlog is not empty. Every message not
+    // completed is in the latency figures at its censored latency (lower bounds).
+    messages_overdue: merged.backlog.overdue,
+    backlog_grace_ms: merged.backlog.graceMs,
+    sender_lag_ms: merged.backlog.senderLagMs,
     saturated: merged.saturated,
     latency_ms: merged.latencyMs,
     latency_basis: merged.latency,
@@ -83,6 +88,8 @@ export function ingestResults(plan: IngestPlan, summaries: LoadgenSummary[], mer
       failed: s.counts.failed,
       unsent: s.counts.unsent,
       unacked: s.counts.unacked,
+      overdue: s.backlog.overdue,
+      sender_lag_ms: s.backlog.senderLagMs,
       saturated: s.saturated,
       latency_ms: s.latencyMs,
       latency_basis: { loop: s.latency.loop, from: s.latency.from },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { figuresOf } from '../../../src/campaigns/figures.js';
 import { runSearch } from '../../../src/campaigns/search/loop.js';
-import { evaluateSlo, sloProblems, type Slo } from '../../../src/campaigns/search/slo.js';
+import { DEFAULT_BACKLOG_GRACE_MS, evaluateSlo, overdueOf, sloProblems, type Slo } from '../../../src/campaigns/search/slo.js';
+import { BACKLOG_GRACE_MS } from '../../../src/loadgen/summary.js';
 import { bracketOf, capacityEstimate, nextTrial, type SearchParams, type Trial } from '../../../src/campaigns/search/strategy.js';
 import { SimulatedSystem } from '../../support/simulated-system.js';
 
@@ -29,10 +31,44 @@ describe('SLO', () => {
     expect(evaluateSlo({ ...slo, maxBacklog: 1000 }, { target: 10, achieved: 10, backlog: 999 }).pass).toBe(true);
     expect(evaluateSlo(slo, { target: 10, achieved: 10 }).reasons).toEqual(['no backlog figure reported']);
   });
+  it('a steady in-flight tail is not a backlog; a backlog that built up is', () => {
+    // The real trials of session 4: 116 unsent at 7,050 msg/s (16 ms of messages), 417 at 6,394 (65 ms).
+    expect(evaluateSlo(slo, { target: 7050, achieved: 7125.8, backlog: 116, senders: [{ rate: 7050, unsent: 116, unacked: 0 }] })).toEqual({ pass: true, reasons: [] });
+    expect(evaluateSlo(slo, { target: 6394, achieved: 6131, backlog: 417, senders: [{ rate: 6394, unsent: 417, unacked: 0 }] }).pass).toBe(true);
+    // 1,000 msg/s asked, 900 carried for 10 s: the sender ends 1 s behind, 1,000 unsent; 750 were due > 250 ms before the end.
+    expect(overdueOf([{ rate: 1000, unsent: 1000, unacked: 0 }], 250)).toBe(750);
+    expect(evaluateSlo(slo, { target: 1000, achieved: 960, backlog: 1000, senders: [{ rate: 1000, unsent: 1000, unacked: 0 }] }).reasons).toEqual([
+      'backlog 750 messages overdue at the end (due > 250 ms before it)',
+    ]);
+    // Never acknowledged counts whatever the grace; per generator, one behind and one on time.
+    expect(overdueOf([{ rate: 1000, unsent: 10, unacked: 3 }, { rate: 1000, unsent: 400, unacked: 0 }], 250)).toBe(3 + 150);
+    // The grace defaults to the p99 bound when one is set, can be set, and max_backlog still tolerates a count.
+    expect(evaluateSlo({ ...slo, p99Ms: 10 }, { target: 7050, achieved: 7050, p99Ms: 5, senders: [{ rate: 7050, unsent: 116, unacked: 0 }] }).reasons).toEqual([
+      'backlog 46 messages overdue at the end (due > 10 ms before it)',
+    ]);
+    expect(evaluateSlo({ ...slo, backlogGraceMs: 0 }, { target: 7050, achieved: 7050, senders: [{ rate: 7050, unsent: 116, unacked: 0 }] }).pass).toBe(false);
+    expect(evaluateSlo({ ...slo, backlogGraceMs: 0, maxBacklog: 116 }, { target: 7050, achieved: 7050, senders: [{ rate: 7050, unsent: 116, unacked: 0 }] }).pass).toBe(true);
+    // The search's default and the generator's own are the same grace.
+    expect(DEFAULT_BACKLOG_GRACE_MS).toBe(BACKLOG_GRACE_MS);
+  });
+  it('reads each generator\'s rate and leftovers from a run record (the trial\'s SLO input)', () => {
+    const rec = { id: 'r', experiment: 'e', workload: 'ingest', status: 'completed', startedAt: '', parameters: { load: 7050 } };
+    const two = figuresOf({ ...rec, results: { target_rate: 7050, achieved_rate: 7125.8, messages_unsent: 116, messages_unacked: 0, generators: [{ rate: 3525, unsent: 100, unacked: 0 }, { rate: 3525, unsent: 16, unacked: 0 }] } });
+    expect(two.senders).toEqual([{ rate: 3525, unsent: 100, unacked: 0 }, { rate: 3525, unsent: 16, unacked: 0 }]);
+    expect(two.backlog).toBe(116);
+    // An older record without per-generator figures: one sender at the target rate.
+    expect(figuresOf({ ...rec, results: { target_rate: 7050, messages_unsent: 116, messages_unacked: 0 } }).senders).toEqual([{ rate: 7050, unsent: 116, unacked: 0 }]);
+  });
   it('finds contradictions before anything runs', () => {
     const probs = sloProblems({ minRatio: 1.2, p99Ms: 0, noBacklog: false, maxBacklog: 5, maxLagSlope: 10 }, { hasConsumer: false, reportsBacklog: true, reportsP99: true });
     expect(probs.map((p) => p.key)).toEqual(['min_ratio', 'p99_ms', 'max_backlog', 'max_lag_slope']);
     expect(sloProblems(slo, { hasConsumer: false, reportsBacklog: false, reportsP99: false })[0]!.message).toMatch(/reports no backlog/);
+    const o = { hasConsumer: false, reportsBacklog: true, reportsP99: true, trialSeconds: 4 };
+    expect(sloProblems({ ...slo, noBacklog: false, backlogGraceMs: 300 }, o).map((p) => p.message)).toEqual(['is set but no_backlog is false: either check the backlog or drop backlog_grace']);
+    expect(sloProblems({ ...slo, backlogGraceMs: 4000 }, o).map((p) => p.message)).toEqual([
+      "4000 ms is not shorter than a trial's measured 4 s: it would excuse every unsent message; shorten it or lengthen trial_duration",
+    ]);
+    expect(sloProblems({ ...slo, backlogGraceMs: 300 }, o)).toEqual([]);
   });
 });
 
@@ -120,6 +156,23 @@ describe('search against a simulated system with a known capacity', () => {
     expect(o.withinPrecision).toBe(true);
     expect(o.bracket.low!).toBeLessThanOrEqual(18_000);
     expect(o.bracket.high!).toBeGreaterThan(18_000);
+  });
+
+  it('a pipeline tail at every load: the grace lets both strategies find the capacity, no grace sinks them', async () => {
+    // 20 ms of messages unsent at every trial's end; above C the sender falls behind by
+    // (r − C)(warm-up + window)/r. Overdue beyond 250 ms: r > C / (1 − 0.23 s / 25 s).
+    const capacity = 20_000;
+    const sloCapacity = capacity / (1 - 0.23 / 25);
+    for (const strategy of ['double-bisect', 'knee'] as const) {
+      const o = await runSearch(params(strategy, 2000, strategy === 'knee' ? { ramp: { steps: 5, factor: 2 } } : {}), slo, new SimulatedSystem({ capacity, tailMs: 20, canRamp: true }));
+      expect(o.withinPrecision).toBe(true);
+      expect(o.bracket.low!).toBeLessThanOrEqual(sloCapacity);
+      expect(o.bracket.high!).toBeGreaterThan(sloCapacity);
+      // Without the grace every trial with a tail of one message or more fails: the search sinks
+      // to loads where 20 ms is less than a message, two orders of magnitude below the capacity.
+      const strict = await runSearch(params(strategy, 2000, { maxTrials: 12 }), { ...slo, backlogGraceMs: 0 }, new SimulatedSystem({ capacity, tailMs: 20 }));
+      expect(strict.capacity ?? 0).toBeLessThan(capacity / 100);
+    }
   });
 
   it('stops at max_trials and says the bracket is not within precision', async () => {

@@ -68,6 +68,32 @@ describe('SendAccount on synthetic schedules', () => {
     }
   });
 
+  it('a steady in-flight tail at the end is not a backlog; a backlog that built up is', () => {
+    // 1,000 msg/s for 10 s (message i due at i ms). The sender keeps up but the last 16 messages
+    // (16 ms) are still queued behind the requests in flight when the window closes.
+    const sched = new Schedule({ startAt: T0, rate: 1000, warmupS: 0, durationS: 10 });
+    const steady = new SendAccount(sched, 100, new LatencyHistogram());
+    for (let i = 0; i < 9984; i++) steady.acked(steady.sent(1, sched.intended(i)), sched.intended(i) + 20);
+    steady.closeSending(sched.end);
+    steady.censor(sched.end + 30);
+    expect(steady.counts).toMatchObject({ unsent: 16, unacked: 0 });
+    expect(steady.senderLagMs).toBeCloseTo(16, 6);
+    expect(steady.overdue()).toBe(0);
+    expect(steady.saturated).toBe(false);
+    // With a 10 ms grace, the messages due at 9,984..9,989 ms are overdue: 6.
+    expect(steady.overdue(10)).toBe(6);
+    // A broker carrying 900 of 1,000 msg/s: message i leaves at i / 0.9 ms, the sender ends 1 s
+    // behind, 1,000 unsent, of which those due before 9,750 ms (750) are overdue.
+    const behind = new SendAccount(sched, 100, new LatencyHistogram());
+    for (let i = 0; T0 + i / 0.9 < sched.end; i++) behind.acked(behind.sent(1, T0 + i / 0.9), T0 + i / 0.9 + 20);
+    behind.closeSending(sched.end);
+    behind.censor(sched.end + 30);
+    expect(behind.counts.unsent).toBe(1000);
+    expect(behind.senderLagMs).toBeCloseTo(1000, 6);
+    expect(behind.overdue()).toBe(750);
+    expect(behind.saturated).toBe(true);
+  });
+
   it('a request never acknowledged is `unacked`, censored from its messages\' intended times', () => {
     const sched = new Schedule({ startAt: T0, rate: 100, warmupS: 0, durationS: 1 });
     const h = new LatencyHistogram();

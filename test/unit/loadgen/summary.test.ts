@@ -17,6 +17,7 @@ function summary(over: Partial<LoadgenSummary> & { lat?: number[] }): LoadgenSum
     target: { messages: 1000, rate: 100 },
     counts: { sent: 1000, acked: 1000, failed: 0, unsent: 0, unacked: 0, bytesAcked: 1_000_000 },
     saturated: false,
+    backlog: { graceMs: 250, overdue: 0, senderLagMs: 0 },
     warmup: { sent: 0, acked: 0, failed: 0 },
     achieved: { msgPerSec: 100, mbPerSec: 0.095 },
     latencyMs: latencyFromHistogram(h),
@@ -88,12 +89,13 @@ describe('mergeSummaries', () => {
     const h = new LatencyHistogram();
     for (let i = 0; i < 900; i++) h.record(2000);
     h.recordCensoredRamp(3_000_000, 10_000, 100); // 100 never sent: 3 s down to 2.01 s
-    const sat = summary({ instance: 'b', saturated: true, counts: { sent: 900, acked: 900, failed: 0, unsent: 100, unacked: 0, bytesAcked: 900_000 } });
+    const sat = summary({ instance: 'b', saturated: true, backlog: { graceMs: 250, overdue: 75, senderLagMs: 1000 }, counts: { sent: 900, acked: 900, failed: 0, unsent: 100, unacked: 0, bytesAcked: 900_000 } });
     sat.histogram = h.toJSON();
     sat.latencyMs = latencyFromHistogram(h);
     const m = mergeSummaries([summary({ instance: 'a', lat: Array(1000).fill(2000) }), sat]);
     expect(m.saturated).toBe(true);
     expect(m.counts.unsent).toBe(100);
+    expect(m.backlog).toEqual({ graceMs: 250, overdue: 75, senderLagMs: 1000 });
     expect(m.latencyMs).toMatchObject({ samples: 2000, censored: 100 });
     expect(m.latencyMs.p99).toBeGreaterThan(2000); // the top 1 % is the backlog (≥ 2 s), not the 2 ms of the acked
     expect(m.latency).toEqual({ loop: 'open', from: 'intended' });
@@ -113,6 +115,11 @@ describe('how latency is labelled wherever it is printed', () => {
     const sat = summary({ saturated: true, counts: { sent: 0, acked: 0, failed: 0, unsent: 10, unacked: 0, bytesAcked: 0 } });
     sat.latencyMs = latencyFromHistogram(h);
     expect(summaryLine(sat)).toMatch(/p50 ≥ 500[01](\.\d+)? p99 ≥ 500[01](\.\d+)? .*SATURATED: 10 unsent, 0 unacked, counted at their latency when the run ended \(lower bounds\)/);
+    // The pipeline's tail (unsent, but due in the last moments): not saturated, the percentiles still lower bounds.
+    const tail = summary({ counts: { sent: 990, acked: 990, failed: 0, unsent: 10, unacked: 0, bytesAcked: 0 } });
+    tail.latencyMs = latencyFromHistogram(h);
+    expect(summaryLine(tail)).toMatch(/p99 ≥ .*10 messages due in the last moments of the window were still queued at its end \(no backlog\)/);
+    expect(summaryLine(tail)).not.toMatch(/SATURATED/);
     // A closed-loop driver with records left over: flagged, and said to be outside the figures.
     const pt = { ...closed, saturated: true, counts: { ...closed.counts, unsent: 7 } };
     expect(describeLatency(pt)).toEqual({ bound: '≥ ', label: expect.stringMatching(/SATURATED: the sender fell behind its target rate \(7 unsent\); the wait is not in these figures$/) });
