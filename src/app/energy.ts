@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { readJsonIfExists } from '../core/files.js';
 import { stateDir as stateDirOf } from '../core/paths.js';
-import type { Host, RunWindow } from '../core/types.js';
+import { LOADGEN_SCRAPE_JOB, type Host, type RunWindow } from '../core/types.js';
 import type { Experiment } from '../experiment/schema.js';
 import { energyAccount, energySources, type EnergyAccount, type EnergyHost, type EnergySource } from '../metrics/energy/index.js';
 import { PrometheusClient } from '../metrics/prometheus.js';
@@ -74,11 +74,37 @@ export async function accountIngestEnergy(experiment: Pick<Experiment, 'name' | 
   return accountRunEnergy({ experiment, endpoints: st.endpoints ?? {}, hosts: st.platform.hosts, stateDir: dir }, window, opts);
 }
 
-/** Once Prometheus has scraped past the window's end (at most 15 s from now), the account of the window. */
+/**
+ * Whether every target Prometheus scrapes (the jobs in `exclude` aside) has a sample at or after
+ * `end` (epoch seconds), from the answer to `timestamp(up)`: then every counter the energy sources
+ * read has a sample beyond the window's end to interpolate its edge with. False when no target is listed.
+ */
+export function scrapedPast(items: ReadonlyArray<{ metric: Record<string, string>; value: readonly [number, number] }>, end: number, exclude: readonly string[] = []): boolean {
+  const relevant = items.filter((i) => !exclude.includes(i.metric.job ?? ''));
+  return relevant.length > 0 && relevant.every((i) => i.value[1] >= end);
+}
+
+/**
+ * Until every target has been scraped past the window's end (asked of Prometheus every 300 ms), at
+ * most until the fixed bound it replaced: two scrape intervals (at least 3 s each) past the end, and
+ * never more than 15 s from now. Resolves with how it ended.
+ */
+export async function waitForScrapesPast(prometheus: Pick<PrometheusClient, 'queryVector'>, end: number, scrapeIntervalS: number, o: { exclude?: readonly string[]; pollMs?: number } = {}): Promise<'scraped' | 'bound'> {
+  const bound = Math.min(Date.now() + 15_000, (end + Math.max(3, scrapeIntervalS) * 2) * 1000);
+  for (;;) {
+    const items = await prometheus.queryVector('timestamp(up)').catch(() => undefined);
+    if (items && scrapedPast(items, end, o.exclude)) return 'scraped';
+    const left = bound - Date.now();
+    if (left <= 0) return 'bound';
+    await new Promise((r) => setTimeout(r, Math.min(left, o.pollMs ?? 300)));
+  }
+}
+
+/** Once Prometheus has scraped past the window's end (see waitForScrapesPast), the account of the window. */
 export async function measureEnergy(w: EnergyWhere, window: RunWindow, opts: RunEnergyOptions = {}): Promise<EnergyAccount> {
-  if (!w.endpoints.prometheus_url) return accountRunEnergy(w, window, opts); // fails with energy.no_prometheus
-  // Two scrapes past the end (Scaphandre's job is scraped every 3 s at least).
-  const wait = Math.min(15_000, (window.end + Math.max(3, w.experiment.monitoring.scrape_interval) * 2) * 1000 - Date.now());
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const url = w.endpoints.prometheus_url;
+  if (!url) return accountRunEnergy(w, window, opts); // fails with energy.no_prometheus
+  // The generators' own job is withdrawn at the window's end: its targets are no energy source.
+  await waitForScrapesPast(new PrometheusClient(url), window.end, w.experiment.monitoring.scrape_interval, { exclude: [LOADGEN_SCRAPE_JOB] });
   return accountRunEnergy(w, window, opts);
 }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { Producer, ProduceAcks, type ClusterTopicMetadata } from '@platformatic/kafka';
 import { RunError } from '../../core/errors.js';
 import type { LatencyHistogram } from '../histogram.js';
 import type { DriverContext, DriverFigures, LoadDriver } from '../driver.js';
@@ -49,6 +49,16 @@ function clientVersion(): string {
 }
 
 /** The innermost message of a client error (it wraps them: MultipleErrors, causes). */
+/** Errors that mean the topic is not there yet (being created), not that the brokers are unreachable. */
+const TOPIC_NOT_YET = /Unknown topic|UNKNOWN_TOPIC|LEADER_NOT_AVAILABLE|leader not available/i;
+
+/** Every partition of the topic listed with a leader: sends can go. */
+export function topicUsable(t: Pick<ClusterTopicMetadata, 'partitions' | 'partitionsCount'>): boolean {
+  if (t.partitionsCount < 1) return false;
+  for (let i = 0; i < t.partitionsCount; i++) if (!((t.partitions[i]?.leader ?? -1) >= 0)) return false;
+  return true;
+}
+
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const inner = (e as { errors?: unknown[] }).errors;
@@ -87,17 +97,34 @@ export class NativeDriver implements LoadDriver {
           autocreateTopics: false,
         }),
     );
-    let mds;
-    try {
-      mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false })));
-    } catch (e) {
-      throw new RunError('loadgen.connect', `cannot reach the brokers ${s.bootstrap.join(',')}: ${describeError(e)}`);
-    }
-    const t = mds[0]!.topics.get(s.topic);
-    if (!t) throw new RunError('loadgen.no_topic', `topic ${s.topic} does not exist on ${s.bootstrap.join(',')}`);
+    // The controller may create the topic while the generators start: wait for it (and a leader for
+    // each partition) within the connect timeout the runner bounds prepare() with.
+    const t = await this.waitForTopic(ctx);
     this.partitions = t.partitionsCount;
     const { perBatch, perSend } = sendShape(s.messageSize, s.batchBytes, this.partitions);
     return `connected: topic ${s.topic} has ${this.partitions} partitions; up to ${perBatch} messages a batch, ${perSend} a send, ${d.maxInflight} in flight on each of ${d.connections} connection(s) per broker`;
+  }
+
+  private async waitForTopic(ctx: DriverContext): Promise<ClusterTopicMetadata> {
+    const s = ctx.settings;
+    const since = nowMs();
+    for (let attempt = 0; ; attempt++) {
+      let why: string;
+      try {
+        const mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: attempt > 0 })));
+        const t = mds[0]!.topics.get(s.topic);
+        if (t && topicUsable(t)) return t;
+        why = t ? 'some partition has no leader yet' : 'not listed';
+      } catch (e) {
+        const text = describeError(e);
+        if (!TOPIC_NOT_YET.test(text)) throw new RunError('loadgen.connect', `cannot reach the brokers ${s.bootstrap.join(',')}: ${text}`);
+        why = text;
+      }
+      if (ctx.signal.aborted) throw new RunError('loadgen.no_topic', `topic ${s.topic} is not usable on ${s.bootstrap.join(',')} (${why})`);
+      if (attempt === 0) ctx.log(`topic ${s.topic}: ${why}; waiting for it`);
+      await new Promise((r) => setTimeout(r, 200));
+      if (nowMs() - since > s.timeouts.connectMs) throw new RunError('loadgen.no_topic', `topic ${s.topic} is not usable on ${s.bootstrap.join(',')} after ${Math.round(s.timeouts.connectMs / 1000)} s (${why})`);
+    }
   }
 
   run(ctx: DriverContext, sched: Schedule): Promise<void> {

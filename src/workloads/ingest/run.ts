@@ -95,7 +95,7 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
       defaults: broker.defaults,
       ...(ctx.args.startLeadS !== undefined ? { startLeadS: ctx.args.startLeadS } : {}),
     });
-  let plan = planOf();
+  const plan = planOf();
   const run = ctx.startRun(parametersOf(p, plan, broker), { id });
   run.record.files = ['manifest.yaml', 'plan.json'];
   ctx.progress(
@@ -112,11 +112,19 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   let failure: unknown;
   let sharedStart: number | undefined;
   const k8s: { pods?: Record<string, string> } = {};
+  // The topic is created while the generators start (they wait for it; the shared start waits for
+  // it too). It is deleted afterwards only when this run created or reused it.
+  let topicError: unknown;
+  const topic: Promise<boolean> = prepare(ctx, broker, plan, stop.signal).then(
+    () => true,
+    (e: unknown) => {
+      topicError = e;
+      stop.abort();
+      return false;
+    },
+  );
   try {
-    await prepare(ctx, broker, plan, stop.signal);
-    plan = planOf(); // the shared start is fixed once the topic exists (creating it can take a while)
-    run.record.parameters.start_at = new Date(plan.startAt).toISOString();
-    sharedStart = await generate(ctx, run, broker, plan, stop, k8s, {
+    sharedStart = await generate(ctx, run, broker, plan, stop, k8s, topic, {
       brokerDown: (m) => {
         reason ??= { kind: 'broker', message: m };
         ctx.progress(`${m}: stopping the generators`);
@@ -128,19 +136,21 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
         stop.abort();
       },
     });
+    await topic;
+    if (topicError !== undefined) throw topicError;
   } catch (e) {
-    failure = e;
+    await topic;
+    failure = topicError ?? e;
   } finally {
     ctx.signal?.removeEventListener('abort', onUser);
   }
   return conclude(ctx, run, plan, { reason, failure, sharedStart, broker, ...(k8s.pods ? { k8sPods: k8s.pods } : {}) });
 }
 
-/** The topic, before the shared start is fixed. */
+/** The topic, while the generators start (a topic created is the run's even when it is stopped meanwhile: the cleanup deletes it). */
 async function prepare(ctx: RunContext<IngestConfig, IngestArgs>, broker: BrokerAccess, plan: IngestPlan, signal: AbortSignal): Promise<void> {
   ctx.progress(`preparing: topic ${plan.topic} (${plan.partitions} partitions, replication ${plan.replicationFactor}, min ISR ${plan.minInsyncReplicas})`);
   const said = await broker.createTopic(topicOf(plan), signal);
-  if (signal.aborted) throw new InterruptedError('interrupted while creating the topic');
   if (said) ctx.progress(`topic: ${said.split('\n').pop()}`);
 }
 
@@ -164,6 +174,7 @@ async function generate(
   plan: IngestPlan,
   stop: AbortController,
   k8sOut: { pods?: Record<string, string> },
+  topic: Promise<boolean>,
   ends: { brokerDown: (m: string) => void; startRefused: (m: string) => void },
 ): Promise<number | undefined> {
   const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
@@ -179,7 +190,7 @@ async function generate(
   let jobs: GeneratorJobs | undefined;
   let exited = false; // every generator ended by itself: nothing to stop
   const deadlineMs = deadlineS(plan) * 1000;
-  const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), ...ends });
+  const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), gate: topic, ...ends });
   try {
     ctx.progress('starting the generators; they start together once all have reached the brokers');
     // The plans and Prometheus' targets at once: one SSH round trip each, side by side.
@@ -216,7 +227,7 @@ async function generate(
     if (!done && !stop.signal.aborted) throw new RunError('ingest.deadline', `generators still running at the run's deadline (${new Date(deadlineMs).toISOString()})`);
   } finally {
     watch.stop();
-    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf, k8s && { ...(jobs ? { jobs } : {}), exited, executor: k8s });
+    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf, topic, k8s && { ...(jobs ? { jobs } : {}), exited, executor: k8s });
   }
   return watch.sharedStart;
 }
@@ -233,6 +244,7 @@ async function cleanup(
   plan: IngestPlan,
   running: Started[],
   hostOf: (g: GeneratorPlan) => WorkHost,
+  topic: Promise<boolean>,
   k8s?: { jobs?: GeneratorJobs; exited: boolean; executor: K8sExecutor },
 ): Promise<void> {
   const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
@@ -247,7 +259,8 @@ async function cleanup(
           ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
         ];
       }),
-      plan.deleteTopic ? broker.deleteTopic(topicOf(plan)).catch(warn(`deleting topic ${plan.topic}`)) : undefined,
+      // Never a topic this run did not create or reuse (one with other settings stays as it was).
+      plan.deleteTopic ? topic.then((ours) => (ours ? broker.deleteTopic(topicOf(plan)) : undefined)).catch(warn(`deleting topic ${plan.topic}`)) : undefined,
     ]);
   };
   await Promise.all([ctx.scrape('loadgen', []).catch(warn('withdrawing the generators from Prometheus')), generators()]);

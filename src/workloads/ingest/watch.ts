@@ -58,21 +58,45 @@ async function postStart(g: GeneratorPlan, at: number, headers: Record<string, s
 }
 
 /**
- * Every 250 ms: once all generators are ready, send each the same start time (now + 2 s), once.
+ * How far ahead of now the shared start is set, from the round trip of the readiness poll that found
+ * every generator ready (ms, all of them asked side by side): the start reaches each in one more
+ * round trip, so three of them plus 100 ms, at least 250 ms, at most the 2 s it used to be fixed at.
+ */
+export function startLeadMs(readyRoundTripMs: number): number {
+  return Math.round(Math.min(2000, Math.max(250, 3 * Math.max(0, readyRoundTripMs) + 100)));
+}
+
+/**
+ * Every 250 ms (the first at once): once all generators are ready, send each the same start time
+ * (now + startLeadMs of the readiness round trip), once.
  * A generator that does not accept it (a wrong token, already started, unreachable) ends the run
  * through `refused`, naming each one and why: those that accepted would otherwise load the brokers
  * alone, and a second trigger would reach them twice.
  */
-function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progress: (l: string) => void, refused: (message: string) => void, state: { sharedStart?: number; sent?: boolean }): NodeJS.Timeout {
+function startTrigger(
+  plan: IngestPlan,
+  token: string,
+  stop: AbortSignal,
+  progress: (l: string) => void,
+  refused: (message: string) => void,
+  state: { sharedStart?: number; sent?: boolean },
+  gate?: Promise<boolean>,
+): NodeJS.Timeout {
   let busy = false;
-  return setInterval(() => {
-    if (busy || state.sent || stop.aborted) return;
+  let gateOpen = gate === undefined;
+  void gate?.then(
+    (open) => (gateOpen = open),
+    () => undefined,
+  );
+  const poll = (): void => {
+    if (!gateOpen || busy || state.sent || stop.aborted) return;
     busy = true;
+    const asked = Date.now();
     void Promise.all(plan.generators.map((g) => scrape(url(g, '/ready'), 1000)))
       .then(async (ready) => {
         if (ready.some((x) => x === undefined) || state.sent || stop.aborted) return;
         state.sent = true;
-        const at = Date.now() + 2000;
+        const at = Date.now() + startLeadMs(Date.now() - asked);
         const headers = { [START_TOKEN_HEADER]: `${START_TOKEN_SCHEME} ${token}` };
         const answers = await Promise.all(plan.generators.map((g) => postStart(g, at, headers)));
         const no = answers.filter((a): a is Extract<typeof a, { ok: false }> => !a.ok);
@@ -88,7 +112,9 @@ function startTrigger(plan: IngestPlan, token: string, stop: AbortSignal, progre
         );
       })
       .finally(() => (busy = false));
-  }, 250);
+  };
+  setImmediate(poll);
+  return setInterval(poll, 250);
 }
 
 /** Every 2 s once started: the acked rate from the generators' counters, the phase and the time left. */
@@ -137,11 +163,13 @@ export interface WatchOptions {
   brokerDown: (message: string) => void;
   /** Some generator did not accept the shared start: the run must end (message names each one). */
   startRefused: (message: string) => void;
+  /** No shared start before this resolves true (the run's topic exists); false or rejected: never. */
+  gate?: Promise<boolean>;
 }
 
 export function watchRun(plan: IngestPlan, o: WatchOptions): Watch {
   const state: { sharedStart?: number; sent?: boolean } = {};
-  const timers = [startTrigger(plan, o.token, o.stop, o.progress, o.startRefused, state), progressLoop(plan, o.stop, o.progress, state), brokerWatchdog(plan, o.deadlineMs, o.stop, o.brokerDown, state)];
+  const timers = [startTrigger(plan, o.token, o.stop, o.progress, o.startRefused, state, o.gate), progressLoop(plan, o.stop, o.progress, state), brokerWatchdog(plan, o.deadlineMs, o.stop, o.brokerDown, state)];
   return {
     get sharedStart() {
       return state.sharedStart;

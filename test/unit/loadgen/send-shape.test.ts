@@ -4,7 +4,7 @@
  * max.request.size default, never less than one message.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BYTES, sendShape } from '../../../src/loadgen/native/driver.js';
+import { MAX_REQUEST_BYTES, sendShape, topicUsable } from '../../../src/loadgen/native/driver.js';
 
 describe('sendShape', () => {
   it('carries one batch per partition, like the Java producer', () => {
@@ -18,5 +18,15 @@ describe('sendShape', () => {
     expect(sendShape(1024, 4 * MAX_REQUEST_BYTES, 3)).toEqual({ perBatch: 4096, perSend: 4096 });
     expect(sendShape(1024, 0, 3)).toEqual({ perBatch: 1, perSend: 3 });
     expect(sendShape(2 * MAX_REQUEST_BYTES, 65_536, 3)).toEqual({ perBatch: 1, perSend: 1 });
+  });
+});
+
+describe('topicUsable (the generator waits for a topic being created)', () => {
+  const p = (leader: number) => ({ leader, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] });
+  it('needs every partition listed with a leader', () => {
+    expect(topicUsable({ partitionsCount: 3, partitions: [p(1), p(1), p(2)] })).toBe(true);
+    expect(topicUsable({ partitionsCount: 3, partitions: [p(1), p(-1), p(2)] })).toBe(false);
+    expect(topicUsable({ partitionsCount: 3, partitions: [p(1), p(1)] })).toBe(false);
+    expect(topicUsable({ partitionsCount: 0, partitions: [] })).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveControl, StartTrigger } from '../../../../src/loadgen/control.js';
 import type { IngestPlan } from '../../../../src/workloads/ingest/plan.js';
-import { watchRun, type Watch } from '../../../../src/workloads/ingest/watch.js';
+import { startLeadMs, watchRun, type Watch } from '../../../../src/workloads/ingest/watch.js';
 
 const TOKEN = 'run-token-0123456789abcdef';
 const servers: Server[] = [];
@@ -40,7 +40,7 @@ async function generator(id: string, token: string): Promise<{ id: string; port:
 const planOf = (gens: Array<{ id: string; port: number }>): IngestPlan =>
   ({ load: 100, warmupS: 1, durationS: 1, bootstrap: [], generators: gens.map((g) => ({ id: g.id, host: `w-${g.id}`, address: '127.0.0.1', rate: 50, metricsPort: g.port })) }) as unknown as IngestPlan;
 
-function watchUntil(plan: IngestPlan): Promise<{ started?: number; refused?: string; lines: string[] }> {
+function watchUntil(plan: IngestPlan, gate?: Promise<boolean>): Promise<{ started?: number; refused?: string; lines: string[] }> {
   const lines: string[] = [];
   return new Promise((resolve) => {
     watch = watchRun(plan, {
@@ -53,6 +53,7 @@ function watchUntil(plan: IngestPlan): Promise<{ started?: number; refused?: str
       },
       brokerDown: () => undefined,
       startRefused: (m) => resolve({ refused: m, lines }),
+      ...(gate ? { gate } : {}),
     });
   });
 }
@@ -78,5 +79,37 @@ describe('the shared start', () => {
     expect(gs[0]!.fired).toHaveLength(1);
     expect(gs[1]!.fired).toHaveLength(0);
     expect(watch!.sharedStart).toBeUndefined();
+  });
+
+  it('waits for the gate (the run\'s topic created) before the start, with every generator ready', async () => {
+    const gs = [await generator('g0', TOKEN)];
+    let open!: (v: boolean) => void;
+    const gate = new Promise<boolean>((r) => (open = r));
+    const started = watchUntil(planOf(gs), gate);
+    await new Promise((res) => setTimeout(res, 700)); // a few readiness polls, all ready
+    expect(gs[0]!.fired).toHaveLength(0);
+    open(true);
+    const r = await started;
+    expect(gs[0]!.fired).toEqual([r.started]);
+  });
+
+  it('never starts when the gate says no (the topic could not be created)', async () => {
+    const gs = [await generator('g0', TOKEN)];
+    void watchUntil(planOf(gs), Promise.resolve(false));
+    await new Promise((res) => setTimeout(res, 700));
+    expect(gs[0]!.fired).toHaveLength(0);
+    expect(watch!.sharedStart).toBeUndefined();
+  });
+});
+
+describe('startLeadMs', () => {
+  it('is three readiness round trips plus 100 ms', () => {
+    expect(startLeadMs(100)).toBe(400);
+    expect(startLeadMs(300)).toBe(1000);
+  });
+  it('is at least 250 ms and at most the 2 s it used to be fixed at', () => {
+    expect(startLeadMs(0)).toBe(250);
+    expect(startLeadMs(-5)).toBe(250);
+    expect(startLeadMs(5000)).toBe(2000);
   });
 });
