@@ -29,7 +29,7 @@ import { pointStats, sweepCsv } from '../../campaigns/points.js';
 import { readCampaign, saveSweep, type SweepRecord, type SweepRunEntry } from '../../campaigns/records.js';
 import { readRunRecords } from '../report.js';
 import { requireReady } from '../context.js';
-import { campaignWorkload, checkOverrides, overrideSets, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
+import { campaignWorkload, checkOverrides, overrideSets, releaseRunConnections, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
 import { checkSetups, deployed, ensureSetup, restoreSetup, setupOverrides, urlReachable, type SweepSetups } from './setups.js';
 import { searchCampaign, type SearchOptions } from './search.js';
 
@@ -202,6 +202,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepOutcome> {
       let set = opts.set ?? [];
       if (setups) {
         if (opts.signal?.aborted) throw new InterruptedError();
+        await releaseRunConnections(); // the setup may change the hosts under them
         const entry = await ensureSetup(setups, g, opts.signal);
         (rec.setups ??= []).push(entry);
         save();

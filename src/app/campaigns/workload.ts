@@ -13,6 +13,7 @@ import type { RecordLike } from '../../campaigns/figures.js';
 import type { CampaignTag } from '../../runs/record.js';
 import type { CampaignSpec, Workload } from '../../workloads/contract.js';
 import { WORKLOADS } from '../../workloads/registry.js';
+import type { Executor } from '../../runtimes/executor.js';
 import { createContext } from '../context.js';
 import { lockState } from '../state.js';
 
@@ -75,7 +76,26 @@ export async function settleRuns(): Promise<void> {
   const pending = unsettled;
   unsettled = [];
   await Promise.allSettled(pending);
+  await releaseRunConnections();
 }
+
+/**
+ * The executor (its SSH connections to the hosts) the campaign's runs share, kept from one run to
+ * the next of the same experiment and runtime so each run does not connect again; closed by
+ * releaseRunConnections() (settleRuns() calls it: at the campaign's end, on an error or Ctrl-C),
+ * and before a setup changes the cluster under it.
+ */
+let shared: { key: string; executor: Executor } | undefined;
+
+/** Close the connections the campaign's runs shared (see `shared`). */
+export async function releaseRunConnections(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  await s?.executor.close().catch(() => undefined);
+}
+
+/** Which runs may share an executor: the same experiment state and runtime (overrides of neither). */
+const shareKey = (ctx: { experiment: { name: string; runtime: string }; stateDir?: string }): string => `${ctx.stateDir ?? ''}|${ctx.experiment.name}|${ctx.experiment.runtime}`;
 
 /**
  * One run of the campaign's workload with overrides, through a run context whose runs carry
@@ -95,14 +115,20 @@ export async function runTagged(
   opts: { signal?: AbortSignal; progress?: (l: string) => void },
 ): Promise<TaggedRun> {
   const label = campaign.kind === 'sweep' ? `sweep ${campaign.id} point ${campaign.point ?? ''}` : `search ${campaign.id} trial ${campaign.trial ?? ''}`;
-  const ctx = createContext(wl.workload, { deferEnergy: true }, {
+  const contextOptions = {
     exp,
     set,
     overrides: typedOverrides(overrides, (p) => `${label} (${p})`),
     campaign,
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  };
+  let ctx = createContext(wl.workload, { deferEnergy: true }, shared ? { ...contextOptions, executor: shared.executor } : contextOptions);
+  if (shared && shared.key !== shareKey(ctx)) {
+    // Another experiment or runtime: the kept connections are of no use to it.
+    await releaseRunConnections();
+    ctx = createContext(wl.workload, { deferEnergy: true }, contextOptions);
+  }
   let error: unknown;
   const before = unsettled;
   unsettled = [];
@@ -114,7 +140,8 @@ export async function runTagged(
     error = e;
   } finally {
     lock.release();
-    await ctx.close();
+    // Kept for the campaign's next run (a context given an executor does not close it).
+    if (shared?.executor !== ctx.executor) shared = { key: shareKey(ctx), executor: ctx.executor };
     // The previous run's energy account ran beside this run's prepare: its record is finished now.
     await Promise.allSettled(before);
   }
