@@ -7,7 +7,8 @@
 #      kubectl) built from the Go module k8s.io/kubernetes, CoreDNS from its Go module, and the pause
 #      program (setup/k8s/build-binaries.sh);
 #   3. the cluster's images, built without a container engine and published into a registry storage
-#      folder that the control host's registry serves (setup/k8s/images.py).
+#      folder that the control host's registry serves (setup/k8s/images.py); the scaphandre image
+#      takes the binary setup/install-scaphandre.sh builds (run first, cached).
 # Everything lands in a cache outside the repository, keyed by version and content: a second run
 # takes seconds. The first build takes many minutes on 2 cores; each step prints how long it took.
 #   setup/install-k8s.sh [--version v1.34.N] [--coredns vX.Y.Z] [--only-binaries] [--force]
@@ -66,6 +67,8 @@ if [ "$images" -eq 1 ]; then
       exit 2
     fi
   done
+  # The scaphandre image carries the binary setup/install-scaphandre.sh builds (cached: a no-op then).
+  bash "$here/install-scaphandre.sh" | sed '$d'
   echo "images: checking (build when their content changed)"
   nice -n "${GREENRACE_BUILD_NICE:-10}" /usr/bin/python3 "$here/k8s/images.py" build --cache "$cache" --repo "$repo" --bin "$bin" \
     --version "$version" --coredns "$coredns" "${force[@]}"

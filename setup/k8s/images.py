@@ -49,6 +49,15 @@ class BuildError(Exception):
     pass
 
 
+SCAPHANDRE_VERSION = "1.0.0"  # the version setup/install-scaphandre.sh builds by default
+
+
+def scaphandre_build() -> Path:
+    """The binary setup/install-scaphandre.sh leaves in greenrace's cache (as the scaphandre role finds it)."""
+    cache = os.environ.get("GREENRACE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "greenrace")
+    return Path(cache) / f"scaphandre-{SCAPHANDRE_VERSION}" / "bin" / "scaphandre"
+
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -451,6 +460,9 @@ umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
                                (self.prod_node_modules(), "/opt/greenrace/node_modules", None),
                                (self.repo / "package.json", "/opt/greenrace/package.json", 0o644)],
              "workdir": "/opt/greenrace", "entrypoint": ["/usr/local/bin/node", "/opt/greenrace/dist/entrypoint.js"]},
+            {"name": "scaphandre", "description": f"Scaphandre {SCAPHANDRE_VERSION} built by setup/install-scaphandre.sh",
+             "base": True, "files": lambda: [(scaphandre_build(), "/usr/local/bin/scaphandre", 0o755)],
+             "cmd": ["/usr/local/bin/scaphandre", "--version"]},
             {"name": "monitoring", "description": "Prometheus, node-exporter and Pushgateway from Debian",
              "base": True, "apt": ["prometheus", "prometheus-node-exporter", "prometheus-pushgateway"],
              "cmd": ["/usr/bin/prometheus", "--version"]},
@@ -461,6 +473,7 @@ umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
         hints = {
             "kafka": (self.repo / "setup/kafka/libs/.stamp", "run setup/install-kafka.sh"),
             "loadgen": (self.repo / "dist/entrypoint.js", "run npm run build"),
+            "scaphandre": (scaphandre_build(), "run setup/install-scaphandre.sh"),
         }
         if name in hints and not hints[name][0].exists():
             raise BuildError(f"image {name}: {hints[name][0]} is missing ({hints[name][1]} first)")

@@ -9,7 +9,7 @@ import { ConfigError, RunError } from '../core/errors.js';
 import type { ServiceName, WorkHost } from '../core/types.js';
 import { selector } from '../runtimes/k8s/manifests.js';
 import { k8sExecutorFor, type K8sExecutor } from '../runtimes/k8s/executor.js';
-import { expectedPods, kafkaVars, K8S_SERVICES, monitoringVars, notOnK8s } from '../services/k8s.js';
+import { expectedPods, kafkaVars, K8S_SERVICES, monitoringVars, notOnK8s, scaphandreVars } from '../services/k8s.js';
 import type { ServiceConfig, ServicePlan } from '../services/registry.js';
 
 /** The run label of the services' objects (one set per experiment). */
@@ -58,7 +58,8 @@ export async function deployK8sServices(o: K8sServicesOptions): Promise<Record<s
     if (!on.length) return {};
     progress(`deploying on the cluster: ${on.join(', ')}`);
     if (on.includes('kafka')) await ex.applyTemplate('kafka.yaml.njk', kafkaVars(o.experiment, o.hosts, imageOf(ex, 'kafka', o.stateDir)), SERVICES_RUN);
-    if (on.some((s) => s !== 'kafka')) await ex.applyTemplate('monitoring.yaml.njk', monitoringVars(o.experiment, o.plan, o.hosts, imageOf(ex, 'monitoring', o.stateDir)), SERVICES_RUN);
+    if (on.includes('scaphandre')) await ex.applyTemplate('scaphandre.yaml.njk', scaphandreVars(o.hosts, imageOf(ex, 'scaphandre', o.stateDir)), SERVICES_RUN);
+    if (on.some((s) => s !== 'kafka' && s !== 'scaphandre')) await ex.applyTemplate('monitoring.yaml.njk', monitoringVars(o.experiment, o.plan, o.hosts, imageOf(ex, 'monitoring', o.stateDir)), SERVICES_RUN);
     const ready: Record<string, string[]> = {};
     await Promise.all(
       expectedPods(o.plan, o.hosts).map(async ({ service, count }) => {

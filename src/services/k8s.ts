@@ -11,30 +11,45 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import yaml from 'js-yaml';
 import { assetPath } from '../core/paths.js';
 import { hostsInRole, type ServiceName, type WorkHost } from '../core/types.js';
+import { SCAPHANDRE_MIN_SCRAPE_SECONDS } from '../metrics/energy/scaphandre.js';
 import { FILE_SD_JOBS, PORTS, serviceDef, serviceHosts, type ServiceConfig, type ServicePlan } from './registry.js';
 import { fileSdPath } from './access.js';
 
 /** Services greenrace deploys as Kubernetes objects (the others have no manifests yet). */
-export const K8S_SERVICES: readonly ServiceName[] = ['node_exporter', 'pushgateway', 'kafka', 'prometheus'];
+export const K8S_SERVICES: readonly ServiceName[] = ['node_exporter', 'scaphandre', 'pushgateway', 'kafka', 'prometheus'];
 
 /** Why a service cannot run on the cluster (undefined: it can). */
 export function notOnK8s(name: ServiceName): string | undefined {
   if (K8S_SERVICES.includes(name)) return undefined;
-  if (name === 'scaphandre') return 'Scaphandre has no DaemonSet yet (and this machine has no RAPL counters to read)';
   if (name === 'redpanda') return 'Redpanda has no manifests yet (and its binary cannot be had on this machine)';
   return 'it has no Kubernetes manifests';
 }
 
 /** The template of each service on the cluster (monitoring services share one). */
-export const K8S_TEMPLATE: Record<string, 'kafka.yaml.njk' | 'monitoring.yaml.njk'> = {
+export const K8S_TEMPLATE: Record<string, 'kafka.yaml.njk' | 'monitoring.yaml.njk' | 'scaphandre.yaml.njk'> = {
   node_exporter: 'monitoring.yaml.njk',
+  scaphandre: 'scaphandre.yaml.njk',
   pushgateway: 'monitoring.yaml.njk',
   prometheus: 'monitoring.yaml.njk',
   kafka: 'kafka.yaml.njk',
 };
+
+/**
+ * scaphandre.yaml.njk's variables. `vmRoot`: the folder holding one data folder per node, named as
+ * the node, when every host's data folder is such a folder (the local platform's namespace hosts:
+ * <state>/hosts/<name>); the DaemonSet then mounts <vmRoot>/<node>/powercap, the tree the scaphandre
+ * role's --vm mode reads on namespace hosts (gr_netns). Elsewhere the pods read the machine's /sys/class/powercap.
+ */
+export function scaphandreVars(hosts: WorkHost[], image: string): Record<string, unknown> {
+  const netns = hosts.length > 0 && hosts.every((h) => h.vars?.gr_netns);
+  const parents = new Set(hosts.map((h) => dirname(h.dataDir.replace(/\/+$/, ''))));
+  const named = hosts.every((h) => basename(h.dataDir.replace(/\/+$/, '')) === h.name);
+  return { image, port: PORTS.scaphandre, vmRoot: netns && named && parents.size === 1 ? [...parents][0]! : false };
+}
 
 /** The JVM options the kafka role gives the broker (ansible/roles/kafka/defaults/main.yml). */
 const KAFKA_JVM_OPTS = '-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true';
@@ -117,6 +132,8 @@ export function prometheusConfig(e: ServiceConfig, plan: Pick<ServicePlan, 'scra
   for (const j of plan.scrapeJobs) {
     jobs.push({
       job_name: j.job_name,
+      // As the prometheus role (prometheus_min_job_interval): Scaphandre re-reads its counters at most every 2 s.
+      ...(j.job_name === 'scaphandre' && e.monitoring.scrape_interval < SCAPHANDRE_MIN_SCRAPE_SECONDS ? { scrape_interval: `${SCAPHANDRE_MIN_SCRAPE_SECONDS * 1000}ms` } : {}),
       metrics_path: j.metrics_path,
       honor_labels: j.honor_labels,
       static_configs: j.targets.map((t) => ({ targets: [t], ...(j.target_hosts[t] ? { labels: { host: j.target_hosts[t] } } : {}) })),

@@ -5,13 +5,20 @@
  * DaemonSet, Prometheus and Pushgateway on the control node); `entrypoint ingest` runs the generators
  * as Jobs on the worker nodes against the brokers and gets the hosts' record (achieved rate, latency
  * percentiles, phases, energy); killjob leaves nothing.
+ * Scaphandre runs as a DaemonSet reading each node's own synthetic powercap tree (the scaphandre role's
+ * --vm mode on namespace hosts; test/integration/energy-writer.mjs advances them at known watts), so
+ * the ingest record's energy is Scaphandre's, measured, for the one physical machine, and checked
+ * against the watts written. A second ingest runs the perf-test driver (Kafka's ProducerPerformance)
+ * as a Job from the Kafka image.
  *
  * The cluster: 1 control + 1 broker + 2 workers on namespace hosts (needs root and the build of
  * `setup/install.sh --k8s`), brought up and down by one helper (k8sExperiment) so these cases can move
  * to a shared cluster.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers } from '../support/cluster.js';
 import { k8sExperiment, kubectl, type K8sExperiment } from './k8s-support.js';
@@ -19,22 +26,49 @@ import { cli } from './setup-support.js';
 
 const EXP = 'k8swl-svc';
 let x: K8sExperiment;
+/** The synthetic RAPL machine: every node's tree at these watts (package + its dram domain). */
+const PKG_W = 25;
+const DRAM_W = 5;
+let writer: ChildProcess | undefined;
+
+/** Each node's own powercap tree (<state>/hosts/<node>/powercap), advanced at known watts from before setup. */
+async function startWriter(stateDir: string): Promise<void> {
+  const nodes = ['control-1', 'broker-1', 'worker-1', 'worker-2'];
+  mkdirSync(stateDir, { recursive: true });
+  const cfg = join(stateDir, '..', `${EXP}-energy-writer.json`);
+  writeFileSync(cfg, JSON.stringify({ trees: nodes.map((n) => ({ dir: join(stateDir, 'hosts', n, 'powercap'), pkgLowW: PKG_W, pkgHighW: PKG_W, dramW: DRAM_W })) }));
+  writer = spawn(process.execPath, [join(import.meta.dirname, 'energy-writer.mjs'), cfg], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    writer!.once('exit', (c) => reject(new Error(`energy writer exited (${c})`)));
+    createInterface({ input: writer!.stdout! }).once('line', () => resolve());
+  });
+}
+
+function stopWriter(): void {
+  if (writer && writer.exitCode === null) writer.kill('SIGTERM');
+  writer = undefined;
+}
 
 beforeAll(async () => {
   x = await k8sExperiment(
     EXP,
     [
       'roles: {control: 1, broker: 1, worker: 2}',
-      'services: [prometheus, node_exporter, pushgateway, kafka]',
+      'services: [prometheus, node_exporter, scaphandre, pushgateway, kafka]',
       'kafka: {replication_factor: 1, min_insync_replicas: 1, controllers: 1}',
       'monitoring: {scrape_interval: 2}',
       'ingest: {partitions: 4, acks: all}',
       '',
     ].join('\n'),
-  );
+    { beforeSetup: startWriter },
+  ).catch((e) => {
+    stopWriter();
+    throw e;
+  });
 }, 1_800_000);
 
 afterAll(async () => {
+  stopWriter();
   if (!x) return;
   await x.down();
   rmSync(x.home.dir, { recursive: true, force: true });
@@ -64,7 +98,7 @@ describe('services and ingest on Kubernetes', () => {
   it('setup deploys the services as Kubernetes objects, on the nodes of their roles', async () => {
     const st = x.state();
     expect(st.phase).toBe('ready');
-    expect([...st.services].sort()).toEqual(['kafka', 'node_exporter', 'prometheus', 'pushgateway']);
+    expect([...st.services].sort()).toEqual(['kafka', 'node_exporter', 'prometheus', 'pushgateway', 'scaphandre']);
     const hosts: Array<{ name: string; address: string; roles: string[] }> = st.platform.hosts;
     const byRole = (r: string) => hosts.filter((h) => h.roles.includes(r));
     // Kafka: a StatefulSet with its headless Service, one broker on the broker node.
@@ -76,6 +110,11 @@ describe('services and ingest on Kubernetes', () => {
     const nodesOf = (service: string) => pods.items.filter((p: any) => p.metadata.labels['greenrace.io/service'] === service).map((p: any) => p.spec.nodeName).sort();
     expect(nodesOf('kafka')).toEqual(byRole('broker').map((h) => h.name));
     expect(nodesOf('node_exporter')).toEqual(hosts.map((h) => h.name).sort());
+    expect(nodesOf('scaphandre')).toEqual(hosts.map((h) => h.name).sort());
+    // Each Scaphandre pod read its node's own tree (--vm), as the role does on namespace hosts.
+    const scaph = pods.items.find((p: any) => p.metadata.labels['greenrace.io/service'] === 'scaphandre');
+    const log = await k(['-n', 'greenrace', 'logs', scaph.metadata.name]);
+    expect(log.stdout).toContain(`scaphandre on ${scaph.spec.nodeName}: --vm mode, the node's own powercap tree`);
     expect(nodesOf('prometheus')).toEqual([byRole('control')[0]!.name]);
     expect(nodesOf('pushgateway')).toEqual([byRole('control')[0]!.name]);
     for (const p of pods.items) expect(p.status.phase, p.metadata.name).toBe('Running');
@@ -91,6 +130,9 @@ describe('services and ingest on Kubernetes', () => {
     expect(nodes.map((t) => t.labels.host).sort()).toEqual(x.state().platform.hosts.map((h: any) => h.name).sort());
     expect((await targetsOf(url, 'pushgateway')).map((t) => t.health)).toEqual(['up']);
     expect((await targetsOf(url, 'kafka')).map((t) => t.health)).toEqual(['up']);
+    const scaph = await targetsOf(url, 'scaphandre');
+    expect(scaph.map((t) => t.health)).toEqual(x.state().platform.hosts.map(() => 'up'));
+    expect(scaph.map((t) => t.labels.host).sort()).toEqual(x.state().platform.hosts.map((h: any) => h.name).sort());
   }, 180_000);
 
   it('ingest at 2,000 msg/s runs its generators as Jobs on the workers and records the hosts\' figures', async () => {
@@ -114,9 +156,13 @@ describe('services and ingest on Kubernetes', () => {
     expect(res.latency_ms.p99).toBeLessThanOrEqual(res.latency_ms.max);
     expect(rec.window.end - rec.window.start).toBeGreaterThan(19);
     expect(rec.phases).toBeTruthy();
-    // Energy with its source (no RAPL here: estimated).
+    // Energy with its source: Scaphandre's reading of the synthetic counters, measured, for the one
+    // physical machine the four nodes are (not four times), ≈ the watts written × the window.
+    expect(rec.energy.sources).toEqual(['scaphandre']);
+    expect(rec.energy.machines.map((m: any) => [m.source, m.kind, [...m.hosts].sort()])).toEqual([['scaphandre', 'measured', x.state().platform.hosts.map((h: any) => h.name).sort()]]);
+    const truth = (PKG_W + DRAM_W) * (rec.window.end - rec.window.start);
+    expect(Math.abs(rec.energy.totalJoules - truth) / truth, JSON.stringify({ got: rec.energy.totalJoules, truth })).toBeLessThan(0.1);
     expect(res.energy_j).toBeGreaterThan(0);
-    expect(rec.energy.sources.length).toBeGreaterThan(0);
     // The generators ran as pods on the worker nodes, one per instance, and their summaries came back.
     const workers = x.state().platform.hosts.filter((h: any) => h.roles.includes('worker')).map((h: any) => h.name);
     const placed = Object.values(res.k8s.generators as Record<string, string>).map((s) => s.split(' on ')[1]);
@@ -128,7 +174,35 @@ describe('services and ingest on Kubernetes', () => {
     expect(left.items).toEqual([]);
   }, 1_200_000);
 
+  it('the perf-test driver runs as a Job from the Kafka image and records its closed-loop figures and acks', async () => {
+    const r = await cli(x.home, ['ingest', EXP, '--driver', 'perf-test', '--load', '500', '--instances', '1', '--duration', '10', '--warmup', '5', '--message_size', '512', '--acks', '1'], { timeout: 900_000 });
+    expect(r.exitCode, r.all.slice(-4000)).toBe(0);
+    const dir = join(x.home.dir, 'results', EXP);
+    const id = readdirSync(dir)
+      .filter((d) => !d.includes('.'))
+      .map((d) => ({ d, rec: JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) }))
+      .find((o) => o.rec.parameters.driver === 'perf-test');
+    expect(id).toBeTruthy();
+    const rec = id!.rec;
+    expect(rec.status).toBe('completed');
+    expect(rec.parameters.acks).toBe('1');
+    const res = rec.results;
+    expect(res.generators.map((g: any) => g.driver)).toEqual(['perf-test']);
+    // ProducerPerformance measures from the send, closed-loop: labelled so, as on hosts.
+    expect(res.latency_basis).toMatchObject({ loop: 'closed', from: 'send' });
+    expect(res.messages_acked).toBeGreaterThan(0);
+    expect(res.latency_ms.p99).toBeGreaterThan(0);
+    // Its pod ran on a worker node, from the Kafka image (the image the brokers run).
+    const workers = x.state().platform.hosts.filter((h: any) => h.roles.includes('worker')).map((h: any) => h.name);
+    const placed = Object.values(res.k8s.generators as Record<string, string>);
+    expect(placed.length).toBe(1);
+    expect(workers).toContain(placed[0]!.split(' on ')[1]);
+    expect(readdirSync(join(dir, id!.d, 'summaries')).length).toBe(1);
+    expect((await json(['-n', 'greenrace', 'get', 'jobs,pods', '-l', `greenrace.io/run=${rec.id}`])).items).toEqual([]);
+  }, 900_000);
+
   it('killjob deletes the services and the cluster and leaves nothing', async () => {
+    stopWriter();
     const tag = x.tag;
     const d = await x.down();
     expect(d.exitCode, d.all.slice(-3000)).toBe(0);

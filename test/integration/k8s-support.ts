@@ -128,11 +128,12 @@ export interface K8sExperiment {
  * platform): `body` is the rest of its YAML (roles, services, sections). The one call a k8s test file
  * makes in beforeAll; `down()` in afterAll (and in the test that checks that nothing is left).
  */
-export async function k8sExperiment(name: string, body: string, o: { timeout?: number } = {}): Promise<K8sExperiment> {
+export async function k8sExperiment(name: string, body: string, o: { timeout?: number; beforeSetup?: (stateDir: string) => Promise<void> | void } = {}): Promise<K8sExperiment> {
   const { cli, makeHome } = await import('./setup-support.js');
   const home = makeHome(`gr-${name}-`);
   home.write(name, `description: ${name}\nplatform: {kind: local}\nruntime: k3s\nkubernetes: {distribution: upstream}\n${body}`);
   const stateDir = home.stateDir(name);
+  await o.beforeSetup?.(stateDir);
   const r = await cli(home, ['setup', name], { timeout: o.timeout ?? 1_500_000 });
   if (r.exitCode !== 0) {
     await cli(home, ['killjob', name], { timeout: 900_000 });

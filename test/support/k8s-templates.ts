@@ -41,6 +41,7 @@ export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
     pushgateway: { node: 'control-1', port: 9091 },
     prometheus: { node: 'control-1', port: 9090, config: 'global: {scrape_interval: 2000ms}\nscrape_configs: []\n', digest: '0123456789abcdef', fileSdDir: '/tmp/greenrace/control-1/prometheus/file_sd', fileSdJobs: ['greenrace_loadgen'], retention: '7d' },
   },
+  'scaphandre.yaml.njk': { image: 'greenrace.local/scaphandre:0123456789ab', port: 8080, vmRoot: '/tmp/greenrace' },
   'loadgen-job.yaml.njk': {
     name: 'loadgen-1a2b3c4d-worker-1-0',
     instance: 'worker-1-0',

@@ -1,12 +1,13 @@
 /**
  * The ingest generators on Kubernetes (runtime k3s): one Job per generator instance (one pod, never
- * restarted) from the cluster's loadgen image (node + greenrace's build), pinned to the worker node
+ * restarted) from the cluster's loadgen image (node + greenrace's build; with the perf-test driver,
+ * the Kafka image with node and the build copied in), pinned to the worker node
  * the plan gave it, on the node's network. Everything else of the run is the hosts' run: plan.json
  * put in the run's folder of the host's data folder (through the executor), one shared start through
  * the generators' control servers, summaries and logs fetched from the same paths, the topic on the
  * brokers through the admin protocol.
  */
-import { RunError, UsageError } from '../../core/errors.js';
+import { RunError } from '../../core/errors.js';
 import type { WorkHost } from '../../core/types.js';
 import type { K8sExecutor } from '../../runtimes/k8s/executor.js';
 import { dnsName, selector } from '../../runtimes/k8s/manifests.js';
@@ -26,11 +27,23 @@ export interface GeneratorJobs {
   pods(): Promise<Record<string, string>>;
 }
 
-/** The driver the loadgen image can run (perf-test needs Kafka's JVM tools, which it does not carry). */
-export function checkK8sDriver(driver: string): void {
-  if (driver !== 'native') {
-    throw new UsageError('ingest.k8s.driver_unavailable', `ingest.driver ${driver} cannot run on runtime k3s yet: the loadgen image has no JVM and no Kafka tools`, { hint: 'use --driver native on runtime k3s' });
-  }
+/**
+ * The perf-test driver runs in the Kafka image (a JRE and Kafka's jars, those the brokers run): the
+ * Job's init container copies node and greenrace's build from the loadgen image into an emptyDir.
+ */
+export const KAFKA_IMAGE_LIBS = '/opt/kafka/libs';
+const COPY_DIR = '/opt/gr';
+
+/** The image each generator pod runs: the loadgen image (native) or the Kafka image (perf-test). */
+function generatorImage(ex: K8sExecutor, driver: string): { image: string; copyFrom: { image: string; dir: string } | false; nodeBin: string; entrypoint: string } {
+  const missing = (name: string): RunError =>
+    new RunError('k8s.no_image', `the cluster has no ${name} image (cluster.json images.${name})`, { hint: 'build the images with `setup/install.sh --k8s`, then run setup again' });
+  const loadgen = ex.images.loadgen;
+  if (!loadgen) throw missing('loadgen');
+  if (driver !== 'perf-test') return { image: loadgen, copyFrom: false, nodeBin: LOADGEN_IMAGE_NODE, entrypoint: LOADGEN_IMAGE_ENTRYPOINT };
+  const kafka = ex.images.kafka;
+  if (!kafka) throw missing('kafka');
+  return { image: kafka, copyFrom: { image: loadgen, dir: COPY_DIR }, nodeBin: `${COPY_DIR}/node`, entrypoint: `${COPY_DIR}/greenrace/dist/entrypoint.js` };
 }
 
 export async function startGeneratorJobs(
@@ -38,8 +51,7 @@ export async function startGeneratorJobs(
   plan: IngestPlan,
   o: { hostOf: (g: GeneratorPlan) => WorkHost; dirOf: (h: WorkHost) => string; grace: number; signal?: AbortSignal },
 ): Promise<GeneratorJobs> {
-  const image = ex.images.loadgen;
-  if (!image) throw new RunError('k8s.no_image', 'the cluster has no loadgen image (cluster.json images.loadgen)', { hint: 'build the images with `setup/install.sh --k8s`, then run setup again' });
+  const img = generatorImage(ex, plan.driver);
   const run = plan.runId;
   const jobName = (g: GeneratorPlan): string => dnsName(`loadgen-${run.slice(0, 8)}-${g.id}`);
   for (const g of plan.generators) {
@@ -51,9 +63,10 @@ export async function startGeneratorJobs(
         name: jobName(g),
         instance: dnsName(g.id),
         node: h.name,
-        image,
-        node_bin: LOADGEN_IMAGE_NODE,
-        entrypoint: LOADGEN_IMAGE_ENTRYPOINT,
+        image: img.image,
+        copyFrom: img.copyFrom,
+        node_bin: img.nodeBin,
+        entrypoint: img.entrypoint,
         dataDir: h.dataDir.replace(/\/+$/, '') || '/',
         dir,
         plan: `${dir}/plan.json`,

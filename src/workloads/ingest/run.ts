@@ -22,7 +22,7 @@ import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest, typ
 import { energyResults, ingestResults, mergeSummaries, readSummaries, runError, windowOf, type StopReason } from './results.js';
 import type { IngestConfig } from './schema.js';
 import { watchRun } from './watch.js';
-import { checkK8sDriver, startGeneratorJobs, type GeneratorJobs } from './k8s.js';
+import { KAFKA_IMAGE_LIBS, startGeneratorJobs, type GeneratorJobs } from './k8s.js';
 
 export interface IngestArgs {
   /** Seconds the generators wait for the shared start (default: the plan's). */
@@ -54,7 +54,6 @@ function checkCluster(ctx: RunContext<IngestConfig, IngestArgs>): BrokerAccess {
   const workers = hostsInRole({ hosts: ctx.hosts }, 'worker');
   const brokers = hostsInRole({ hosts: ctx.hosts }, 'broker');
   validateIngest({ ingest: ctx.config }, workers, brokers, ctx.deployed, (p) => ctx.where(p), broker?.defaults);
-  if (ctx.executor instanceof K8sExecutor) checkK8sDriver(ctx.config.driver);
   if (!broker) throw new UsageError('ingest.no_bootstrap', `the state of ${ctx.experiment.name} has no ${kind}_bootstrap_servers; run \`entrypoint setup ${ctx.experiment.name}\` again`);
   return broker;
 }
@@ -180,7 +179,9 @@ async function generate(
   const byName = new Map(ctx.hosts.map((h) => [h.name, h]));
   const hostOf = (g: GeneratorPlan): WorkHost => byName.get(g.host)!;
   const token = randomBytes(24).toString('base64url');
-  const lg = loadgenPlan(plan, { token, files: (g) => ({ dir: hostDir(hostOf(g), plan.runId), summary: `${hostDir(hostOf(g), plan.runId)}/${g.id}.json` }), ...(broker.clientLibs ? { kafkaLibs: broker.clientLibs } : {}) });
+  // On Kubernetes the perf-test driver runs in the Kafka image, with its jars (ingest/k8s.ts).
+  const kafkaLibs = ctx.executor instanceof K8sExecutor ? KAFKA_IMAGE_LIBS : broker.clientLibs;
+  const lg = loadgenPlan(plan, { token, files: (g) => ({ dir: hostDir(hostOf(g), plan.runId), summary: `${hostDir(hostOf(g), plan.runId)}/${g.id}.json` }), ...(kafkaLibs ? { kafkaLibs } : {}) });
   const planJson = JSON.stringify(lg, null, 2) + '\n';
   const commands = Object.fromEntries(plan.generators.map((g) => [g.id, generatorCommand(hostDir(hostOf(g), plan.runId), g)]));
   writeFileAtomic(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));

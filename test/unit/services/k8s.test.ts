@@ -5,7 +5,7 @@ import { GreenraceError } from '../../../src/core/errors.js';
 import type { WorkHost } from '../../../src/core/types.js';
 import { experimentSchema } from '../../../src/experiment/schema.js';
 import { fromTemplate } from '../../../src/runtimes/k8s/manifests.js';
-import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig } from '../../../src/services/k8s.js';
+import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig, scaphandreVars } from '../../../src/services/k8s.js';
 import { planServices } from '../../../src/services/registry.js';
 
 const hosts: WorkHost[] = [
@@ -73,12 +73,39 @@ describe('services on Kubernetes', () => {
     expect(() => checkK8sServices(['kafka', 'prometheus'], 'e.yaml')).not.toThrow();
     let err: unknown;
     try {
-      checkK8sServices(['prometheus', 'scaphandre'], 'experiments/e.yaml');
+      checkK8sServices(['prometheus', 'scaphandre', 'redpanda'], 'experiments/e.yaml');
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(GreenraceError);
     expect((err as GreenraceError).code).toBe('config.service_not_on_k8s');
-    expect((err as GreenraceError).message).toMatch(/experiments\/e\.yaml: services: scaphandre cannot run on runtime k3s yet/);
+    expect((err as GreenraceError).message).toMatch(/experiments\/e\.yaml: services: redpanda cannot run on runtime k3s yet/);
+    expect((err as GreenraceError).message).not.toMatch(/scaphandre/);
+  });
+
+  it("Scaphandre: a DaemonSet on the node's network; namespace hosts' own powercap trees mounted per node, as the role's --vm mode reads them", () => {
+    const ns = hosts.map((h) => ({ ...h, dataDir: `/tmp/gr-st/hosts/${h.name}`, vars: { gr_netns: `gr-${h.name}` } }));
+    const v = scaphandreVars(ns, 'greenrace.local/scaphandre:x') as any;
+    expect(v).toEqual({ image: 'greenrace.local/scaphandre:x', port: 8080, vmRoot: '/tmp/gr-st/hosts' });
+    const [ds] = fromTemplate('scaphandre.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' }) as any[];
+    expect(ds.kind).toBe('DaemonSet');
+    const spec = ds.spec.template.spec;
+    expect(spec.hostNetwork).toBe(true);
+    const c = spec.containers[0];
+    expect(c.volumeMounts).toEqual([{ name: 'hosts', mountPath: '/var/greenrace/powercap', subPathExpr: '$(NODE_NAME)/powercap', readOnly: true }]);
+    expect(spec.volumes).toEqual([{ name: 'hosts', hostPath: { path: '/tmp/gr-st/hosts', type: 'Directory' } }]);
+    expect(c.readinessProbe).toEqual({ tcpSocket: { port: 8080 }, periodSeconds: 2 });
+    expect(c.command.join('\n')).toMatch(/SCAPHANDRE_POWERCAP_PATH="\$GR_VM_POWERCAP"\n?\s*exec \/usr\/local\/bin\/scaphandre --vm prometheus --address "\$HOST_IP" --port "\$GR_PORT"/);
+    // Real hosts (data folders not named as the nodes, or no namespaces): only the machine's sysfs.
+    const plain = fromTemplate('scaphandre.yaml.njk', scaphandreVars(hosts, 'i') as any, 'greenrace', { 'greenrace.io/run': 'services' })[0] as any;
+    expect(plain.spec.template.spec.volumes).toBeUndefined();
+    expect(plain.spec.template.spec.containers[0].env.map((e: any) => e.name)).toEqual(['HOST_IP', 'NODE_NAME', 'GR_PORT']);
+    // Prometheus scrapes it no more often than every 3 s (it re-reads its counters at most every 2 s).
+    const withS = experimentSchema.parse({ ...exp, services: [...exp.services, 'scaphandre'] });
+    const c2 = yaml.load(prometheusConfig(withS, planServices(withS, hosts), hosts[0]!)) as any;
+    const sj = c2.scrape_configs.find((j: any) => j.job_name === 'scaphandre');
+    expect(sj.scrape_interval).toBe('3000ms');
+    expect(sj.static_configs).toHaveLength(4);
+    expect(c2.scrape_configs.find((j: any) => j.job_name === 'node').scrape_interval).toBeUndefined();
   });
 });
