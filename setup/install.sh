@@ -6,8 +6,9 @@
 #   setup/install.sh --tests   plus what the test suite needs (the Kubernetes runtime included:
 #                              the k8s tests run a real cluster)
 #   setup/install.sh --k8s     plus the Kubernetes runtime (setup/install-k8s.sh: Debian packages,
-#                              Kubernetes and CoreDNS built from their Go modules, the cluster's
-#                              images; many minutes the first time, seconds once cached)
+#                              Kubernetes and CoreDNS built from their Go modules, Scaphandre from
+#                              the crate registry for its image, the cluster's images; many minutes
+#                              the first time, seconds once cached)
 # The flags combine (`setup/install.sh --tests --k8s`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
