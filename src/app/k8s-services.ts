@@ -45,6 +45,18 @@ export interface K8sServicesOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A Kafka StatefulSet deployed by an earlier greenrace kept its data in emptyDir volumes; a
+ * StatefulSet's volume claims cannot be changed in place, so it is deleted (its brokers had nothing
+ * a new pod could keep) before the one with a volume per node is applied.
+ */
+async function replaceEphemeralKafka(ex: K8sExecutor, progress: (line: string) => void): Promise<void> {
+  const sts = await ex.kube.read<{ spec?: { volumeClaimTemplates?: unknown[] } }>('apps/v1', 'StatefulSet', ex.namespace, 'kafka');
+  if (!sts || sts.spec?.volumeClaimTemplates?.length) return;
+  progress('kafka: replacing the StatefulSet of an earlier setup (data in emptyDir) by one with its data on the nodes');
+  await ex.kube.deleteByLabel(ex.namespace, selector({ 'greenrace.io/service': 'kafka', 'greenrace.io/run': SERVICES_RUN }));
+}
+
 /** Apply the services' objects and wait for their pods; returns the pods ready per service. */
 export async function deployK8sServices(o: K8sServicesOptions): Promise<Record<string, string[]>> {
   const progress = o.progress ?? (() => {});
@@ -57,7 +69,10 @@ export async function deployK8sServices(o: K8sServicesOptions): Promise<Record<s
     const on = o.plan.services.filter((s) => K8S_SERVICES.includes(s));
     if (!on.length) return {};
     progress(`deploying on the cluster: ${on.join(', ')}`);
-    if (on.includes('kafka')) await ex.applyTemplate('kafka.yaml.njk', kafkaVars(o.experiment, o.hosts, imageOf(ex, 'kafka', o.stateDir)), SERVICES_RUN);
+    if (on.includes('kafka')) {
+      await replaceEphemeralKafka(ex, progress);
+      await ex.applyTemplate('kafka.yaml.njk', kafkaVars(o.experiment, o.hosts, imageOf(ex, 'kafka', o.stateDir), ex.namespace), SERVICES_RUN);
+    }
     if (on.includes('scaphandre')) await ex.applyTemplate('scaphandre.yaml.njk', scaphandreVars(o.hosts, imageOf(ex, 'scaphandre', o.stateDir)), SERVICES_RUN);
     if (on.some((s) => s !== 'kafka' && s !== 'scaphandre')) await ex.applyTemplate('monitoring.yaml.njk', monitoringVars(o.experiment, o.plan, o.hosts, imageOf(ex, 'monitoring', o.stateDir)), SERVICES_RUN);
     const ready: Record<string, string[]> = {};
@@ -83,6 +98,55 @@ export async function deleteK8sServices(stateDir: string, experiment: string): P
   const ex = k8sExecutorFor(stateDir, experiment);
   try {
     return await ex.cleanup(SERVICES_RUN);
+  } finally {
+    await ex.close();
+  }
+}
+
+/** Where a service runs on the cluster, as the API says: its workload and the nodes of its pods. */
+export interface K8sPlacement {
+  kind: 'DaemonSet' | 'StatefulSet' | 'Deployment';
+  name: string;
+  /** Pods the workload wants (DaemonSet: the nodes it should run on). */
+  desired: number;
+  ready: number;
+  /** The nodes its pods are on (pods not scheduled yet left out). */
+  nodes: string[];
+}
+
+/** One line for `status`: "DaemonSet on 4 nodes, 4/4 ready", "pod on control-1, ready". */
+export function placementLine(p: K8sPlacement): string {
+  const s = (n: number): string => (n === 1 ? '' : 's');
+  const ready = `${p.ready}/${p.desired} ready`;
+  if (p.kind === 'DaemonSet') return `DaemonSet on ${p.desired} node${s(p.desired)}, ${ready}`;
+  if (p.kind === 'Deployment' && p.desired === 1) return p.nodes.length ? `pod on ${p.nodes[0]}, ${p.ready ? 'ready' : 'not ready'}` : 'pod not scheduled yet';
+  return `${p.kind}, ${p.desired} pod${s(p.desired)}${p.nodes.length ? ` on ${p.nodes.join(', ')}` : ''}, ${ready}`;
+}
+
+/** The services' workloads on an experiment's cluster, by service (label greenrace.io/service). */
+export async function k8sPlacements(stateDir: string, experiment: string): Promise<Record<string, K8sPlacement[]>> {
+  const ex = k8sExecutorFor(stateDir, experiment);
+  try {
+    const labelSelector = selector({ 'greenrace.io/run': SERVICES_RUN });
+    const namespace = ex.namespace;
+    const { apps } = await ex.kube.raw();
+    const [ds, sts, dep, pods] = await Promise.all([
+      apps.listNamespacedDaemonSet({ namespace, labelSelector }),
+      apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+      apps.listNamespacedDeployment({ namespace, labelSelector }),
+      ex.kube.pods(namespace, labelSelector),
+    ]);
+    const nodesOf = (service: string): string[] =>
+      [...new Set(pods.filter((p) => p.metadata?.labels?.['greenrace.io/service'] === service && !p.metadata?.deletionTimestamp).map((p) => p.spec?.nodeName ?? '').filter(Boolean))].sort();
+    const out: Record<string, K8sPlacement[]> = {};
+    const add = (labels: Record<string, string> | undefined, p: Omit<K8sPlacement, 'nodes'>): void => {
+      const service = labels?.['greenrace.io/service'];
+      if (service) (out[service] ??= []).push({ ...p, nodes: nodesOf(service) });
+    };
+    for (const d of ds.items) add(d.metadata?.labels, { kind: 'DaemonSet', name: d.metadata?.name ?? '', desired: d.status?.desiredNumberScheduled ?? 0, ready: d.status?.numberReady ?? 0 });
+    for (const d of sts.items) add(d.metadata?.labels, { kind: 'StatefulSet', name: d.metadata?.name ?? '', desired: d.spec?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 });
+    for (const d of dep.items) add(d.metadata?.labels, { kind: 'Deployment', name: d.metadata?.name ?? '', desired: d.spec?.replicas ?? 0, ready: d.status?.readyReplicas ?? 0 });
+    return out;
   } finally {
     await ex.close();
   }

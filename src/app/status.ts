@@ -10,6 +10,7 @@ import { ROLES } from '../core/types.js';
 import { platformFor } from '../platforms/index.js';
 import type { HostStatus } from '../platforms/platform.js';
 import { hostPattern, serviceDef, serviceHosts } from '../services/registry.js';
+import { k8sPlacements, placementLine, type K8sPlacement } from './k8s-services.js';
 import { readMetadata, type HostMetadata } from './metadata.js';
 import { experimentNameOf, readState, type ExperimentState } from './state.js';
 import { STATUS_SECTIONS, type StatusContext, type StatusSection } from './status-sections.js';
@@ -26,9 +27,12 @@ export interface HostRow {
 
 export interface ServiceRow {
   name: string;
+  /** Where it runs: the host pattern (`all`, `control[0]`), or on a cluster its workload from the API ("DaemonSet on 4 nodes, 4/4 ready"). */
   group: string;
   hosts: string[];
   ports: Record<string, number>;
+  /** On a cluster (runtime k3s): the workloads the API reports (absent with --no-check or when it did not answer). */
+  k8s?: K8sPlacement[];
 }
 
 export interface StatusReport {
@@ -101,14 +105,28 @@ export async function status(ref: string, opts: StatusOptions = {}): Promise<Sta
       }
       return row;
     });
+  const onCluster = st.experimentSnapshot.runtime === 'k3s';
+  let placements: Record<string, K8sPlacement[]> | undefined;
+  if (onCluster && st.services.length && opts.check !== false) {
+    try {
+      placements = await k8sPlacements(dir, exp);
+    } catch (e) {
+      warnings.push(`could not ask the cluster where the services run: ${errorMessage(e)}`);
+    }
+  }
   const services: ServiceRow[] = st.services.map((name) => {
     const d = serviceDef(name);
-    return {
+    const row: ServiceRow = {
       name,
       group: hostPattern(d),
       hosts: handle ? serviceHosts(d, handle.hosts).map((h) => h.name) : [],
       ports: d.ports(st.experimentSnapshot),
     };
+    if (!onCluster) return row;
+    const on = placements?.[name];
+    if (!placements) return { ...row, group: 'the cluster (not asked)' };
+    if (!on?.length) return { ...row, group: 'nothing on the cluster', hosts: [], k8s: [] };
+    return { ...row, group: on.map(placementLine).join('; '), hosts: [...new Set(on.flatMap((p) => p.nodes))], k8s: on };
   });
   const ctx: StatusContext = { experiment: exp, stateDir: dir, state: st, hosts: handle?.hosts ?? [] };
   const sections: StatusSection[] = [];

@@ -16,6 +16,7 @@ import yaml from 'js-yaml';
 import { assetPath } from '../core/paths.js';
 import { hostsInRole, type ServiceName, type WorkHost } from '../core/types.js';
 import { SCAPHANDRE_MIN_SCRAPE_SECONDS } from '../metrics/energy/scaphandre.js';
+import { dnsName } from '../runtimes/k8s/manifests.js';
 import { FILE_SD_JOBS, PORTS, serviceDef, serviceHosts, type ServiceConfig, type ServicePlan } from './registry.js';
 import { fileSdPath } from './access.js';
 
@@ -99,8 +100,14 @@ export function jmxExporterConfig(port: number): string {
     .replace('{{ kafka_jmx_exporter_port }}', String(port));
 }
 
-/** kafka.yaml.njk's variables: one broker per broker host, in the broker hosts' order. */
-export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string): Record<string, unknown> {
+/** Where a broker keeps its data on its node (log.dirs, KRaft metadata, config, logs): in the node's data folder. */
+export const kafkaDataDir = (h: Pick<WorkHost, 'dataDir'>): string => `${h.dataDir.replace(/\/+$/, '')}/k8s-kafka`;
+
+/**
+ * kafka.yaml.njk's variables: one broker per broker host, in the broker hosts' order, each with a
+ * PersistentVolume in its node's data folder (cluster-wide names, so the namespace is in them).
+ */
+export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string, namespace: string): Record<string, unknown> {
   const brokers = hostsInRole({ hosts }, 'broker');
   const k = e.kafka;
   return {
@@ -116,6 +123,9 @@ export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string): R
     clusterId: kafkaClusterId(e.name),
     properties: kafkaProperties(e, brokers.length),
     jmxConfig: jmxExporterConfig(k.jmx_exporter_port),
+    storageClass: `greenrace-kafka-${namespace}`,
+    volumes: brokers.map((h) => ({ name: dnsName(`greenrace-kafka-${namespace}-${h.name}`), node: h.name, path: kafkaDataDir(hosts.find((x) => x.name === h.name)!) })),
+    size: '10Gi',
   };
 }
 

@@ -74,7 +74,7 @@ afterAll(async () => {
   rmSync(x.home.dir, { recursive: true, force: true });
 }, 900_000);
 
-const k = (args: string[]) => kubectl(x.kubeconfig, args);
+const k = (args: string[], o: { timeout?: number } = {}) => kubectl(x.kubeconfig, args, o);
 
 /**
  * Energy with its source: Scaphandre's reading of the synthetic counters, measured, for the one
@@ -117,6 +117,13 @@ describe('services and ingest on Kubernetes', () => {
     expect(sts.status.readyReplicas).toBe(1);
     const svc = await json(['-n', 'greenrace', 'get', 'service', 'kafka']);
     expect(svc.spec.clusterIP).toBe('None');
+    // Its data on the broker node's disk: a claim bound to the PersistentVolume in that node's data folder.
+    const pvc = await json(['-n', 'greenrace', 'get', 'pvc', 'data-kafka-0']);
+    expect(pvc.status.phase).toBe('Bound');
+    const pv = await json(['get', 'pv', pvc.spec.volumeName]);
+    const broker = byRole('broker')[0]!;
+    expect(pv.spec.hostPath.path).toBe(join(st.platform.dataDirs[broker.name], 'k8s-kafka'));
+    expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([broker.name]);
     const pods = await json(['-n', 'greenrace', 'get', 'pods', '-l', 'greenrace.io/run=services']);
     const nodesOf = (service: string) => pods.items.filter((p: any) => p.metadata.labels['greenrace.io/service'] === service).map((p: any) => p.spec.nodeName).sort();
     expect(nodesOf('kafka')).toEqual(byRole('broker').map((h) => h.name));
@@ -207,6 +214,30 @@ describe('services and ingest on Kubernetes', () => {
     expect(readdirSync(join(dir, id!.d, 'summaries')).length).toBe(1);
     expect((await json(['-n', 'greenrace', 'get', 'jobs,pods', '-l', `greenrace.io/run=${rec.id}`])).items).toEqual([]);
   }, 900_000);
+
+  it('status says where each service runs, from the API', async () => {
+    const r = await cli(x.home, ['status', EXP]);
+    expect(r.exitCode, r.all.slice(-3000)).toBe(0);
+    const n = x.state().platform.hosts.length;
+    const control = x.state().platform.hosts.find((h: any) => h.roles.includes('control')).name;
+    const broker = x.state().platform.hosts.find((h: any) => h.roles.includes('broker')).name;
+    expect(r.all).toContain(`node_exporter: DaemonSet on ${n} nodes, ${n}/${n} ready`);
+    expect(r.all).toContain(`prometheus: pod on ${control}, ready`);
+    expect(r.all).toContain(`pushgateway: pod on ${control}, ready`);
+    expect(r.all).toContain(`kafka: StatefulSet, 1 pod on ${broker}, 1/1 ready`);
+  }, 180_000);
+
+  it('a replaced broker pod keeps its log (its data is on the node)', async () => {
+    const topics = (args: string[]) => k(['-n', 'greenrace', 'exec', 'kafka-0', '--', 'sh', '-c', `java -Xmx128m -cp '/opt/kafka/libs/*' org.apache.kafka.tools.TopicCommand --bootstrap-server $HOST_IP:9092 ${args.join(' ')} 2>&1`]);
+    const made = await topics(['--create', '--topic', 'k8swl-kept', '--partitions', '1', '--replication-factor', '1']);
+    expect(made.all).toMatch(/Created topic k8swl-kept/);
+    const uid = (await json(['-n', 'greenrace', 'get', 'pod', 'kafka-0'])).metadata.uid;
+    expect((await k(['-n', 'greenrace', 'delete', 'pod', 'kafka-0', '--wait=true'])).exitCode).toBe(0);
+    const ready = await k(['-n', 'greenrace', 'wait', '--for=condition=Ready', 'pod/kafka-0', '--timeout=240s'], { timeout: 300_000 });
+    expect(ready.exitCode, ready.all).toBe(0);
+    expect((await json(['-n', 'greenrace', 'get', 'pod', 'kafka-0'])).metadata.uid).not.toBe(uid);
+    expect((await topics(['--list'])).stdout.split('\n')).toContain('k8swl-kept');
+  }, 420_000);
 
   it('killjob deletes the services and the cluster and leaves nothing', async () => {
     stopWriter();

@@ -34,6 +34,12 @@ export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
     clusterId: '0123456789abcdef01234A',
     properties: 'num.partitions=6\nauto.create.topics.enable=false\n',
     jmxConfig: 'lowercaseOutputName: true\nrules: []\n',
+    storageClass: 'greenrace-kafka-greenrace',
+    volumes: [
+      { name: 'greenrace-kafka-greenrace-broker-1', node: 'broker-1', path: '/tmp/greenrace/broker-1/k8s-kafka' },
+      { name: 'greenrace-kafka-greenrace-broker-2', node: 'broker-2', path: '/tmp/greenrace/broker-2/k8s-kafka' },
+    ],
+    size: '10Gi',
   },
   'monitoring.yaml.njk': {
     image: 'greenrace.local/monitoring:0123456789ab',

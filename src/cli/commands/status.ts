@@ -63,7 +63,9 @@ export function renderStatus(r: StatusReport): string {
   if (r.services.length === 0) out.push('  (none)');
   for (const s of r.services) {
     const ports = Object.entries(s.ports).map(([k, v]) => `${k} ${v}`).join(', ');
-    out.push(`  ${s.name} on ${s.group}: ${s.hosts.join(', ') || 'no hosts'} (${ports})`);
+    // On a cluster the group is the workload the API reports ("DaemonSet on 4 nodes, 4/4 ready", "pod on control-1, ready").
+    if (s.k8s || s.group.startsWith('the cluster')) out.push(`  ${s.name}: ${s.k8s ? s.group : `on ${s.group}`} (${ports})`);
+    else out.push(`  ${s.name} on ${s.group}: ${s.hosts.join(', ') || 'no hosts'} (${ports})`);
   }
   if (Object.keys(r.endpoints).length) {
     out.push('', bold('endpoints'));

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import type { AppsV1Api, CoreV1Api, CoreV1Event, Exec, KubeConfig, KubernetesObjectApi, V1Node, V1Pod, V1Status } from '@kubernetes/client-node';
 import { InterruptedError, RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
-import { FIELD_MANAGER, type KubeObject } from './manifests.js';
+import { FIELD_MANAGER, NAMESPACE_LABEL, type KubeObject } from './manifests.js';
 import { hopeless, isReady, notReadyDetails, type PodLike } from './readiness.js';
 import { readTar, type TarEntry } from './tar.js';
 
@@ -43,6 +43,18 @@ export const CLEANUP_KINDS: Array<[apiVersion: string, kind: string]> = [
   ['v1', 'ConfigMap'],
   ['v1', 'Secret'],
   ['v1', 'PersistentVolumeClaim'],
+  ['v1', 'ServiceAccount'],
+];
+
+/**
+ * Cluster-wide kinds deleted at cleanup, after the namespaced ones (a PersistentVolume after its
+ * claim); only those labelled with the namespace (NAMESPACE_LABEL) as well as the run's labels.
+ */
+export const CLUSTER_CLEANUP_KINDS: Array<[apiVersion: string, kind: string]> = [
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  ['v1', 'PersistentVolume'],
+  ['storage.k8s.io/v1', 'StorageClass'],
 ];
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -344,21 +356,28 @@ export class Kube {
     }
   }
 
-  /** Every object of these kinds carrying the labels, in the namespace: deleted (background propagation), then waited for. */
+  /**
+   * Every object of the cleanup kinds carrying the labels, in the namespace, then the cluster-wide
+   * ones carrying them and the namespace's label: deleted (background propagation), then its pods
+   * waited for.
+   */
   async deleteByLabel(namespace: string, labelSelector: string, o: { waitMs?: number; graceSeconds?: number } = {}): Promise<string[]> {
     const { objects } = await this.api();
     const deleted: string[] = [];
-    for (const [apiVersion, kind] of CLEANUP_KINDS) {
+    const kinds = [...CLEANUP_KINDS.map(([v, k]) => [v, k, namespace] as const), ...CLUSTER_CLEANUP_KINDS.map(([v, k]) => [v, k, undefined] as const)];
+    for (const [apiVersion, kind, ns] of kinds) {
       let items: KubeObject[] = [];
       try {
-        items = (await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items as KubeObject[];
+        const sel = ns ? labelSelector : `${labelSelector},${NAMESPACE_LABEL}=${namespace}`;
+        items = (await objects.list(apiVersion, kind, ns, undefined, undefined, undefined, undefined, sel)).items as KubeObject[];
       } catch (e) {
-        if (statusCode(e) === 404) continue;
+        // 404: a kind the server does not serve; 403: one this kubeconfig may not list.
+        if (statusCode(e) === 404 || (!ns && statusCode(e) === 403)) continue;
         throw e;
       }
       for (const it of items) {
         try {
-          await objects.delete({ apiVersion, kind, metadata: { name: it.metadata.name, namespace } }, undefined, undefined, o.graceSeconds ?? (kind === 'Pod' ? 1 : undefined), undefined, 'Background');
+          await objects.delete({ apiVersion, kind, metadata: { name: it.metadata.name, ...(ns ? { namespace: ns } : {}) } }, undefined, undefined, o.graceSeconds ?? (kind === 'Pod' ? 1 : undefined), undefined, 'Background');
           deleted.push(`${kind}/${it.metadata.name}`);
         } catch (e) {
           if (statusCode(e) !== 404) throw e;

@@ -24,6 +24,12 @@ export interface KubeObject {
   [k: string]: unknown;
 }
 
+/**
+ * The label of the cluster-wide objects of a run (ClusterRoles, PersistentVolumes...): the namespace
+ * whose run they belong to, so that deleting a run's objects by label spares another namespace's.
+ */
+export const NAMESPACE_LABEL = 'greenrace.io/namespace';
+
 /** Kinds that live outside namespaces (the ones greenrace's templates and racefiles may use). */
 const CLUSTER_KINDS = new Set(['Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CustomResourceDefinition']);
 
@@ -78,7 +84,8 @@ export function parseManifests(text: string, source: string): KubeObject[] {
 /**
  * The objects as greenrace applies them: namespaced ones put in `namespace` (an object naming another
  * namespace is an error: cleanup deletes by label in one namespace), every object and every pod
- * template labelled with `labels` (the run's: deleted by them whatever happens).
+ * template labelled with `labels` (the run's: deleted by them whatever happens), cluster-wide ones
+ * also with the namespace (NAMESPACE_LABEL).
  */
 export function prepare(objects: KubeObject[], namespace: string, labels: Record<string, string>, source = 'manifest'): KubeObject[] {
   return objects.map((o) => {
@@ -89,7 +96,7 @@ export function prepare(objects: KubeObject[], namespace: string, labels: Record
       }
       c.metadata.namespace = namespace;
     }
-    c.metadata.labels = { ...(c.metadata.labels ?? {}), ...labels };
+    c.metadata.labels = { ...(c.metadata.labels ?? {}), ...labels, ...(isNamespaced(c.kind) || c.kind === 'Namespace' ? {} : { [NAMESPACE_LABEL]: namespace }) };
     const tpl = (c.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template;
     if (tpl && typeof tpl === 'object') {
       tpl.metadata ??= {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromTemplate, parseManifests, prepare, renderTemplate, selector, dnsName, templateNames, RUN_LABEL } from '../../../src/runtimes/k8s/manifests.js';
+import { fromTemplate, isNamespaced, parseManifests, prepare, renderTemplate, selector, dnsName, templateNames, NAMESPACE_LABEL, RUN_LABEL } from '../../../src/runtimes/k8s/manifests.js';
 import { TEMPLATE_SAMPLES } from '../../support/k8s-templates.js';
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'greenrace', [RUN_LABEL]: 'run-1' };
@@ -14,7 +14,9 @@ describe('templates/k8s', () => {
       expect(objs.length, n).toBeGreaterThan(0);
       for (const o of objs) {
         expect(o.metadata.labels?.[RUN_LABEL], `${n} ${o.kind}`).toBe('run-1');
-        if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe('greenrace');
+        // Cluster-wide objects carry the namespace as a label instead (cleanup selects them by it).
+        if (isNamespaced(o.kind)) expect(o.metadata.namespace, `${n} ${o.kind}`).toBe('greenrace');
+        else if (o.kind !== 'Namespace') expect(o.metadata.labels?.[NAMESPACE_LABEL], `${n} ${o.kind}`).toBe('greenrace');
       }
     }
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
-import { checkK8sServices } from '../../../src/app/k8s-services.js';
+import { checkK8sServices, placementLine } from '../../../src/app/k8s-services.js';
 import { GreenraceError } from '../../../src/core/errors.js';
 import type { WorkHost } from '../../../src/core/types.js';
 import { experimentSchema } from '../../../src/experiment/schema.js';
@@ -37,7 +37,7 @@ describe('services on Kubernetes', () => {
   });
 
   it('Kafka: one broker per broker host in their order, the quorum capped at the broker count, internal topics within it', () => {
-    const v = kafkaVars(exp, hosts, 'greenrace.local/kafka:x') as any;
+    const v = kafkaVars(exp, hosts, 'greenrace.local/kafka:x', 'greenrace') as any;
     expect(v.replicas).toBe(2);
     expect(v.brokers).toEqual(['10.1.0.12', '10.1.0.13']);
     expect(v.controllers).toBe(2);
@@ -51,6 +51,27 @@ describe('services on Kubernetes', () => {
     expect(sts.spec.template.spec.nodeSelector).toEqual({ 'greenrace.io/role': 'broker' });
     expect(sts.spec.template.spec.hostNetwork).toBe(true);
     expect(objs.find((o) => o.kind === 'Service')!.spec).toMatchObject({ clusterIP: 'None' });
+  });
+
+  it("Kafka's data: one PersistentVolume per broker node in its data folder, claimed by the StatefulSet, labelled for cleanup", () => {
+    const objs = fromTemplate('kafka.yaml.njk', kafkaVars(exp, hosts, 'greenrace.local/kafka:x', 'gr-ns'), 'gr-ns', { 'greenrace.io/run': 'services', 'app.kubernetes.io/managed-by': 'greenrace' }) as any[];
+    const pvs = objs.filter((o) => o.kind === 'PersistentVolume');
+    expect(pvs.map((p) => [p.metadata.name, p.spec.hostPath.path, p.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]])).toEqual([
+      ['greenrace-kafka-gr-ns-broker-1', '/tmp/gr/broker-1/k8s-kafka', 'broker-1'],
+      ['greenrace-kafka-gr-ns-broker-2', '/tmp/gr/broker-2/k8s-kafka', 'broker-2'],
+    ]);
+    for (const pv of pvs) {
+      expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
+      expect(pv.spec.storageClassName).toBe('greenrace-kafka-gr-ns');
+      // Cluster-wide: no namespace, but the namespace's label (cleanup deletes by run label and namespace).
+      expect(pv.metadata.namespace).toBeUndefined();
+      expect(pv.metadata.labels).toMatchObject({ 'greenrace.io/run': 'services', 'greenrace.io/namespace': 'gr-ns' });
+    }
+    const sc = objs.find((o) => o.kind === 'StorageClass');
+    expect(sc).toMatchObject({ metadata: { name: 'greenrace-kafka-gr-ns' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
+    const sts = objs.find((o) => o.kind === 'StatefulSet');
+    expect(sts.spec.template.spec.volumes.map((v: any) => v.name)).toEqual(['config']);
+    expect(sts.spec.volumeClaimTemplates[0]).toMatchObject({ metadata: { name: 'data', labels: { 'greenrace.io/service': 'kafka', 'greenrace.io/run': 'services', 'app.kubernetes.io/managed-by': 'greenrace' } }, spec: { storageClassName: 'greenrace-kafka-gr-ns' } });
   });
 
   it('monitoring: node-exporter on every node, Prometheus and the Pushgateway on the first control node', () => {
@@ -107,5 +128,12 @@ describe('services on Kubernetes', () => {
     expect(sj.scrape_interval).toBe('3000ms');
     expect(sj.static_configs).toHaveLength(4);
     expect(c2.scrape_configs.find((j: any) => j.job_name === 'node').scrape_interval).toBeUndefined();
+  });
+
+  it("status words a service's place on the cluster from its workload", () => {
+    expect(placementLine({ kind: 'DaemonSet', name: 'node-exporter', desired: 4, ready: 3, nodes: ['a', 'b', 'c'] })).toBe('DaemonSet on 4 nodes, 3/4 ready');
+    expect(placementLine({ kind: 'Deployment', name: 'prometheus', desired: 1, ready: 1, nodes: ['control-1'] })).toBe('pod on control-1, ready');
+    expect(placementLine({ kind: 'Deployment', name: 'prometheus', desired: 1, ready: 0, nodes: [] })).toBe('pod not scheduled yet');
+    expect(placementLine({ kind: 'StatefulSet', name: 'kafka', desired: 2, ready: 2, nodes: ['broker-1', 'broker-2'] })).toBe('StatefulSet, 2 pods on broker-1, broker-2, 2/2 ready');
   });
 });
