@@ -26,7 +26,7 @@ export const K8S_SERVICES: readonly ServiceName[] = ['node_exporter', 'scaphandr
 /** Why a service cannot run on the cluster (undefined: it can). */
 export function notOnK8s(name: ServiceName): string | undefined {
   if (K8S_SERVICES.includes(name)) return undefined;
-  if (name === 'redpanda') return 'Redpanda has no manifests yet (and its binary cannot be had on this machine)';
+  if (name === 'redpanda') return 'its manifests (templates/k8s/redpanda.yaml.njk) need a Redpanda image, and no Redpanda binary or image can be had on this machine';
   return 'it has no Kubernetes manifests';
 }
 
@@ -100,12 +100,25 @@ export function jmxExporterConfig(port: number): string {
     .replace('{{ kafka_jmx_exporter_port }}', String(port));
 }
 
-/** Where a broker keeps its data on its node (log.dirs, KRaft metadata, config, logs): in the node's data folder. */
-export const kafkaDataDir = (h: Pick<WorkHost, 'dataDir'>): string => `${h.dataDir.replace(/\/+$/, '')}/k8s-kafka`;
+/**
+ * node-volumes.njk's variables: a broker's data on its node, `<node's data folder>/k8s-<service>`
+ * (Kafka: log.dirs, KRaft metadata, config, logs), one PersistentVolume per broker host;
+ * cluster-wide names, so the namespace is in them.
+ */
+export function brokerVolumes(service: 'kafka' | 'redpanda', brokers: readonly { name: string }[], hosts: WorkHost[], namespace: string): Record<string, unknown> {
+  return {
+    storageClass: `greenrace-${service}-${namespace}`,
+    volumes: brokers.map((b) => {
+      const h = hosts.find((x) => x.name === b.name)!;
+      return { name: dnsName(`greenrace-${service}-${namespace}-${h.name}`), node: h.name, path: `${h.dataDir.replace(/\/+$/, '')}/k8s-${service}` };
+    }),
+    size: '10Gi',
+  };
+}
 
 /**
  * kafka.yaml.njk's variables: one broker per broker host, in the broker hosts' order, each with a
- * PersistentVolume in its node's data folder (cluster-wide names, so the namespace is in them).
+ * PersistentVolume in its node's data folder.
  */
 export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string, namespace: string): Record<string, unknown> {
   const brokers = hostsInRole({ hosts }, 'broker');
@@ -123,9 +136,7 @@ export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string, na
     clusterId: kafkaClusterId(e.name),
     properties: kafkaProperties(e, brokers.length),
     jmxConfig: jmxExporterConfig(k.jmx_exporter_port),
-    storageClass: `greenrace-kafka-${namespace}`,
-    volumes: brokers.map((h) => ({ name: dnsName(`greenrace-kafka-${namespace}-${h.name}`), node: h.name, path: kafkaDataDir(hosts.find((x) => x.name === h.name)!) })),
-    size: '10Gi',
+    ...brokerVolumes('kafka', brokers, hosts, namespace),
   };
 }
 
@@ -182,6 +193,31 @@ export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrape
           retention: e.monitoring.retention,
         }
       : false,
+  };
+}
+
+/** The image a cluster with registry access would run Redpanda from (Redpanda's own, tag v<version>). */
+export const redpandaImage = (version: string): string => `docker.redpanda.com/redpandadata/redpanda:v${version}`;
+
+/**
+ * redpanda.yaml.njk's variables: one broker per broker host, in their order (the seed servers), the
+ * ports, Seastar's start flags and the first start's cluster properties as the redpanda role sets
+ * them, each broker's data on its node.
+ */
+export function redpandaVars(e: ServiceConfig, hosts: WorkHost[], image: string, namespace: string): Record<string, unknown> {
+  const brokers = hostsInRole({ hosts }, 'broker');
+  const r = e.redpanda;
+  return {
+    image,
+    replicas: brokers.length,
+    brokers: brokers.map((h) => h.address),
+    port: r.port,
+    adminPort: r.admin_port,
+    rpcPort: r.rpc_port,
+    startFlags: [...(r.smp ? [`--smp=${r.smp}`] : []), ...(r.memory ? [`--memory=${r.memory}`] : [])],
+    tune: r.tune,
+    bootstrap: `write_caching_default: ${r.write_caching ? 'true' : 'false'}\n`,
+    ...brokerVolumes('redpanda', brokers, hosts, namespace),
   };
 }
 

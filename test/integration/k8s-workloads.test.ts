@@ -1,6 +1,7 @@
 /**
  * The seeds' Kubernetes workflows on one real cluster (issue 15): every template of templates/k8s
- * validated by the API server (server-side dry-run); the Arcaflow iperf3 workflow (server pod +
+ * validated by the API server (server-side dry-run), with sample variables and, for the services'
+ * templates (Kafka, monitoring, Redpanda), with the variables setup computes; the Arcaflow iperf3 workflow (server pod +
  * Service, client pod on another node, recorded); uperf refused with its reason; the netperf matrix
  * between netserver pods (seed's CSV, node names); the Podrace StaticHttpBenchmark racefile with its
  * files collected per pod; a pod that cannot start named with its reason; nothing of a run left.
@@ -21,6 +22,9 @@ import type { WorkHost } from '../../src/core/types.js';
 import { k8sExecutorFor, type K8sExecutor } from '../../src/runtimes/k8s/executor.js';
 import { fromTemplate, templateNames } from '../../src/runtimes/k8s/manifests.js';
 import { TEMPLATE_SAMPLES } from '../support/k8s-templates.js';
+import { experimentSchema } from '../../src/experiment/schema.js';
+import { kafkaVars, monitoringVars, redpandaImage, redpandaVars } from '../../src/services/k8s.js';
+import { planServices } from '../../src/services/registry.js';
 import { releaseOwn, sharedCluster, type SharedCluster } from './k8s-shared.js';
 import { REPO } from './setup-support.js';
 
@@ -63,6 +67,28 @@ describe('Kubernetes workloads on one cluster', () => {
       expect(out.map((o) => `${o.kind}/${o.metadata.name}`), n).toEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`));
     }
     expect(await leftOf('dry-run')).toEqual([]);
+  });
+
+  it("the services' templates, with the variables setup computes for them, are accepted by the API server (server-side dry-run)", async () => {
+    // The shared cluster has no broker node: its second node plays one here (nothing is created).
+    const asBrokers = hosts.map((h, i) => (i === 1 ? { ...h, roles: ['broker' as const] } : h));
+    const exp = experimentSchema.parse({ name: 'k8s-dry-run', roles: { control: 1, broker: 1, worker: hosts.length - 2 }, runtime: 'k3s', services: ['prometheus', 'node_exporter', 'pushgateway', 'kafka'] });
+    const plan = planServices(exp, asBrokers);
+    const rendered: Array<[string, Record<string, unknown>]> = [
+      ['kafka.yaml.njk', kafkaVars(exp, asBrokers, 'greenrace.local/kafka:dry-run', ex.namespace)],
+      ['monitoring.yaml.njk', monitoringVars(exp, plan, asBrokers, 'greenrace.local/monitoring:dry-run')],
+      ['redpanda.yaml.njk', redpandaVars(exp, asBrokers, redpandaImage(exp.redpanda.version), ex.namespace)],
+    ];
+    for (const [n, vars] of rendered) {
+      const objs = fromTemplate(n, vars, ex.namespace, ex.labels('dry-run'));
+      const out = await ex.apply(objs, { dryRun: true });
+      expect(out.map((o) => `${o.kind}/${o.metadata.name}`), n).toEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`));
+      // Defaults filled in by the server: the objects were really validated, not echoed.
+      const sts = out.find((o) => o.kind === 'StatefulSet') as { spec?: { updateStrategy?: { type?: string } } } | undefined;
+      if (sts) expect(sts.spec?.updateStrategy?.type, n).toBe('RollingUpdate');
+    }
+    expect(await leftOf('dry-run')).toEqual([]);
+    expect((await ex.kube.raw().then((r) => r.core.listPersistentVolume({ labelSelector: 'greenrace.io/run=dry-run' }))).items).toEqual([]);
   });
 
   it('a pod that cannot start fails the wait at once, naming the pod and why', async () => {

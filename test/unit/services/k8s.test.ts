@@ -5,7 +5,7 @@ import { GreenraceError } from '../../../src/core/errors.js';
 import type { WorkHost } from '../../../src/core/types.js';
 import { experimentSchema } from '../../../src/experiment/schema.js';
 import { fromTemplate } from '../../../src/runtimes/k8s/manifests.js';
-import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig, scaphandreVars } from '../../../src/services/k8s.js';
+import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig, redpandaImage, redpandaVars, scaphandreVars } from '../../../src/services/k8s.js';
 import { planServices } from '../../../src/services/registry.js';
 
 const hosts: WorkHost[] = [
@@ -135,5 +135,33 @@ describe('services on Kubernetes', () => {
     expect(placementLine({ kind: 'Deployment', name: 'prometheus', desired: 1, ready: 1, nodes: ['control-1'] })).toBe('pod on control-1, ready');
     expect(placementLine({ kind: 'Deployment', name: 'prometheus', desired: 1, ready: 0, nodes: [] })).toBe('pod not scheduled yet');
     expect(placementLine({ kind: 'StatefulSet', name: 'kafka', desired: 2, ready: 2, nodes: ['broker-1', 'broker-2'] })).toBe('StatefulSet, 2 pods on broker-1, broker-2, 2/2 ready');
+  });
+
+  it('Redpanda: a production-mode StatefulSet on the broker nodes, seeds in the broker hosts\' order, data on the nodes; refused on runtime k3s (no image here)', () => {
+    const rp = experimentSchema.parse({ ...exp, services: ['redpanda'], kafka: {}, redpanda: { smp: 2, write_caching: true } });
+    const v = redpandaVars(rp, hosts, redpandaImage('24.3.1'), 'greenrace') as any;
+    expect(v).toMatchObject({ image: 'docker.redpanda.com/redpandadata/redpanda:v24.3.1', replicas: 2, brokers: ['10.1.0.12', '10.1.0.13'], port: 9092, adminPort: 9644, rpcPort: 33145, startFlags: ['--smp=2'], tune: true });
+    expect(v.bootstrap).toBe('write_caching_default: true\n');
+    const objs = fromTemplate('redpanda.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' }) as any[];
+    expect(objs.map((o) => o.kind)).toEqual(['StorageClass', 'PersistentVolume', 'PersistentVolume', 'ConfigMap', 'Service', 'StatefulSet']);
+    const start = objs.find((o) => o.kind === 'ConfigMap').data['start.sh'];
+    expect(start).toMatch(/developer_mode: false/);
+    expect(start).toMatch(/rpk redpanda mode production --config \$cfg/);
+    expect(objs.find((o) => o.kind === 'Service').spec.clusterIP).toBe('None');
+    const sts = objs.find((o) => o.kind === 'StatefulSet');
+    expect(sts.spec.template.spec.nodeSelector).toEqual({ 'greenrace.io/role': 'broker' });
+    expect(sts.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9644', 'prometheus.io/path': '/public_metrics' });
+    expect(sts.spec.template.spec.initContainers[0]).toMatchObject({ command: ['rpk', 'redpanda', 'tune', 'all'], securityContext: { privileged: true } });
+    expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe('greenrace-redpanda-greenrace');
+    expect(objs.filter((o) => o.kind === 'PersistentVolume').map((o) => o.spec.hostPath.path)).toEqual(['/tmp/gr/broker-1/k8s-redpanda', '/tmp/gr/broker-2/k8s-redpanda']);
+    let err: unknown;
+    try {
+      checkK8sServices(['prometheus', 'redpanda'], 'experiments/e.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as GreenraceError).code).toBe('config.service_not_on_k8s');
+    expect((err as GreenraceError).exitCode).toBe(2);
+    expect((err as GreenraceError).message).toMatch(/experiments\/e\.yaml: services: redpanda cannot run on runtime k3s yet: its manifests \(templates\/k8s\/redpanda\.yaml\.njk\) need a Redpanda image, and no Redpanda binary or image can be had on this machine/);
   });
 });
