@@ -42,6 +42,11 @@ export interface StartSpec {
   port?: number;
   /** How long to wait for readiness (default 10 s). */
   waitSeconds?: number;
+  /**
+   * A file the command reads, written in the same round trip just before it starts (its folder
+   * made, replaced atomically, mode 0600 unless given): one SSH round trip instead of two.
+   */
+  file?: { path: string; content: string; mode?: string };
   signal?: AbortSignal;
 }
 

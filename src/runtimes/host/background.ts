@@ -6,10 +6,14 @@ import { shq } from '../../core/shell.js';
  * until `port` listens (TCP or UDP) or, without a port, that it is still alive after a moment. On
  * failure it prints the log's last lines on stderr, stops the group and exits 1.
  */
-export function startScript(o: { name: string; command: string; dir: string; pidfile: string; logfile: string; port?: number; waitSeconds: number }): string {
+export function startScript(o: { name: string; command: string; dir: string; pidfile: string; logfile: string; port?: number; waitSeconds: number; file?: { path: string; mode?: string } }): string {
   const wait = Math.round(o.waitSeconds * 10);
+  // Its own temporary name: programs started side by side may write the same file (same content).
+  const f = o.file && { q: shq(o.file.path), tmp: shq(`${o.file.path}.${o.name}.gr-tmp`) };
   return [
     `mkdir -p ${shq(o.dir)}`,
+    // The file from stdin (owner-only while written), then the program that reads it.
+    ...(f ? [`mkdir -p "$(dirname ${f.q})" && (umask 077 && cat > ${f.tmp}) && chmod ${o.file!.mode ?? '0600'} ${f.tmp} && mv -f ${f.tmp} ${f.q} || { echo "${o.name}: cannot write ${o.file!.path}" >&2; exit 1; }`] : []),
     `setsid sh -c ${shq(o.command)} > ${shq(o.logfile)} 2>&1 < /dev/null &`,
     `echo $! > ${shq(o.pidfile)}`,
     `p=$(cat ${shq(o.pidfile)})`,

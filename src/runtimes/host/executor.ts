@@ -56,8 +56,8 @@ export class HostExecutor implements Executor {
     const dir = spec.dir ?? defaultDir(spec.host);
     const s: Started = { host: spec.host, name: spec.name, pidfile: `${dir}/${spec.name}.pid`, logfile: `${dir}/${spec.name}.log` };
     const wait = spec.waitSeconds ?? 10;
-    const script = startScript({ name: spec.name, command: spec.command, dir, pidfile: s.pidfile, logfile: s.logfile, waitSeconds: wait, ...(spec.port ? { port: spec.port } : {}) });
-    const r = await this.run(spec.host, script, { timeoutMs: wait * 1000 + 15_000, ...(spec.signal ? { signal: spec.signal } : {}) });
+    const script = startScript({ name: spec.name, command: spec.command, dir, pidfile: s.pidfile, logfile: s.logfile, waitSeconds: wait, ...(spec.port ? { port: spec.port } : {}), ...(spec.file ? { file: { path: spec.file.path, ...(spec.file.mode ? { mode: spec.file.mode } : {}) } } : {}) });
+    const r = await this.run(spec.host, script, { timeoutMs: wait * 1000 + 15_000, ...(spec.signal ? { signal: spec.signal } : {}), ...(spec.file ? { input: spec.file.content } : {}) });
     if (r.code !== 0) {
       throw new RunError('run.start_failed', `${spec.name} failed to start on ${spec.host.name}`, { details: r.stderr.trim().split('\n').slice(-15) });
     }

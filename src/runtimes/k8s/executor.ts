@@ -128,6 +128,7 @@ export class K8sExecutor implements Executor {
   }
 
   async start(spec: StartSpec): Promise<Started> {
+    if (spec.file) throw new RunError('run.start_file', `${spec.name}: a file written with the start is not supported on Kubernetes (write ${spec.file.path} first)`);
     const dir = spec.dir ?? `${dataDirOf(spec.host)}/net`;
     const name = dnsName(`${spec.name}-${spec.host.name}-${short()}`);
     const s: Started = { host: spec.host, name: spec.name, pidfile: `pod:${this.namespace}/${name}`, logfile: `${dir}/${spec.name}.log` };

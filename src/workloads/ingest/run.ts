@@ -194,16 +194,19 @@ async function generate(
   const watch = watchRun(plan, { token, deadlineMs, stop: stop.signal, progress: (l) => ctx.progress(l), gate: topic, ...ends });
   try {
     ctx.progress('starting the generators; they start together once all have reached the brokers');
-    // The plans and Prometheus' targets at once: one SSH round trip each, side by side.
-    const [, scrapeHost] = await Promise.all([Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' }))), ctx.scrape('loadgen', plan.scrape.targets)]);
-    plan.scrape.host = scrapeHost;
+    // Prometheus' targets beside the starts; on the hosts' runtime each generator's start writes
+    // its plan.json in the same SSH round trip (on Kubernetes the plans are written first).
+    const scraped = ctx.scrape('loadgen', plan.scrape.targets).then((h) => void (plan.scrape.host = h));
+    scraped.catch(() => undefined); // awaited below
     // Atomically: a run stopped while writing leaves the old manifest or the whole new one, never half.
-    writeFileAtomic(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
+    const manifest = (): void => writeFileAtomic(join(run.dir, 'manifest.yaml'), renderManifest(plan, { commands }));
     // All generators at once (each start is one SSH round trip, bounded by its own timeout); each
     // recorded as soon as it runs. A stop does not cut a start short: a generator whose start was
     // cancelled would run on, unrecorded; a started one is stopped by the cleanup.
     let done: boolean;
     if (k8s) {
+      await Promise.all([Promise.all(workers.map((h) => ctx.executor.put(h, `${hostDir(h, plan.runId)}/plan.json`, planJson, { mode: '0600' }))), scraped]);
+      manifest();
       // On Kubernetes: one Job per generator on its planned worker node (ingest/k8s.ts).
       jobs = await startGeneratorJobs(k8s, plan, { hostOf, dirOf: (h) => hostDir(h, plan.runId), grace: 10, signal: stop.signal });
       for (const g of plan.generators) ctx.place(run, hostOf(g), `loadgen ${g.id}`);
@@ -214,13 +217,17 @@ async function generate(
       const starts = await Promise.allSettled(
         plan.generators.map(async (g) => {
           const h = hostOf(g);
-          const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir: hostDir(h, plan.runId) });
+          const dir = hostDir(h, plan.runId);
+          const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir, file: { path: `${dir}/plan.json`, content: planJson, mode: '0600' } });
           started.push(s);
           ctx.place(run, h, `loadgen ${g.id}`);
         }),
       );
+      await scraped.catch(() => undefined);
+      manifest();
       const failedStart = starts.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failedStart) throw failedStart.reason;
+      await scraped;
       if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
       done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
     }
