@@ -1,43 +1,131 @@
 #!/usr/bin/env node
-// bench/search/real.mjs <exp> [--repeats N] [--start LOAD] — on a set-up experiment, run
-// `entrypoint search` N times with each strategy (knee, double-bisect) from the same start load,
-// alternating them, and print trials, wall time, capacity and bracket per search, then the means.
-// Run it alone on a quiet machine; it takes several minutes per search.
-import { spawnSync } from 'node:child_process';
+// bench/search/real.mjs <exp> [--repeats 3] [--start 2000] [--max-load 400000]
+//                             [--trial-warmup 1s] [--trial-duration 4s] [-- <more search flags>]
+// On a set-up experiment, run `entrypoint search` with each strategy (knee, double-bisect)
+// alternately — knee, double-bisect, knee, … — `--repeats` times each, from the same start load,
+// with the same trial settings and the same SLO (both read from the experiment's `search:` section,
+// the flags above override it for both; anything after `--` is passed to both). Prints one line per
+// search as it ends, then the searches side by side and the mean per strategy:
+//   trials      the search's trials (search.json result.trials; a ramp counts as one)
+//   wall        seconds from the command's start to its exit (setup of each trial included)
+//   capacity    the bracket's low end (the highest load that met the SLO below the lowest failure)
+//   bracket     [low, high] and its width (high/low − 1)
+//   load        the machine's 1-minute load average, mean of samples every 5 s during the search
+// It checks that every search recorded the same SLO and trial settings, and says so.
+// Run it alone on a quiet machine: each search takes 1–4 minutes.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
-const exp = args.find((a) => !a.startsWith('--'));
+const argv = process.argv.slice(2);
+const dd = argv.indexOf('--');
+const args = dd >= 0 ? argv.slice(0, dd) : argv;
+const extra = dd >= 0 ? argv.slice(dd + 1) : [];
+const exp = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 if (!exp) {
-  console.error('usage: node bench/search/real.mjs <exp> [--repeats 3] [--start 2000] [--max-load 400000]');
+  console.error('usage: node bench/search/real.mjs <exp> [--repeats 3] [--start 2000] [--max-load 400000] [--trial-warmup 1s] [--trial-duration 4s] [-- <search flags for both>]');
   process.exit(2);
 }
 const repeats = Number(opt('--repeats', '3'));
+if (!(Number.isInteger(repeats) && repeats >= 1)) {
+  console.error(`--repeats ${opt('--repeats')}: expected a whole number ≥ 1`);
+  process.exit(2);
+}
 const entry = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'entrypoint.js');
-const rows = [];
-for (let i = 0; i < repeats; i++)
-  for (const strategy of ['knee', 'double-bisect']) {
+const common = ['--start', opt('--start', '2000'), '--max-load', opt('--max-load', '400000')];
+for (const k of ['--trial-warmup', '--trial-duration']) if (args.includes(k)) common.push(k, opt(k));
+common.push(...extra);
+
+const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+/** One search; resolves with its record, wall seconds and mean load average. */
+function search(strategy) {
+  return new Promise((resolve) => {
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [entry, 'search', exp, '--strategy', strategy, '--start', opt('--start', '2000'), '--max-load', opt('--max-load', '400000'), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const wall = (Date.now() - t0) / 1000;
-    const json = r.stdout.slice(r.stdout.indexOf('\n{') + 1);
-    let rec;
-    try {
-      rec = JSON.parse(json);
-    } catch {
-      console.error(`${strategy} #${i + 1} failed (exit ${r.status}):\n${r.stderr.split('\n').slice(-10).join('\n')}`);
+    const loads = [load1()];
+    const timer = setInterval(() => loads.push(load1()), 5000);
+    const child = spawn(process.execPath, [entry, 'search', exp, '--strategy', strategy, ...common, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      clearInterval(timer);
+      loads.push(load1());
+      const wall = (Date.now() - t0) / 1000;
+      const load = loads.reduce((a, x) => a + x, 0) / loads.length;
+      let rec;
+      try {
+        rec = JSON.parse(out.slice(out.indexOf('\n{') + 1));
+      } catch {
+        rec = undefined;
+      }
+      resolve({ rec, wall, load, code, err, out });
+    });
+  });
+}
+
+const rows = [];
+let interrupted = false;
+process.on('SIGINT', () => (interrupted = true));
+for (let i = 0; i < repeats && !interrupted; i++)
+  for (const strategy of ['knee', 'double-bisect']) {
+    if (interrupted) break;
+    const r = await search(strategy);
+    if (!r.rec?.result) {
+      console.log(`${strategy.padEnd(13)} #${i + 1}: FAILED (exit ${r.code}, ${r.wall.toFixed(0)} s, load ${r.load.toFixed(1)}):\n${(r.err + r.out).trim().split('\n').slice(-8).join('\n')}`);
+      rows.push({ strategy, i, failed: true, wall: r.wall, load: r.load });
       continue;
     }
-    const res = rec.result;
-    const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ')[0];
-    rows.push({ strategy, trials: res.trials, wall, capacity: res.capacity, low: res.bracket.low, high: res.bracket.high, within: res.withinPrecision, load });
-    console.log(`${strategy.padEnd(13)} #${i + 1}: ${res.trials} trials, ${wall.toFixed(0)} s, capacity ${Math.round(res.capacity)} msg/s, bracket [${Math.round(res.bracket.low)}, ${Math.round(res.bracket.high)}]${res.withinPrecision ? '' : ' NOT within precision'}, load avg ${load}, ${rec.id}`);
+    const res = r.rec.result;
+    const row = {
+      strategy,
+      i,
+      id: r.rec.id,
+      trials: res.trials,
+      wall: r.wall,
+      capacity: res.capacity,
+      low: res.bracket.low,
+      high: res.bracket.high,
+      within: res.withinPrecision,
+      load: r.load,
+      slo: JSON.stringify(r.rec.slo),
+      // Start, precision, bounds and trial lengths (the strategy's own knobs left out).
+      settings: JSON.stringify({ ...r.rec.params, strategy: undefined, ramp: undefined, probeFactor: undefined, trial: r.rec.trial }),
+    };
+    rows.push(row);
+    console.log(`${strategy.padEnd(13)} #${i + 1}: ${row.trials} trials, ${row.wall.toFixed(0)} s, capacity ${fmt(row.capacity)} msg/s, bracket ${bracket(row)}${row.within ? '' : ' NOT within precision'}, load avg ${row.load.toFixed(1)}, ${row.id}`);
   }
+
+function fmt(v) {
+  return v === null || v === undefined ? '—' : String(Math.round(v));
+}
+function bracket(r) {
+  const w = r.low && r.high ? ` ${((r.high / r.low - 1) * 100).toFixed(1)} %` : '';
+  return `[${fmt(r.low)}, ${fmt(r.high)}]${w}`;
+}
+
+const ok = rows.filter((r) => !r.failed);
+console.log('\nrun | knee: trials, wall s, capacity msg/s, bracket, load | double-bisect: trials, wall s, capacity msg/s, bracket, load');
+for (let i = 0; i < repeats; i++) {
+  const cell = (s) => {
+    const r = rows.find((x) => x.strategy === s && x.i === i);
+    if (!r) return '—';
+    if (r.failed) return `failed (${r.wall.toFixed(0)} s, load ${r.load.toFixed(1)})`;
+    return `${r.trials}, ${r.wall.toFixed(0)}, ${fmt(r.capacity)}, ${bracket(r)}${r.within ? '' : ' (not within)'}, ${r.load.toFixed(1)}`;
+  };
+  console.log(`${i + 1} | ${cell('knee')} | ${cell('double-bisect')}`);
+}
 for (const s of ['knee', 'double-bisect']) {
-  const r = rows.filter((x) => x.strategy === s);
+  const r = ok.filter((x) => x.strategy === s);
   if (!r.length) continue;
   const m = (k) => r.reduce((a, x) => a + x[k], 0) / r.length;
-  console.log(`${s}: mean ${m('trials').toFixed(1)} trials, ${m('wall').toFixed(0)} s, capacity ${Math.round(m('capacity'))} msg/s over ${r.length} searches`);
+  const within = r.filter((x) => x.within).length;
+  console.log(`${s}: mean ${m('trials').toFixed(1)} trials, ${m('wall').toFixed(0)} s, capacity ${Math.round(m('capacity'))} msg/s, ${within}/${r.length} brackets within precision, load avg ${m('load').toFixed(1)} (${r.length} searches)`);
 }
+const slos = new Set(ok.map((r) => r.slo));
+const settings = new Set(ok.map((r) => r.settings));
+console.log(slos.size <= 1 ? `same SLO in every search: ${[...slos][0] ?? '—'}` : `DIFFERENT SLOs across searches: ${[...slos].join(' | ')}`);
+console.log(settings.size <= 1 ? `same search and trial settings in every search: ${[...settings][0] ?? '—'}` : `DIFFERENT settings across searches: ${[...settings].join(' | ')}`);

@@ -28,7 +28,10 @@ export interface SearchRecord {
   /** Overrides every trial shares (--set, flags, a sweep point). */
   overrides: Record<string, unknown>;
   params: SearchParams;
+  /** The SLO every trial is judged by (the backlog grace resolved). */
   slo: Slo;
+  /** Every trial's warm-up and measured seconds, and a ramp step's seconds. */
+  trial?: { warmupS: number; durationS: number; rampStepS: number };
   seededFrom?: { id: string; capacity: number };
   /** Every trial, each a run record: `run` is the path of its run.json relative to this file. */
   trials: Array<Trial & { run?: string }>;

@@ -26,6 +26,8 @@ export interface SimulatedOptions {
    * plus, above capacity, the backlog that grew over warm-up and window.
    */
   tailMs?: number;
+  /** A ramp's steps read this fraction of the capacity (a ramp whose steps carry each other's backlog reads low). */
+  rampBias?: number;
 }
 
 export class SimulatedSystem implements TrialExecutor {
@@ -71,7 +73,7 @@ export class SimulatedSystem implements TrialExecutor {
   }
 
   private runRamp(rates: number[]): RampResult {
-    const c = this.capacityNow();
+    const c = this.capacityNow() * (this.o.rampBias ?? 1);
     let backlogged = false;
     const steps = rates.map((r) => {
       backlogged = backlogged || r > c;

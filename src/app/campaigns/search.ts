@@ -72,7 +72,16 @@ export function seedCapacity(exp: string, ref: string): { id: string; capacity: 
 }
 
 /** Validate everything that can be checked before a trial runs; returns the search's settings (the flags over the file's `search:` section). */
-export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo: Slo; set: string[]; wl: CampaignWorkload; name: string; rampStepS: number; seeded?: { id: string; capacity: number } } {
+export function prepareSearch(opts: SearchOptions): {
+  params: SearchParams;
+  slo: Slo;
+  set: string[];
+  wl: CampaignWorkload;
+  name: string;
+  rampStepS: number;
+  trial: { warmupS: number; durationS: number; rampStepS: number };
+  seeded?: { id: string; capacity: number };
+} {
   const set = [...(opts.set ?? [])];
   for (const s of set) parseSet(s);
   const file = loadExperiment(opts.experiment, { set });
@@ -130,11 +139,13 @@ export function prepareSearch(opts: SearchOptions): { params: SearchParams; slo:
   if (trialOverrides[`${wl.section}.duration`] !== undefined) set.push(`${wl.section}.duration=${String(trialOverrides[`${wl.section}.duration`])}`);
   // A ramp step lasts ramp_step, else half the trial's measured duration (at least 2 s).
   const rampStepS = sec.ramp_step ?? Math.max(2, Math.round(trialS / 2));
-  return { params, slo, set, wl, name: experiment.name, rampStepS, ...(seeded ? { seeded } : {}) };
+  const warmupS = Number((experiment as unknown as Record<string, { warmup: number }>)[wl.section]!.warmup);
+  const trial = { warmupS, durationS: trialS, rampStepS };
+  return { params, slo: slo.noBacklog ? { ...slo, backlogGraceMs: backlogGraceOf(slo) } : slo, set, wl, name: experiment.name, rampStepS, trial, ...(seeded ? { seeded } : {}) };
 }
 
 export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaignOutcome> {
-  const { params, slo, set, wl, seeded, name, rampStepS } = prepareSearch(opts);
+  const { params, slo, set, wl, seeded, name, rampStepS, trial } = prepareSearch(opts);
   // Not set up: one message naming the command to run, before the search leaves any record.
   requireReady(name);
   const id = newCampaignId('search');
@@ -150,11 +161,12 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     overrides,
     params,
     slo,
+    trial,
     ...(seeded ? { seededFrom: seeded } : {}),
     trials: [],
   };
   const path = saveSearch(rec);
-  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
+  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, trials ${trial.warmupS} s warm-up + ${trial.durationS} s, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
   const exec = {
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();

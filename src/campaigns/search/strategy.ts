@@ -198,6 +198,15 @@ function knee(trials: Trial[], p: SearchParams): NextTrial {
     // Passes only (the estimate comes from a ramp): one precision step above the highest pass,
     // or straight to just below the estimate when it is further up.
     if (low >= p.maxLoad) return { kind: 'done', reason: 'max_load' };
+    // Passes at or above the estimate say it is low (an overloaded run carries less than the
+    // system does at its knee: the generator's own CPU, the steps of a ramp carrying each other's
+    // backlog): gallop — 1, 2, 4, 8 … precision steps after the 1st, 2nd, 3rd, 4th such pass —
+    // instead of one step a trial; a failure then bisects the bracket.
+    const above = est === null ? 0 : fixed.filter((t) => t.pass && t.target >= est).length;
+    if (above > 1) {
+      const up = low * (1 + p.precision) ** 2 ** Math.min(above - 1, 6);
+      return { kind: 'fixed', rate: Math.min(up, p.maxLoad), why: 'passes above the estimated knee: gallop up' };
+    }
     const up = est !== null && aim(est) > low * (1 + p.precision) ? aim(est) : low * (1 + p.precision);
     return { kind: 'fixed', rate: Math.min(up, p.maxLoad), why: up === low * (1 + p.precision) ? 'one step above the highest pass' : 'just below the estimated knee' };
   }

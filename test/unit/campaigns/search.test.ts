@@ -175,6 +175,18 @@ describe('search against a simulated system with a known capacity', () => {
     }
   });
 
+  it('a ramp that reads the plateau low: passes above the estimate gallop up instead of one step a trial', async () => {
+    // The ramp's steps read 60 % of the capacity (on the real Kafka an overloaded ramp carried
+    // ~5,700 msg/s where full trials passed at 6,800). One step a trial would need 11 passes to
+    // climb from 0.585 C to C; galloping reaches a failure in 5 and bisects.
+    const o = await runSearch(params('knee', 2000, { ramp: { steps: 5, factor: 2 } }), slo, new SimulatedSystem({ capacity: 10_000, canRamp: true, rampBias: 0.6 }));
+    expect(o.withinPrecision).toBe(true);
+    expect(o.bracket.low!).toBeLessThanOrEqual(10_000);
+    expect(o.bracket.high!).toBeGreaterThan(10_000);
+    expect(o.trials.filter((t) => t.kind === 'fixed' && t.pass).length).toBeLessThan(8);
+    expect(o.trials.some((t) => t.kind === 'fixed' && t.target / 10_000 > 1.1)).toBe(true);
+  });
+
   it('stops at max_trials and says the bracket is not within precision', async () => {
     const o = await runSearch(params('double-bisect', 1000, { maxTrials: 3 }), slo, new SimulatedSystem({ capacity: 50_000 }));
     expect(o.stopReason).toBe('max_trials');
