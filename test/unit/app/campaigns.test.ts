@@ -96,7 +96,9 @@ describe('search input', () => {
   it('starts from the experiment load and the default SLO', () => {
     const s = prepareSearch({ experiment: 'camp' });
     expect(s.params).toMatchObject({ strategy: 'knee', start: 2000, precision: 0.05, maxTrials: 15 });
-    expect(s.slo).toEqual({ minRatio: 0.95, noBacklog: true, maxBacklog: 0 });
+    // The backlog grace resolved: no p99 bound, so the generator's 250 ms.
+    expect(s.slo).toEqual({ minRatio: 0.95, noBacklog: true, maxBacklog: 0, backlogGraceMs: 250 });
+    expect(s.trial).toMatchObject({ durationS: 30, rampStepS: 15 });
     // ingest can ramp inside one run: the knee's first trial is a ramp of 5 steps × 2, each half a trial long.
     expect(s.params.ramp).toEqual({ steps: 5, factor: 2 });
     expect(s.rampStepS).toBe(15);
@@ -106,6 +108,8 @@ describe('search input', () => {
     expect(() => prepareSearch({ experiment: 'camp', slo: { minRatio: 1.5 } })).toThrow(/SLO min_ratio: must be in \(0, 1\]/);
     expect(() => prepareSearch({ experiment: 'camp', slo: { noBacklog: false, maxBacklog: 10 } })).toThrow(/max_backlog: is set but no_backlog is false/);
     expect(() => prepareSearch({ experiment: 'camp', slo: { maxLagSlope: 5 } })).toThrow(/max_lag_slope: needs a consumer/);
+    expect(() => prepareSearch({ experiment: 'camp', slo: { noBacklog: false, backlogGraceMs: 300 } })).toThrow(/SLO backlog_grace: is set but no_backlog is false/);
+    expect(() => prepareSearch({ experiment: 'camp', trialDuration: '4s', slo: { backlogGraceMs: 5000 } })).toThrow(/SLO backlog_grace: 5000 ms is not shorter than a trial's measured 4 s/);
   });
   it('bounds that cannot hold are refused', () => {
     expect(() => prepareSearch({ experiment: 'camp', minLoad: 5000, maxLoad: 4000 })).toThrow(/--max-load: must be above --min-load/);
@@ -149,7 +153,9 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
   it('a search: section sets the search; flags override it key by key', () => {
     const s = prepareSearch({ experiment: 'declared' });
     expect(s.params).toMatchObject({ strategy: 'double-bisect', start: 3000, precision: 0.1, minRatio: 0.9 });
-    expect(s.slo).toEqual({ minRatio: 0.9, noBacklog: true, maxBacklog: 0, p99Ms: 50 });
+    // With a p99 bound the grace is that bound: a message not even sent within its latency budget is late.
+    expect(s.slo).toEqual({ minRatio: 0.9, noBacklog: true, maxBacklog: 0, p99Ms: 50, backlogGraceMs: 50 });
+    expect(s.trial).toEqual({ warmupS: 2, durationS: 8, rampStepS: 4 });
     expect(s.set).toEqual(['ingest.warmup=2', 'ingest.duration=8']);
     const f = prepareSearch({ experiment: 'declared', strategy: 'knee', start: 2500, trialDuration: '4s', slo: { p99Ms: 80 } });
     expect(f.params).toMatchObject({ strategy: 'knee', start: 2500, precision: 0.1 });
