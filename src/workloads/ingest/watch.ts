@@ -117,24 +117,41 @@ function startTrigger(
   return setInterval(poll, 250);
 }
 
-/** Every 2 s once started: the acked rate from the generators' counters, the phase and the time left. */
+/** Every 2 s once started: the acked rate from the generators' counters, the phase and the time left.
+ *  The rate sums, per generator, the change of its own counter between two answers in a row, so a
+ *  generator that stops answering (it ended, or its pod is gone) lowers the total acked it shows but
+ *  never turns the rate negative. */
 function progressLoop(plan: IngestPlan, stop: AbortSignal, progress: (l: string) => void, state: { sharedStart?: number }): NodeJS.Timeout {
-  let last = { acked: 0, t: 0 };
+  const last = new Map<string, { acked: number; failed: number; t: number }>();
   const end = (s: number): number => s + (plan.warmupS + plan.durationS) * 1000;
   return setInterval(() => {
     const start = state.sharedStart;
     if (start === undefined || Date.now() < start) return;
     void Promise.all(plan.generators.map((g) => scrape(url(g, '/metrics'), 1500))).then((texts) => {
-      const got = texts.filter((t): t is string => t !== undefined);
-      if (!got.length || stop.aborted) return;
-      const acked = got.reduce((a, t) => a + sumMetric(t, 'greenrace_loadgen_messages_acked_total'), 0);
-      const failed = got.reduce((a, t) => a + sumMetric(t, 'greenrace_loadgen_messages_failed_total'), 0);
+      if (stop.aborted) return;
       const t = Date.now();
-      const rate = last.t ? ((acked - last.acked) * 1000) / (t - last.t) : 0;
-      last = { acked, t };
+      let delta = 0;
+      let span = 0;
+      let reporting = 0;
+      texts.forEach((text, i) => {
+        const id = plan.generators[i]!.id;
+        if (text === undefined) return;
+        reporting++;
+        const now = { acked: sumMetric(text, 'greenrace_loadgen_messages_acked_total'), failed: sumMetric(text, 'greenrace_loadgen_messages_failed_total'), t };
+        const before = last.get(id);
+        if (before && now.acked >= before.acked) {
+          delta += now.acked - before.acked;
+          span = Math.max(span, t - before.t);
+        }
+        last.set(id, now);
+      });
+      if (!reporting) return;
+      const acked = [...last.values()].reduce((a, g) => a + g.acked, 0);
+      const failed = [...last.values()].reduce((a, g) => a + g.failed, 0);
+      const rate = span > 0 ? (delta * 1000) / span : 0;
       const phase = t < start + plan.warmupS * 1000 ? 'warm-up' : t < end(start) ? 'measure' : 'draining';
       const left = Math.max(0, Math.round((end(start) - t) / 1000));
-      progress(`${phase}: ${Math.round(rate)} msg/s acked (target ${plan.load}), ${acked} acked, ${failed} failed, ${got.length}/${plan.generators.length} generators reporting, ${left} s left`);
+      progress(`${phase}: ${Math.round(rate)} msg/s acked (target ${plan.load}), ${acked} acked, ${failed} failed, ${reporting}/${plan.generators.length} generators reporting, ${left} s left`);
     });
   }, 2000);
 }
