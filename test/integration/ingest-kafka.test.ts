@@ -108,8 +108,14 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     );
     expect(scraped.map((s) => s.metric.generator).sort()).toEqual(['worker-1-0', 'worker-2-0']);
     for (const s of scraped) expect(Number(s.value[1])).toBeGreaterThan(0);
-    const targets = (await (await fetch(`${promUrl()}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } };
-    expect(targets.data.activeTargets.filter((t) => t.labels.job === 'greenrace_loadgen')).toEqual([]);
+    // Withdrawn at the run's end; Prometheus applies service-discovery changes at most every 5 s, so
+    // the job's targets leave its list within seconds of the command's return.
+    const loadgenTargets = async () =>
+      ((await (await fetch(`${promUrl()}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } }).data.activeTargets.filter(
+        (t) => t.labels.job === 'greenrace_loadgen',
+      );
+    for (let i = 0; i < 30 && (await loadgenTargets()).length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+    expect(await loadgenTargets()).toEqual([]);
     const lines1 = csvLines().length;
     expect(lines1).toBe(2);
     const r2 = await cli(['ingest', EXP, '--duration', '10s', '--warmup', '2s']);

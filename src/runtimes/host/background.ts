@@ -28,14 +28,19 @@ export function startScript(o: { name: string; command: string; dir: string; pid
   ].join('\n');
 }
 
-/** The script that stops a background program by its pidfile (TERM to the group, KILL after `grace` s). */
+/**
+ * The script that stops a background program by its pidfile (TERM to the group, KILL after `grace`
+ * s). It waits for every process of the group, not only the one in the pidfile: a wrapper shell
+ * dies at once on TERM while its program may still be shutting down (or ignore TERM), and the KILL
+ * must reach that program too. Zombies do not count (nothing left to stop).
+ */
 export function stopScript(pidfile: string, grace = 3): string {
   return [
     `pf=${shq(pidfile)}`,
     `[ -f "$pf" ] || exit 0`,
     `p=$(cat "$pf")`,
     `[ "$p" -gt 1 ] 2>/dev/null || { rm -f "$pf"; exit 0; }`,
-    `gone() { [ ! -d /proc/$p ] || grep -q '^State:[[:space:]]*Z' /proc/$p/status 2>/dev/null; }`,
+    `gone() { { [ ! -d /proc/$p ] || grep -q '^State:[[:space:]]*Z' /proc/$p/status 2>/dev/null; } && ! ps -e -o pgid=,stat= 2>/dev/null | awk -v g="$p" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; }`,
     `kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null`,
     `for _ in $(seq 1 ${grace * 10}); do gone && break; sleep 0.1; done`,
     `gone || kill -KILL -$p 2>/dev/null || true`,

@@ -43,4 +43,18 @@ describe('startScript with a file', () => {
     expect(r.stderr).toContain(`reader: cannot write ${join(blocker, 'plan.json')}`);
     expect(spawnSync('test', ['-e', join(root, 'ran')]).status).toBe(1);
   });
+
+  it('stop: a program that outlives its wrapper shell (TERM ignored) is killed with its group, not left running', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gr-stop-group-'));
+    dirs.push(root);
+    const mark = `${31400 + Math.floor(Math.random() * 99)}.5`; // an argument no other process has
+    // The wrapper shell (`sh -c`) dies at once on TERM; its child ignores TERM and runs on.
+    const o = { name: 'stubborn', command: `(trap '' TERM; exec sleep ${mark}); true`, dir: root, pidfile: join(root, 'stubborn.pid'), logfile: join(root, 'stubborn.log'), waitSeconds: 1 };
+    const sleeping = (): string[] => spawnSync('pgrep', ['-f', `^sleep ${mark}$`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(spawnSync('sh', ['-c', startScript(o)], { encoding: 'utf8' }).status).toBe(0);
+    expect(sleeping()).toHaveLength(1);
+    const r = spawnSync('sh', ['-c', stopScript(o.pidfile, 1)], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(sleeping()).toEqual([]);
+  });
 });
