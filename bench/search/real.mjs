@@ -2,7 +2,7 @@
 // bench/search/real.mjs <exp> [--repeats 3] [--start 2000] [--max-load 400000]
 //                             [--trial-warmup 1s] [--trial-duration 4s] [-- <more search flags>]
 // On a set-up experiment, run `entrypoint search` with each strategy (knee, double-bisect)
-// alternately — knee, double-bisect, knee, … — `--repeats` times each, from the same start load,
+// alternately — knee, double-bisect, then double-bisect, knee, … (ABBA) — `--repeats` times each, from the same start load,
 // with the same trial settings and the same SLO (both read from the experiment's `search:` section,
 // the flags above override it for both; anything after `--` is passed to both). Prints one line per
 // search as it ends, then the searches side by side and the mean per strategy:
@@ -71,7 +71,8 @@ const rows = [];
 let interrupted = false;
 process.on('SIGINT', () => (interrupted = true));
 for (let i = 0; i < repeats && !interrupted; i++)
-  for (const strategy of ['knee', 'double-bisect']) {
+  // A B, then B A, …: a machine that drifts (broker warming up, page cache) favours neither strategy.
+  for (const strategy of i % 2 ? ['double-bisect', 'knee'] : ['knee', 'double-bisect']) {
     if (interrupted) break;
     const r = await search(strategy);
     if (!r.rec?.result) {
