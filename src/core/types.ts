@@ -42,7 +42,8 @@ export interface Cluster {
   hosts: Host[];
 }
 
-export function hostsInRole(cluster: Cluster, role: Role): Host[] {
+/** The hosts of a role, of the cluster's own host type (a WorkHost list gives WorkHosts). */
+export function hostsInRole<H extends Host>(cluster: { hosts: readonly H[] }, role: Role): H[] {
   return cluster.hosts.filter((h) => h.roles.includes(role));
 }
 

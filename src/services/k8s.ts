@@ -105,13 +105,10 @@ export function jmxExporterConfig(port: number): string {
  * (Kafka: log.dirs, KRaft metadata, config, logs), one PersistentVolume per broker host;
  * cluster-wide names, so the namespace is in them.
  */
-export function brokerVolumes(service: 'kafka' | 'redpanda', brokers: readonly { name: string }[], hosts: WorkHost[], namespace: string): Record<string, unknown> {
+export function brokerVolumes(service: 'kafka' | 'redpanda', brokers: readonly WorkHost[], namespace: string): Record<string, unknown> {
   return {
     storageClass: `greenrace-${service}-${namespace}`,
-    volumes: brokers.map((b) => {
-      const h = hosts.find((x) => x.name === b.name)!;
-      return { name: dnsName(`greenrace-${service}-${namespace}-${h.name}`), node: h.name, path: `${h.dataDir.replace(/\/+$/, '')}/k8s-${service}` };
-    }),
+    volumes: brokers.map((h) => ({ name: dnsName(`greenrace-${service}-${namespace}-${h.name}`), node: h.name, path: `${h.dataDir.replace(/\/+$/, '')}/k8s-${service}` })),
     size: '10Gi',
   };
 }
@@ -136,7 +133,7 @@ export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string, na
     clusterId: kafkaClusterId(e.name),
     properties: kafkaProperties(e, brokers.length),
     jmxConfig: jmxExporterConfig(k.jmx_exporter_port),
-    ...brokerVolumes('kafka', brokers, hosts, namespace),
+    ...brokerVolumes('kafka', brokers, namespace),
   };
 }
 
@@ -217,7 +214,7 @@ export function redpandaVars(e: ServiceConfig, hosts: WorkHost[], image: string,
     startFlags: [...(r.smp ? [`--smp=${r.smp}`] : []), ...(r.memory ? [`--memory=${r.memory}`] : [])],
     tune: r.tune,
     bootstrap: `write_caching_default: ${r.write_caching ? 'true' : 'false'}\n`,
-    ...brokerVolumes('redpanda', brokers, hosts, namespace),
+    ...brokerVolumes('redpanda', brokers, namespace),
   };
 }
 

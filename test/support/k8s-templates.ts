@@ -3,6 +3,13 @@
  * the cluster test validates each against the API server (server-side dry-run). A template without
  * a sample here fails both.
  */
+/** node-volumes.njk's sample variables for a broker service: one volume on each of two broker nodes. */
+const sampleVolumes = (service: 'kafka' | 'redpanda'): Record<string, unknown> => ({
+  storageClass: `greenrace-${service}-sample`,
+  volumes: ['broker-1', 'broker-2'].map((node) => ({ name: `greenrace-${service}-sample-${node}`, node, path: `/tmp/greenrace/${node}/k8s-${service}` })),
+  size: '10Gi',
+});
+
 export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
   'namespace.yaml.njk': {},
   'toolbox.yaml.njk': { name: 'gr-toolbox-worker-1-abc', node: 'worker-1', image: 'greenrace.local/tools:0123456789ab', dataDir: '/tmp/greenrace/worker-1' },
@@ -34,12 +41,7 @@ export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
     clusterId: '0123456789abcdef01234A',
     properties: 'num.partitions=6\nauto.create.topics.enable=false\n',
     jmxConfig: 'lowercaseOutputName: true\nrules: []\n',
-    storageClass: 'greenrace-kafka-sample',
-    volumes: [
-      { name: 'greenrace-kafka-sample-broker-1', node: 'broker-1', path: '/tmp/greenrace/broker-1/k8s-kafka' },
-      { name: 'greenrace-kafka-sample-broker-2', node: 'broker-2', path: '/tmp/greenrace/broker-2/k8s-kafka' },
-    ],
-    size: '10Gi',
+    ...sampleVolumes('kafka'),
   },
   'redpanda.yaml.njk': {
     image: 'docker.redpanda.com/redpandadata/redpanda:v24.3.1',
@@ -51,12 +53,7 @@ export const TEMPLATE_SAMPLES: Record<string, Record<string, unknown>> = {
     startFlags: ['--smp=1', '--memory=1G'],
     tune: true,
     bootstrap: 'write_caching_default: false\n',
-    storageClass: 'greenrace-redpanda-sample',
-    volumes: [
-      { name: 'greenrace-redpanda-sample-broker-1', node: 'broker-1', path: '/tmp/greenrace/broker-1/k8s-redpanda' },
-      { name: 'greenrace-redpanda-sample-broker-2', node: 'broker-2', path: '/tmp/greenrace/broker-2/k8s-redpanda' },
-    ],
-    size: '10Gi',
+    ...sampleVolumes('redpanda'),
   },
   'monitoring.yaml.njk': {
     image: 'greenrace.local/monitoring:0123456789ab',
