@@ -87,9 +87,13 @@ describe('runPlaybook', { timeout: 180_000 }, () => {
     const ac = new AbortController();
     let pids: number[] = [];
     const started = Date.now();
+    // A duration unique to this test run, so pgrep finds only this run's sleep (not another
+    // worktree's test or anyone's `sleep 120`).
+    const seconds = `120.${process.pid}${Math.floor(Math.random() * 1e6)}`;
     const p = runPlaybook({
       stateDir: dir,
       playbook: fixturePlaybook('sleep.yml'),
+      extraVars: { sleep_seconds: seconds },
       signal: ac.signal,
       graceMs: 3000,
       progress: () => {},
@@ -98,7 +102,7 @@ describe('runPlaybook', { timeout: 180_000 }, () => {
     for (let i = 0; i < 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
       // Anchored, so the shell running pgrep does not match itself.
-      const out = (await import('node:child_process')).execSync(`pgrep -f '^sleep 120$' || true`).toString().trim();
+      const out = (await import('node:child_process')).execSync(`pgrep -f '^sleep ${seconds}$' || true`).toString().trim();
       if (out) {
         pids = out.split('\n').map(Number);
         break;
