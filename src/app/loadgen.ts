@@ -5,7 +5,8 @@
 import { InterruptedError, RunError, UsageError } from '../core/errors.js';
 import { runGenerator, type RunIO } from '../loadgen/driver.js';
 import { DRIVERS } from '../loadgen/drivers.js';
-import { instanceSettings, readPlan, type LoadgenPlan } from '../loadgen/plan.js';
+import { instanceSettings, readPlan, type GeneratorSettings, type LoadgenPlan } from '../loadgen/plan.js';
+import { serveGenerator } from '../loadgen/serve.js';
 import { summaryLine, writeSummary, type LoadgenSummary } from '../loadgen/summary.js';
 
 /** How to read generator latency figures (what they are measured from, and any backlog in them). */
@@ -19,6 +20,11 @@ export interface LoadgenRequest {
   /** Where the summary goes (wins over the plan entry's); stdout when neither says. */
   summary?: string;
   io: RunIO & { out?: (text: string) => void; err?: (text: string) => void };
+  /**
+   * Keep the generator up after its run (loadgen/serve.ts): it takes each next run's plan on its
+   * control port (POST /plan) and runs it with the same connections, until stopped. Plan files only.
+   */
+  serve?: boolean;
 }
 
 export async function runLoadgenInstance(req: LoadgenRequest): Promise<LoadgenSummary> {
@@ -28,10 +34,27 @@ export async function runLoadgenInstance(req: LoadgenRequest): Promise<LoadgenSu
   if (id === undefined)
     throw new UsageError('loadgen.no_instance', `${source}: the plan has ${plan.generators.length} generators: say which one with --instance <id>`);
   const settings = instanceSettings(plan, id, source);
+  if (req.serve) return serve(req, settings);
   const summary = await runGenerator(settings, await DRIVERS[settings.driver.name].create(), req.io);
   writeSummary(summary, req.summary ?? settings.summary, req.io.out);
   (req.io.err ?? ((t: string) => void process.stderr.write(t)))(`[${settings.instance}] ${summaryLine(summary)}\n`);
   if (summary.status === 'aborted') throw new InterruptedError('load generator stopped by a signal; partial summary written');
   if (summary.status === 'failed') throw new RunError(summary.error?.code ?? 'loadgen.failed', summary.error?.message ?? 'load generator failed');
   return summary;
+}
+
+/** A kept-up generator: each run's summary written and said as a single generator's; the last run's returned. */
+async function serve(req: LoadgenRequest, first: GeneratorSettings): Promise<LoadgenSummary> {
+  if (!('file' in req.plan)) throw new UsageError('loadgen.serve_usage', '--serve takes a plan file (--plan <plan.json>)');
+  let last: LoadgenSummary | undefined;
+  const served = await serveGenerator(first, (s) => DRIVERS[s.driver.name].create(), {
+    ...req.io,
+    finished: (summary, s) => {
+      last = summary;
+      writeSummary(summary, s === first ? (req.summary ?? s.summary) : s.summary, req.io.out);
+      (req.io.err ?? ((t: string) => void process.stderr.write(t)))(`[${s.instance}] ${summaryLine(summary)}\n`);
+    },
+  });
+  if (served.stoppedInRun) throw new InterruptedError('load generator stopped by a signal during a run; partial summary written');
+  return last!;
 }

@@ -9,7 +9,7 @@
  * default.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { RunError } from '../core/errors.js';
 import { START_TOKEN_HEADER, START_TOKEN_SCHEME } from './plan.js';
@@ -40,9 +40,14 @@ export interface ControlServerOptions {
   trigger?: StartTrigger;
   /** Required value of the bearer token on `POST /start`; undefined = not checked (flag form only). */
   token?: string;
+  /**
+   * More routes (a kept-up generator's, loadgen/serve.ts): true when it answered the request.
+   * The fields above are read at each request, so a kept-up generator swaps them per run.
+   */
+  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header) return false;
   const m = new RegExp(`^${START_TOKEN_SCHEME}\\s+(\\S+)$`, 'i').exec(header.trim());
   if (!m) return false;
@@ -70,6 +75,7 @@ export async function serveControl(o: ControlServerOptions): Promise<{ server: S
       res.writeHead(200).end('started\n');
       return;
     }
+    if (o.routes?.(req, res, url)) return;
     if (url.pathname !== '/metrics' && url.pathname !== '/') {
       res.writeHead(404).end('not found\n');
       return;

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { ExitCode, GreenraceError, RunError, errorMessage } from '../core/errors.js';
-import { serveControl, StartTrigger } from './control.js';
+import { serveControl, StartTrigger, type ControlServerOptions } from './control.js';
 import { LatencyHistogram } from './histogram.js';
 import { createLoadgenMetrics, type LoadgenMetrics } from './metrics.js';
 import type { DriverName, GeneratorSettings } from './plan.js';
@@ -43,6 +43,12 @@ export interface LoadDriver {
   keys?(settings: GeneratorSettings): string;
   /** Release connections/processes. Bounded, never throws. */
   close(): Promise<void>;
+  /**
+   * A kept-up generator's next run (loadgen/serve.ts): true when the connections this driver holds
+   * fit `next` (then its prepare() keeps them and only checks the topic); false or absent: the
+   * runner closes it and makes a new one. Nothing of the previous run's figures is kept either way.
+   */
+  reusableFor?(next: GeneratorSettings): boolean;
 }
 
 export interface RunIO {
@@ -51,6 +57,12 @@ export interface RunIO {
   log?: (line: string) => void;
   /** Called once the control/metrics server listens (tests use the port). */
   onListening?: (port: number) => void;
+  /**
+   * A kept-up generator (loadgen/serve.ts): its control server, already listening; the run puts its
+   * own metrics registry, start trigger and token on `options` and neither closes the server nor
+   * the driver at its end.
+   */
+  served?: { options: ControlServerOptions };
 }
 
 /** Reject with a GreenraceError when `p` takes longer than `ms`. */
@@ -103,7 +115,15 @@ export async function runGenerator(s: GeneratorSettings, driver: LoadDriver, io:
   let stoppedAt: number | undefined;
   let server: Awaited<ReturnType<typeof serveControl>>['server'] | undefined;
   try {
-    if (s.control) {
+    if (io.served) {
+      // A kept-up generator: this run's figures, trigger and token from now on (a fresh registry:
+      // nothing of the previous run is counted).
+      const opts = io.served.options;
+      opts.registry = metrics.registry;
+      if (trigger) opts.trigger = trigger;
+      else delete opts.trigger;
+      if (s.control?.token !== undefined) opts.token = s.control.token;
+    } else if (s.control) {
       if (trigger && s.control.token === undefined)
         log('warning: POST /start is not authenticated (no start token); plans written by greenrace always carry one');
       const c = await serveControl({ registry: metrics.registry, address: s.control.address, port: s.control.port, ...(trigger ? { trigger } : {}), ...(s.control.token ? { token: s.control.token } : {}) });
@@ -145,7 +165,7 @@ export async function runGenerator(s: GeneratorSettings, driver: LoadDriver, io:
       failure = e instanceof GreenraceError ? { code: e.code, message: e.message } : { code: 'loadgen.error', message: errorMessage(e) };
     }
   } finally {
-    await driver.close().catch(() => undefined);
+    if (!io.served) await driver.close().catch(() => undefined);
     io.signal?.removeEventListener('abort', onOuterAbort);
   }
   log(`finished: ${status}${failure ? ` (${failure.code}: ${failure.message})` : ''}`);

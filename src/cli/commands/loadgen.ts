@@ -10,7 +10,12 @@ export function registerLoadgen(program: Command): void {
     )
     .option('--plan <plan.json>', 'the run\'s generator plan (src/loadgen/plan.ts); the flags below are then not allowed')
     .option('--summary <file>', 'write the JSON summary here (default: the plan entry\'s, else stdout)')
-    .option('--quiet', 'no per-second progress on stderr');
+    .option('--quiet', 'no per-second progress on stderr')
+    .option(
+      '--serve',
+      'with --plan: stay up after the run with the same connections and control port, and run each next plan handed over on POST /plan ' +
+        '(the first plan\'s token; GET /run says how far it is) until stopped by SIGTERM/SIGINT',
+    );
   for (const f of LOADGEN_FLAGS) {
     const d = flagDefault(f);
     cmd.option(f.flag, d === undefined ? f.help : `${f.help} (default: ${d})`);
@@ -19,6 +24,7 @@ export function registerLoadgen(program: Command): void {
     const { UsageError } = await import('../../core/errors.js');
     const { runLoadgenInstance } = await import('../../app/loadgen.js');
     const instance = raw.instance as string | undefined;
+    if (raw.serve && raw.plan === undefined) throw new UsageError('loadgen.serve_usage', '--serve needs --plan <plan.json> (a plan whose generator waits for POST /start)');
     let plan;
     if (raw.plan !== undefined) {
       const extra = LOADGEN_FLAGS.filter((f) => f.key !== 'instance' && raw[f.key] !== undefined).map((f) => f.flag.split(' ')[0]);
@@ -42,6 +48,7 @@ export function registerLoadgen(program: Command): void {
       ...(instance !== undefined && raw.plan !== undefined ? { instance } : {}),
       ...(raw.summary !== undefined ? { summary: raw.summary as string } : {}),
       io: { signal: ac.signal, ...(log ? { log } : {}) },
+      ...(raw.serve ? { serve: true } : {}),
     });
   });
 }

@@ -16,6 +16,7 @@ import { Producer, ProduceAcks, type ClusterTopicMetadata } from '@platformatic/
 import { RunError } from '../../core/errors.js';
 import type { LatencyHistogram } from '../histogram.js';
 import type { DriverContext, DriverFigures, LoadDriver } from '../driver.js';
+import type { GeneratorSettings } from '../plan.js';
 import type { Schedule } from '../schedule.js';
 import { nowMs } from '../schedule.js';
 import { BACKLOG_GRACE_MS, MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
@@ -68,6 +69,12 @@ export function describeError(e: unknown): string {
   return e.message;
 }
 
+/** The settings the producers are made from: equal keys, same connections. */
+export function connectionKey(s: GeneratorSettings): string {
+  const d = s.driver.name === 'native' ? s.driver : undefined;
+  return JSON.stringify([s.instance, s.bootstrap, s.acks, s.timeouts.requestMs, s.timeouts.connectMs, d?.connections, d?.maxInflight, d?.clientId ?? null]);
+}
+
 export class NativeDriver implements LoadDriver {
   readonly name = 'native' as const;
   private producers: Producer[] = [];
@@ -76,13 +83,30 @@ export class NativeDriver implements LoadDriver {
   private cpuUsed: NodeJS.CpuUsage | undefined;
   private stoppedAt: number | undefined;
   private hist: LatencyHistogram | undefined;
+  /** What the producers were made for (connectionKey): a kept-up generator reuses them for a run with the same. */
+  private madeFor: string | undefined;
+  private fresh = false;
+
+  reusableFor(next: GeneratorSettings): boolean {
+    return this.producers.length > 0 && this.madeFor === connectionKey(next);
+  }
 
   async prepare(ctx: DriverContext): Promise<string> {
     const s = ctx.settings;
     const d = s.driver.name === 'native' ? s.driver : { maxInflight: 1, connections: 1, clientId: undefined };
     const clientId = d.clientId ?? `greenrace-loadgen-${s.instance}`;
+    // A new run: nothing of a previous one (a kept-up generator) is kept but the connections.
+    this.account = undefined;
+    this.cpuUsed = undefined;
+    this.stoppedAt = undefined;
+    this.hist = undefined;
+    const key = connectionKey(s);
+    if (this.producers.length && this.madeFor !== key) await this.close();
+    this.madeFor = key;
+    // Kept connections: their cached metadata may be of a topic deleted since (same name): ask afresh.
+    this.fresh = this.producers.length > 0;
     // One client per connection to each broker: the client keeps one connection per broker.
-    this.producers = Array.from(
+    if (!this.producers.length) this.producers = Array.from(
       { length: d.connections },
       (_, i) =>
         new Producer({
@@ -111,7 +135,7 @@ export class NativeDriver implements LoadDriver {
     for (let attempt = 0; ; attempt++) {
       let why: string;
       try {
-        const mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: attempt > 0 })));
+        const mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: attempt > 0 || this.fresh })));
         const t = mds[0]!.topics.get(s.topic);
         if (t && topicUsable(t)) return t;
         why = t ? 'some partition has no leader yet' : 'not listed';
