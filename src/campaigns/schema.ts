@@ -71,14 +71,20 @@ export const searchSchema = z
     probe_factor: z.number().gt(1).default(8),
     /** Knee: find the knee with one ramp trial (the rate raised in steps inside one run) when the workload can. */
     ramp: z.boolean().default(true),
-    /** The ramp's steps: start, start × factor, start × factor², … */
-    ramp_steps: count(2, 20).default(5),
+    /** The ramp's steps: start, start × factor, start × factor², … (8 × 2: start to 128 × start in one trial). */
+    ramp_steps: count(2, 20).default(8),
     ramp_factor: z.number().gt(1).max(10).default(2),
     /** Each step's duration (default: half the trial duration, at least 2 s). */
     ramp_step: duration({ min: 0.5, max: 86400 }).optional(),
     /** Warm-up and measured duration of each trial (default: the workload's). */
     trial_warmup: duration({ min: 0, max: 86400 }).optional(),
     trial_duration: duration({ min: 1, max: 7 * 86400 }).optional(),
+    /**
+     * Knee: a failure within this fraction above a passing load (or below one) is retried before it
+     * bounds the bracket; the majority of the load's trials decides (0: one trial, one verdict).
+     * double-bisect ignores it (GreenFlow's rule: every trial's verdict counts once).
+     */
+    confirm_within: z.number().min(0).max(1).default(0.1),
     slo: sloSchema,
   })
   .prefault({});

@@ -2,7 +2,10 @@
  * A simulated system with a known capacity, for testing search strategies (and bench/search's
  * simulator table): an open-loop load at rate r is carried in full while r ≤ C, and at C with a
  * growing backlog above it. Each trial sees its own capacity C·(1 + noise·z) (z standard normal,
- * seeded), like a real cluster whose capacity varies from run to run. p99 grows as 1/(1 − ρ).
+ * seeded), like a real cluster whose capacity varies from run to run; with `band`, C·(1 + u), u
+ * uniform in [−band, band] (on the real Kafka a 1 s + 4 s trial near the capacity passed or failed at
+ * random over more than 5 %); with `drift`, the capacity itself moves by that fraction per trial (the
+ * broker warming up: 67k → 176k msg/s over 19 minutes of bench). p99 grows as 1/(1 − ρ).
  * Wall time per trial: a fixed overhead + warm-up + measured time (a ramp: one step per rate).
  */
 import type { FixedResult, RampResult, TrialExecutor } from '../../src/campaigns/search/loop.js';
@@ -28,6 +31,10 @@ export interface SimulatedOptions {
   tailMs?: number;
   /** A ramp's steps read this fraction of the capacity (a ramp whose steps carry each other's backlog reads low). */
   rampBias?: number;
+  /** Each trial's capacity is uniform within ± this fraction of the (drifted) capacity. */
+  band?: number;
+  /** The capacity grows by this fraction of `capacity` per trial (negative: shrinks). */
+  drift?: number;
 }
 
 export class SimulatedSystem implements TrialExecutor {
@@ -46,8 +53,15 @@ export class SimulatedSystem implements TrialExecutor {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** The capacity without the trial-to-trial noise, at the latest trial (with drift: it moves). */
+  trueCapacity(): number {
+    return this.o.capacity * (1 + (this.o.drift ?? 0) * Math.max(0, this.trialCapacities.length - 1));
+  }
+
   private capacityNow(): number {
-    const c = this.o.capacity * (1 + (this.o.noise ?? 0) * this.normal());
+    const base = this.o.capacity * (1 + (this.o.drift ?? 0) * this.trialCapacities.length);
+    const band = this.o.band ?? 0;
+    const c = base * (1 + (this.o.noise ?? 0) * this.normal()) * (band ? 1 + band * (2 * this.rnd() - 1) : 1);
     this.trialCapacities.push(c);
     return c;
   }

@@ -31,6 +31,8 @@ export interface SearchOptions {
   maxLoad?: number;
   maxTrials?: number;
   probeFactor?: number;
+  /** Knee: retry a failure within this fraction above a pass before it bounds the bracket (default: search.confirm_within, 0.1). */
+  confirmWithin?: number;
   /** Knee: one ramp trial to find the knee (default: search.ramp, true, when the workload can ramp). */
   ramp?: boolean;
   slo?: Partial<Slo>;
@@ -119,6 +121,7 @@ export function prepareSearch(opts: SearchOptions): {
     maxTrials: opts.maxTrials ?? sec.max_trials,
     minRatio: slo.minRatio,
     probeFactor: opts.probeFactor ?? sec.probe_factor,
+    confirm: opts.confirmWithin ?? sec.confirm_within,
   };
   const wantRamp = opts.ramp ?? sec.ramp;
   if (wantRamp && wl.rampPath) params.ramp = { steps: sec.ramp_steps, factor: sec.ramp_factor };
@@ -132,6 +135,7 @@ export function prepareSearch(opts: SearchOptions): {
   if (!(params.maxLoad > params.minLoad)) bad(name('--max-load', 'max_load', opts.maxLoad), `must be above --min-load (${params.maxLoad} ≤ ${params.minLoad})`);
   if (!(params.start >= params.minLoad && params.start <= params.maxLoad)) bad(name('--start', 'start', opts.start ?? sec.start), `must be within [${params.minLoad}, ${params.maxLoad}] (got ${params.start})`);
   if (!(Number.isInteger(params.maxTrials) && params.maxTrials >= 2)) bad(name('--max-trials', 'max_trials', opts.maxTrials), `must be a whole number ≥ 2 (got ${params.maxTrials})`);
+  if (!(params.confirm! >= 0 && params.confirm! <= 1)) bad(name('--confirm-within', 'confirm_within', opts.confirmWithin), `must be a fraction in [0, 1] (0 turns confirmation off; got ${params.confirm})`);
   if (!(params.probeFactor > 1)) bad(name('--probe-factor', 'probe_factor', opts.probeFactor), `must be > 1 (got ${params.probeFactor})`);
   const seeded = opts.seedFrom ? seedCapacity(opts.experiment, opts.seedFrom) : undefined;
   if (seeded) params.seed = seeded.capacity;
@@ -166,7 +170,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     trials: [],
   };
   const path = saveSearch(rec);
-  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %, trials ${trial.warmupS} s warm-up + ${trial.durationS} s, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
+  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %${params.strategy === 'knee' && params.confirm ? `, a failure within ${Math.round(params.confirm * 1000) / 10} % of a pass retried` : ''}, trials ${trial.warmupS} s warm-up + ${trial.durationS} s, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
   const exec = {
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();

@@ -4,7 +4,7 @@
  * system (a real cluster through the app layer, or a simulated one in tests and bench/search).
  */
 import { evaluateSlo, type Slo, type TrialFigures } from './slo.js';
-import { bracketOf, converged, nextTrial, pastKnee, type Bracket, type RampStep, type SearchParams, type Trial } from './strategy.js';
+import { bracketOf, confirmOf, converged, nextTrial, pastKnee, verdicts, type Bracket, type RampStep, type SearchParams, type Trial } from './strategy.js';
 
 export interface FixedResult {
   figures: TrialFigures;
@@ -48,7 +48,7 @@ export async function runSearch(
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     const next = nextTrial(trials, p);
     if (next.kind === 'done') {
-      const bracket = bracketOf(trials);
+      const bracket = bracketOf(trials, confirmOf(p));
       return {
         trials,
         bracket,
@@ -73,6 +73,7 @@ export async function runSearch(
         ...(r.figures.p99Ms !== undefined ? { p99Ms: r.figures.p99Ms } : {}),
         ...(r.runId ? { runId: r.runId } : {}),
         ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
+        ...(next.retryOf !== undefined ? { retryOf: next.retryOf } : {}),
       };
     } else {
       const r = await exec.ramp!(next.rates, n, next.why);
@@ -100,7 +101,12 @@ export async function runSearch(
       };
     }
     trials.push(trial);
-    opts.onTrial?.(trial, bracketOf(trials));
+    const c = confirmOf(p);
+    if (c > 0 && trial.kind === 'fixed') {
+      const v = verdicts(trials, c).find((x) => x.target === trial.target)!;
+      trial.verdict = { load: v.load, passes: v.passes, fails: v.fails };
+    }
+    opts.onTrial?.(trial, bracketOf(trials, c));
   }
 }
 

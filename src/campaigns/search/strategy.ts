@@ -12,6 +12,15 @@
  *    full-SLO trials aimed just below the estimate and one precision step above, reusing every
  *    earlier trial for the bracket. Ramp steps are judged on throughput and backlog only, so they
  *    guide the search but never settle the bracket: only full trials do.
+ *
+ * Confirmation (knee, `confirm` > 0): near the capacity one short trial passes or fails at random
+ * (on the real Kafka over a range wider than 5 %), and the knee probes mostly there, so one unlucky
+ * failure would cap it low. A load's verdict is therefore the majority of its trials: a failure
+ * within `confirm` (a fraction) above a passing load, or below one, is retried before it bounds the
+ * bracket (two failures confirm it; a pass makes it 1–1 and a third trial decides). Failures far
+ * above every pass count at once. Passes are not retried: confirming the low end too cost 1.5
+ * trials a search in the simulator and moved the answer further below the capacity (a pass there
+ * can only be overturned downwards). double-bisect stays GreenFlow's: one trial, one verdict.
  */
 export type StrategyName = 'knee' | 'double-bisect';
 export const STRATEGIES: readonly StrategyName[] = ['knee', 'double-bisect'];
@@ -37,6 +46,10 @@ export interface Trial {
   runId?: string;
   /** Wall-clock seconds the trial took (overhead included). */
   seconds?: number;
+  /** This trial repeats the load of trial `retryOf` (confirmation, knee). */
+  retryOf?: number;
+  /** The load's verdict after this trial, with confirmation (knee): pending = another trial decides. */
+  verdict?: { load: 'pass' | 'fail' | 'pending'; passes: number; fails: number };
 }
 
 export interface SearchParams {
@@ -56,10 +69,16 @@ export interface SearchParams {
   probeFactor: number;
   /** A capacity estimate from an earlier search (`--seed-from`): the knee is looked for there first. */
   seed?: number;
+  /**
+   * knee: a failure within this fraction above a passing load is retried before it bounds the
+   * bracket (0 or absent: one trial, one verdict).
+   * double-bisect ignores it.
+   */
+  confirm?: number;
 }
 
 export type NextTrial =
-  | { kind: 'fixed'; rate: number; why: string }
+  | { kind: 'fixed'; rate: number; why: string; retryOf?: number }
   | { kind: 'ramp'; rates: number[]; why: string }
   | { kind: 'done'; reason: 'converged' | 'max_trials' | 'max_load' | 'min_load' };
 
@@ -72,8 +91,16 @@ export interface Bracket {
   inconsistent: number;
 }
 
-/** The bracket from full trials only (ramp steps never settle it). */
-export function bracketOf(trials: Trial[]): Bracket {
+/** The bracket from full trials only (ramp steps never settle it); with `confirm` > 0, from the loads' decided verdicts. */
+export function bracketOf(trials: Trial[], confirm = 0): Bracket {
+  if (confirm > 0) {
+    const v = verdicts(trials, confirm);
+    const fails = v.filter((x) => x.load === 'fail').map((x) => x.target);
+    const high = fails.length ? Math.min(...fails) : null;
+    const passes = v.filter((x) => x.load === 'pass').map((x) => x.target);
+    const below = high === null ? passes : passes.filter((r) => r < high);
+    return { low: below.length ? Math.max(...below) : null, high, inconsistent: passes.length - below.length };
+  }
   const fixed = trials.filter((t) => t.kind === 'fixed');
   const fails = fixed.filter((t) => !t.pass).map((t) => t.target);
   const high = fails.length ? Math.min(...fails) : null;
@@ -81,6 +108,42 @@ export function bracketOf(trials: Trial[]): Bracket {
   const below = high === null ? passes : passes.filter((r) => r < high);
   return { low: below.length ? Math.max(...below) : null, high, inconsistent: passes.length - below.length };
 }
+
+export interface LoadVerdict {
+  target: number;
+  /** The first full trial at this load. */
+  first: number;
+  passes: number;
+  fails: number;
+  load: 'pass' | 'fail' | 'pending';
+}
+
+/**
+ * The verdict on each load full trials tried (confirmation rule): the majority of its trials; a tie
+ * is pending (a third trial decides); a single failure within `confirm` above any passing load
+ * (or below one) is pending until a second trial confirms or overturns it.
+ */
+export function verdicts(trials: Trial[], confirm: number): LoadVerdict[] {
+  const fixed = trials.filter((t) => t.kind === 'fixed');
+  const passing = fixed.filter((t) => t.pass).map((t) => t.target);
+  const byLoad = new Map<number, LoadVerdict>();
+  for (const t of fixed) {
+    const v = byLoad.get(t.target) ?? { target: t.target, first: t.n, passes: 0, fails: 0, load: 'pending' as const };
+    if (t.pass) v.passes++;
+    else v.fails++;
+    byLoad.set(t.target, v);
+  }
+  for (const v of byLoad.values()) {
+    if (v.passes > v.fails) v.load = 'pass';
+    else if (v.passes === v.fails) v.load = 'pending';
+    else if (v.fails === 1 && v.passes === 0 && passing.some((p) => v.target <= p * (1 + confirm) * (1 + 1e-9))) v.load = 'pending';
+    else v.load = 'fail';
+  }
+  return [...byLoad.values()];
+}
+
+/** The confirmation band a strategy uses (double-bisect: none). */
+export const confirmOf = (p: SearchParams): number => (p.strategy === 'knee' ? (p.confirm ?? 0) : 0);
 
 /** Within precision: high ≤ (1 + precision) × low (a relative tolerance absorbs rounding). */
 export function converged(b: Bracket, precision: number): boolean {
@@ -147,7 +210,7 @@ const tried = (trials: Trial[], x: number, precision: number): boolean =>
   trials.some((t) => t.kind === 'fixed' && Math.abs(t.target - x) <= (precision / 4) * x);
 
 function knee(trials: Trial[], p: SearchParams): NextTrial {
-  const b = bracketOf(trials);
+  const b = bracketOf(trials, confirmOf(p));
   const est = capacityEstimate(trials, p.minRatio);
   const aim = (e: number): number => e * (1 - p.precision / 2);
   const ramps = trials.filter((t) => t.kind === 'ramp');
@@ -200,11 +263,13 @@ function knee(trials: Trial[], p: SearchParams): NextTrial {
     if (low >= p.maxLoad) return { kind: 'done', reason: 'max_load' };
     // Passes at or above the estimate say it is low (an overloaded run carries less than the
     // system does at its knee: the generator's own CPU, the steps of a ramp carrying each other's
-    // backlog): gallop — 1, 2, 4, 8 … precision steps after the 1st, 2nd, 3rd, 4th such pass —
-    // instead of one step a trial; a failure then bisects the bracket.
+    // backlog): gallop — 2, 4, 8, 16 … precision steps after the 1st, 2nd, 3rd, 4th such pass —
+    // instead of one step a trial; a failure then bisects the bracket. (On the real Kafka 4 of 5
+    // ramps read 40–85 % of the capacity full trials then passed: galloping from the first such
+    // pass saves a trial against the second, bench/search simulate.ts.)
     const above = est === null ? 0 : fixed.filter((t) => t.pass && t.target >= est).length;
-    if (above > 1) {
-      const up = low * (1 + p.precision) ** 2 ** Math.min(above - 1, 6);
+    if (above > 0) {
+      const up = low * (1 + p.precision) ** 2 ** Math.min(above, 6);
       return { kind: 'fixed', rate: Math.min(up, p.maxLoad), why: 'passes above the estimated knee: gallop up' };
     }
     const up = est !== null && aim(est) > low * (1 + p.precision) ? aim(est) : low * (1 + p.precision);
@@ -220,9 +285,40 @@ function knee(trials: Trial[], p: SearchParams): NextTrial {
   return { kind: 'fixed', rate: Math.max(high! / (1 + p.precision) ** 2 ** Math.min(fails, 6), p.minLoad), why: 'step down' };
 }
 
+/** Confirmation trials (knee with `confirm` > 0): a pending load is retried (the lowest first). */
+function confirmation(trials: Trial[], p: SearchParams): NextTrial | null {
+  const c = confirmOf(p);
+  if (c <= 0) return null;
+  const v = verdicts(trials, c);
+  const pending = v.filter((x) => x.load === 'pending').sort((a, z) => a.target - z.target)[0];
+  if (pending) {
+    const why =
+      pending.passes === pending.fails
+        ? `again as trial ${pending.first}: ${pending.passes} pass, ${pending.fails} fail at this load, a third trial decides`
+        : `retry of trial ${pending.first}: a failure within ${fmtPct(c)} of a pass is confirmed before it bounds the bracket`;
+    return { kind: 'fixed', rate: pending.target, why, retryOf: pending.first };
+  }
+  return null;
+}
+
+const fmtPct = (x: number): string => `${Math.round(x * 1000) / 10} %`;
+
 /** The next trial of a search (or `done`). */
 export function nextTrial(trials: Trial[], p: SearchParams): NextTrial {
-  if (converged(bracketOf(trials), p.precision)) return { kind: 'done', reason: 'converged' };
-  if (trials.length >= p.maxTrials) return { kind: 'done', reason: 'max_trials' };
+  const b = bracketOf(trials, confirmOf(p));
+  if (trials.length >= p.maxTrials) return { kind: 'done', reason: converged(b, p.precision) ? 'converged' : 'max_trials' };
+  const check = confirmation(trials, p);
+  if (check) return check;
+  if (converged(b, p.precision)) return { kind: 'done', reason: 'converged' };
   return p.strategy === 'double-bisect' ? doubleBisect(trials, p) : knee(trials, p);
+}
+
+/** What a trial's load verdict means, for the printed trial line (confirmation, knee). */
+export function verdictText(t: Trial): string | null {
+  const v = t.verdict;
+  if (!v) return null;
+  const tally = `${v.passes} pass${v.passes === 1 ? '' : 'es'}, ${v.fails} fail${v.fails === 1 ? '' : 's'} at this load`;
+  if (v.load === 'pending') return v.passes === v.fails ? `${tally}: a third trial decides` : 'near a passing load: to be confirmed by a retry';
+  if (t.retryOf === undefined) return null;
+  return v.load === 'fail' ? `failure confirmed (${tally})` : `failure not confirmed: counts as a pass (${tally})`;
 }

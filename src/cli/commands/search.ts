@@ -9,6 +9,7 @@ interface Flags {
   maxLoad?: number;
   maxTrials?: number;
   probeFactor?: number;
+  confirmWithin?: number;
   ramp?: boolean;
   minRatio?: number;
   p99Ms?: number;
@@ -35,6 +36,7 @@ export function registerSearch(program: Command): void {
     .option('--max-trials <n>', 'stop after this many trials (default: search.max_trials, 15)', intOption('--max-trials', 2, 1000))
     .option('--no-ramp', 'knee: find the knee with an overload probe instead of one ramp trial (default: search.ramp, true)')
     .option('--probe-factor <x>', 'knee: the overload probe is this many times the start (default: search.probe_factor, 8)', numberOption('--probe-factor', { exclusiveMin: 1 }))
+    .option('--confirm-within <fraction>', 'knee: retry a failure within this fraction above a passing load before it bounds the bracket; the majority of the load\'s trials decides (default: search.confirm_within, 0.1; 0: off; double-bisect ignores it)', numberOption('--confirm-within', { min: 0, max: 1 }))
     .option('--min-ratio <fraction>', 'SLO: achieved ≥ this × target (default: search.slo.min_ratio, 0.95)', numberOption('--min-ratio', {}))
     .option('--p99-ms <ms>', 'SLO: p99 latency bound in ms (default: search.slo.p99_ms, none)', numberOption('--p99-ms', {}))
     .option('--max-backlog <messages>', 'SLO: overdue messages tolerated at the end (default: search.slo.max_backlog, 0)', intOption('--max-backlog', 0))
@@ -47,7 +49,7 @@ export function registerSearch(program: Command): void {
     .option('--json', 'print search.json at the end')
     .action(async (exp: string, f: Flags, cmd: Command) => {
       const { searchCampaign } = await import('../../app/campaigns/search.js');
-      const { fmtRate } = await import('../../app/campaigns/arguments.js');
+      const { fmtRate, verdictText } = await import('../../app/campaigns/arguments.js');
       const { bold, dim, green, red, yellow } = await import('../output.js');
       if (f.strategy !== undefined && f.strategy !== 'knee' && f.strategy !== 'double-bisect') {
         const { UsageError } = await import('../../core/errors.js');
@@ -81,6 +83,7 @@ export function registerSearch(program: Command): void {
           ...(f.maxLoad !== undefined ? { maxLoad: f.maxLoad } : {}),
           ...(f.maxTrials !== undefined ? { maxTrials: f.maxTrials } : {}),
           ...(f.probeFactor !== undefined ? { probeFactor: f.probeFactor } : {}),
+          ...(f.confirmWithin !== undefined ? { confirmWithin: f.confirmWithin } : {}),
           ...(f.ramp === false ? { ramp: false } : {}),
           ...(f.seedFrom ? { seedFrom: f.seedFrom } : {}),
           ...(f.trialWarmup ? { trialWarmup: f.trialWarmup } : {}),
@@ -90,8 +93,9 @@ export function registerSearch(program: Command): void {
           progress: (l) => process.stderr.write(dim(l) + '\n'),
           onTrial: (t, b, unit) => {
             const verdict = t.pass ? green('pass') : red('fail');
+            const check = verdictText(t);
             process.stdout.write(
-              `trial ${t.n}: target ${fmtRate(t.target)} ${unit}, achieved ${fmtRate(t.achieved)}, p99 ${t.p99Ms === null || t.p99Ms === undefined ? '—' : `${t.p99Ms} ms`}, ${verdict}${t.reasons.length ? ` (${t.reasons.join('; ')})` : ''}; bracket [${fmtRate(b.low)}, ${fmtRate(b.high)}]\n`,
+              `trial ${t.n}: target ${fmtRate(t.target)} ${unit}${t.retryOf !== undefined ? ` (again as trial ${t.retryOf})` : ''}, achieved ${fmtRate(t.achieved)}, p99 ${t.p99Ms === null || t.p99Ms === undefined ? '—' : `${t.p99Ms} ms`}, ${verdict}${t.reasons.length ? ` (${t.reasons.join('; ')})` : ''}${check ? ` — ${yellow(check)}` : ''}; bracket [${fmtRate(b.low)}, ${fmtRate(b.high)}]\n`,
             );
           },
         });

@@ -27,6 +27,8 @@ beforeAll(() => {
   writeFileSync(join(home, 'experiments', 'badsweep.yaml'), base + 'sweep:\n  factors:\n    ingest.partitions: []\n  repetitions: 0\n');
   writeFileSync(join(home, 'experiments', 'badfactor.yaml'), base + 'sweep:\n  factors:\n    roles.broker: [1, 0]\n');
   writeFileSync(join(home, 'experiments', 'badsearch.yaml'), base + 'search:\n  min_load: 5000\n  max_load: 4000\n');
+  writeFileSync(join(home, 'experiments', 'badconfirm.yaml'), base + 'search:\n  confirm_within: 1.5\n');
+  writeFileSync(join(home, 'experiments', 'confirm.yaml'), base + 'search:\n  confirm_within: 0.2\n');
   process.env.GREENRACE_HOME = home;
   process.env.GREENRACE_RESULTS_DIR = join(home, 'results');
   process.env.GREENRACE_STATE_DIR = join(home, '.greenrace');
@@ -99,8 +101,10 @@ describe('search input', () => {
     // The backlog grace resolved: no p99 bound, so the generator's 250 ms.
     expect(s.slo).toEqual({ minRatio: 0.95, noBacklog: true, maxBacklog: 0, backlogGraceMs: 250 });
     expect(s.trial).toMatchObject({ durationS: 30, rampStepS: 15 });
-    // ingest can ramp inside one run: the knee's first trial is a ramp of 5 steps × 2, each half a trial long.
-    expect(s.params.ramp).toEqual({ steps: 5, factor: 2 });
+    // ingest can ramp inside one run: the knee's first trial is a ramp of 8 steps × 2, each half a trial long.
+    expect(s.params.ramp).toEqual({ steps: 8, factor: 2 });
+    // The knee retries a failure within 10 % of a pass by default.
+    expect(s.params.confirm).toBe(0.1);
     expect(s.rampStepS).toBe(15);
     expect(prepareSearch({ experiment: 'camp', ramp: false }).params.ramp).toBeUndefined();
   });
@@ -164,6 +168,13 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
   });
   it('bad search: values name the file and key', () => {
     expect(() => prepareSearch({ experiment: 'badsearch' })).toThrow(/badsearch\.yaml: search\.max_load: must be above/);
+  });
+  it('search.confirm_within: from the file, a flag over it, a bad value named by its file and key or its flag', () => {
+    expect(prepareSearch({ experiment: 'confirm' }).params.confirm).toBe(0.2);
+    expect(prepareSearch({ experiment: 'confirm', confirmWithin: 0 }).params.confirm).toBe(0);
+    expect(() => prepareSearch({ experiment: 'badconfirm' })).toThrow(/badconfirm\.yaml.*search\.confirm_within: must be at most 1 \(got 1\.5\)/);
+    expect(() => prepareSearch({ experiment: 'camp', confirmWithin: -0.1 })).toThrow(/^--confirm-within: must be a fraction in \[0, 1\]/);
+    expect(() => prepareSearch({ experiment: 'camp', confirmWithin: Number.NaN })).toThrow(/^--confirm-within: must be a fraction/);
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { figuresOf } from '../../../src/campaigns/figures.js';
-import { runSearch } from '../../../src/campaigns/search/loop.js';
+import { runSearch, type FixedResult } from '../../../src/campaigns/search/loop.js';
 import { DEFAULT_BACKLOG_GRACE_MS, evaluateSlo, overdueOf, sloProblems, type Slo } from '../../../src/campaigns/search/slo.js';
 import { BACKLOG_GRACE_MS } from '../../../src/loadgen/summary.js';
-import { bracketOf, capacityEstimate, nextTrial, type SearchParams, type Trial } from '../../../src/campaigns/search/strategy.js';
+import { bracketOf, capacityEstimate, nextTrial, verdictText, verdicts, type SearchParams, type Trial } from '../../../src/campaigns/search/strategy.js';
 import { SimulatedSystem } from '../../support/simulated-system.js';
 
 const slo: Slo = { minRatio: 0.95, noBacklog: true, maxBacklog: 0 };
@@ -198,5 +198,112 @@ describe('search against a simulated system with a known capacity', () => {
     const o = await runSearch(params('knee', 1000, { maxLoad: 5000 }), slo, new SimulatedSystem({ capacity: 1e9 }));
     expect(o.stopReason).toBe('max_load');
     expect(o.capacity).toBe(5000);
+  });
+});
+
+describe('confirmation (knee): one unlucky failure near the capacity does not bound the bracket', () => {
+  const t = (n: number, target: number, pass: boolean, extra: Partial<Trial> = {}): Trial => ({ n, kind: 'fixed', target, achieved: pass ? target : target * 0.9, pass, reasons: [], ...extra });
+  const knee = params('knee', 1000, { confirm: 0.1 });
+  it('a failure within 10 % above a pass is retried; two failures confirm it, a pass makes it 1–1 and a third trial decides', () => {
+    const h = [t(1, 1000, true), t(2, 1050, false)];
+    expect(verdicts(h, 0.1).map((v) => v.load)).toEqual(['pass', 'pending']);
+    expect(bracketOf(h, 0.1)).toEqual({ low: 1000, high: null, inconsistent: 0 });
+    expect(nextTrial(h, knee)).toMatchObject({ kind: 'fixed', rate: 1050, retryOf: 2, why: expect.stringMatching(/^retry of trial 2: a failure within 10 % of a pass/) });
+    // Confirmed: the bracket closes at [1000, 1050] (within 5 %): done.
+    expect(bracketOf([...h, t(3, 1050, false)], 0.1)).toEqual({ low: 1000, high: 1050, inconsistent: 0 });
+    expect(nextTrial([...h, t(3, 1050, false)], knee)).toEqual({ kind: 'done', reason: 'converged' });
+    // Overturned: 1 pass, 1 fail — a third trial at the same load decides.
+    const tie = [...h, t(3, 1050, true)];
+    expect(nextTrial(tie, knee)).toMatchObject({ kind: 'fixed', rate: 1050, retryOf: 2, why: expect.stringMatching(/1 pass, 1 fail at this load, a third trial decides/) });
+    expect(bracketOf([...tie, t(4, 1050, true)], 0.1)).toMatchObject({ low: 1050, high: null });
+    expect(bracketOf([...tie, t(4, 1050, false)], 0.1)).toMatchObject({ low: 1000, high: 1050 });
+  });
+  it('a failure far above every pass counts at once; one below a pass is retried; 0 turns the rule off', () => {
+    expect(verdicts([t(1, 1000, true), t(2, 1200, false)], 0.1).map((v) => v.load)).toEqual(['pass', 'fail']);
+    expect(nextTrial([t(1, 1000, true), t(2, 1200, false)], knee)).toMatchObject({ kind: 'fixed', why: expect.not.stringMatching(/retry/) });
+    expect(verdicts([t(1, 1000, true), t(2, 900, false)], 0.1).map((v) => v.load)).toEqual(['pass', 'pending']);
+    // A failure with no pass anywhere has nothing to be confirmed against.
+    expect(verdicts([t(1, 1000, false)], 0.1).map((v) => v.load)).toEqual(['fail']);
+    expect(bracketOf([t(1, 1000, true), t(2, 1050, false)], 0)).toEqual({ low: 1000, high: 1050, inconsistent: 0 });
+    expect(nextTrial([t(1, 1000, true), t(2, 1050, false)], { ...knee, confirm: 0 })).toEqual({ kind: 'done', reason: 'converged' });
+  });
+  it('double-bisect ignores it: GreenFlow\'s one trial, one verdict', () => {
+    const db = params('double-bisect', 1000, { confirm: 0.1 });
+    expect(nextTrial([t(1, 1000, true), t(2, 2000, false)], db)).toMatchObject({ rate: 1500, why: 'bisect' });
+    expect(nextTrial([t(1, 1000, true), t(2, 1040, false)], db)).toEqual({ kind: 'done', reason: 'converged' });
+  });
+  it('says what each trial did to its load\'s verdict (the printed trial line)', () => {
+    expect(verdictText(t(2, 1050, false, { verdict: { load: 'pending', passes: 0, fails: 1 } }))).toBe('near a passing load: to be confirmed by a retry');
+    expect(verdictText(t(3, 1050, false, { retryOf: 2, verdict: { load: 'fail', passes: 0, fails: 2 } }))).toBe('failure confirmed (0 passes, 2 fails at this load)');
+    expect(verdictText(t(3, 1050, true, { retryOf: 2, verdict: { load: 'pending', passes: 1, fails: 1 } }))).toBe('1 pass, 1 fail at this load: a third trial decides');
+    expect(verdictText(t(4, 1050, true, { retryOf: 2, verdict: { load: 'pass', passes: 2, fails: 1 } }))).toBe('failure not confirmed: counts as a pass (2 passes, 1 fail at this load)');
+    expect(verdictText(t(1, 1000, true, { verdict: { load: 'pass', passes: 1, fails: 0 } }))).toBeNull();
+    expect(verdictText(t(1, 1000, true))).toBeNull();
+  });
+
+  /** A system of capacity 10,000 whose first full trial between 90 % and 100 % of it that follows a pass fails (one unlucky trial). */
+  class Unlucky extends SimulatedSystem {
+    fired: number | null = null;
+    private passed = false;
+    override async fixed(rate: number): Promise<FixedResult> {
+      const r = await super.fixed(rate);
+      if (this.fired === null && this.passed && rate >= 9_000 && rate <= 10_000) {
+        this.fired = rate;
+        return { ...r, figures: { ...r.figures, achieved: rate * 0.9, backlog: 5000, saturated: true } };
+      }
+      if (rate <= 10_000) this.passed = true;
+      return r;
+    }
+  }
+  it('a simulated broker with one unlucky failure: without the rule the knee ends below it, with it the bracket holds the capacity', async () => {
+    const p = params('knee', 2000, { ramp: { steps: 8, factor: 2 } });
+    const off = new Unlucky({ capacity: 10_000, canRamp: true, rampBias: 0.6 });
+    const o1 = await runSearch({ ...p, confirm: 0 }, slo, off);
+    expect(off.fired).not.toBeNull();
+    expect(o1.bracket.high).toBe(off.fired);
+    expect(o1.capacity!).toBeLessThan(off.fired!);
+    const on = new Unlucky({ capacity: 10_000, canRamp: true, rampBias: 0.6 });
+    const o2 = await runSearch({ ...p, confirm: 0.1 }, slo, on);
+    expect(on.fired).toBe(off.fired);
+    expect(o2.withinPrecision).toBe(true);
+    expect(o2.bracket.low!).toBeLessThanOrEqual(10_000);
+    expect(o2.bracket.high!).toBeGreaterThan(10_000);
+    // The unlucky trial is pending, its retry (same load, next trial) passes and overturns it 1–1, a third passes.
+    const first = o2.trials.find((x) => x.kind === 'fixed' && x.target === on.fired)!;
+    // The unlucky trial came 10.2 % above the highest pass then (8,232): it counted at once; once a
+    // pass came within 10 % below it, it was retried: passed (1–1), passed again (2–1): a pass.
+    expect(first).toMatchObject({ pass: false, verdict: { load: 'fail', passes: 0, fails: 1 } });
+    const again = o2.trials.filter((x) => x.retryOf === first.n);
+    expect(again.map((x) => [x.pass, x.verdict])).toEqual([
+      [true, { load: 'pending', passes: 1, fails: 1 }],
+      [true, { load: 'pass', passes: 2, fails: 1 }],
+    ]);
+    expect(again[0]!.n).toBeGreaterThan(first.n);
+    expect(o2.trials.length - o1.trials.length).toBeLessThanOrEqual(4);
+  });
+  it('on a broker whose trials pass or fail at random within ±10 % of a drifting capacity, the knee with the rule errs less than without and needs fewer trials than double-bisect', async () => {
+    let kneeOn = 0, kneeOff = 0, db = 0, errOn = 0, errOff = 0;
+    const seeds = 40;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const sys = () => new SimulatedSystem({ capacity: 150_000, band: 0.1, drift: 0.005, seed, canRamp: true, rampBias: 0.6 });
+      const run = async (pp: SearchParams): Promise<[number, number]> => {
+        const s = sys();
+        const o = await runSearch(pp, slo, s);
+        expect(o.withinPrecision).toBe(true);
+        return [o.trials.length, Math.abs(o.capacity! - s.trueCapacity()) / s.trueCapacity()];
+      };
+      const k = params('knee', 2000, { ramp: { steps: 8, factor: 2 }, maxLoad: 400_000 });
+      const [tOn, eOn] = await run({ ...k, confirm: 0.1 });
+      const [tOff, eOff] = await run({ ...k, confirm: 0 });
+      const [tDb] = await run(params('double-bisect', 2000, { maxLoad: 400_000 }));
+      kneeOn += tOn;
+      kneeOff += tOff;
+      db += tDb;
+      errOn += eOn;
+      errOff += eOff;
+    }
+    expect(errOn).toBeLessThan(errOff);
+    expect(kneeOn).toBeGreaterThan(kneeOff);
+    expect(kneeOn).toBeLessThan(db);
   });
 });
