@@ -105,7 +105,7 @@ export async function brokerUp(opts: { heap?: string } = {}): Promise<Broker> {
   );
   const clusterId = randomBytes(16).toString('base64url');
   const log4j = `-Dlog4j2.configurationFile=${join(ROOT, 'setup/kafka/config/tools-log4j2.xml')}`;
-  await execa('java', ['-Xmx256m', log4j, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId, '--config', props]);
+  await execa('java', ['-Xmx256m', log4j, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', props]);
   const child = execa(
     'ip',
     [

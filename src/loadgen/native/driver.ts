@@ -7,12 +7,16 @@
  * each keep one connection per broker with at most `maxInflight` requests in flight on it. Latency
  * is taken from the intended send time; what is left when the run ends is censored (see
  * account.ts). Never hangs: each request, a stall without acks and the final drain are bounded.
+ * Unkeyed messages (the default) skip the Producer's per-message work: their record batches are
+ * encoded once per batch size and only stamped per send (batch.ts), and go as Produce requests on
+ * the client's connections to the partition leaders (produce.ts); keyed messages go through the
+ * Producer (its partitioner).
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Producer, ProduceAcks, type ClusterTopicMetadata } from '@platformatic/kafka';
+import { Producer, ProduceAcks, type ClusterMetadata, type ClusterTopicMetadata } from '@platformatic/kafka';
 import { RunError } from '../../core/errors.js';
 import type { LatencyHistogram } from '../histogram.js';
 import type { DriverContext, DriverFigures, LoadDriver } from '../driver.js';
@@ -21,6 +25,8 @@ import type { Schedule } from '../schedule.js';
 import { nowMs } from '../schedule.js';
 import { BACKLOG_GRACE_MS, MB, latencyFromHistogram, type LoadgenStatus } from '../summary.js';
 import { SendAccount } from './account.js';
+import { RecordBatchEncoder, type EncodedBatch } from './batch.js';
+import { BatchSender } from './produce.js';
 
 const ACKS = { '0': ProduceAcks.NO_RESPONSE, '1': ProduceAcks.LEADER, all: ProduceAcks.ALL } as const;
 
@@ -78,6 +84,8 @@ export function connectionKey(s: GeneratorSettings): string {
 export class NativeDriver implements LoadDriver {
   readonly name = 'native' as const;
   private producers: Producer[] = [];
+  /** Unkeyed messages: pre-encoded batches on the client's connections, one sender per connection. */
+  private senders: BatchSender[] = [];
   private partitions = 1;
   private account: SendAccount | undefined;
   private cpuUsed: NodeJS.CpuUsage | undefined;
@@ -123,13 +131,37 @@ export class NativeDriver implements LoadDriver {
     );
     // The controller may create the topic while the generators start: wait for it (and a leader for
     // each partition) within the connect timeout the runner bounds prepare() with.
-    const t = await this.waitForTopic(ctx);
+    const md = await this.waitForTopic(ctx);
+    const t = md.topics.get(s.topic)!;
     this.partitions = t.partitionsCount;
+    if (s.keys === 'none') {
+      const meta = (force: boolean): Promise<ClusterMetadata> => this.producers[0]!.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: force });
+      this.senders = Array.from(
+        { length: d.connections },
+        (_, i) =>
+          new BatchSender({
+            clientId: d.connections > 1 ? `${clientId}-${i}` : clientId,
+            topic: s.topic,
+            acks: ACKS[s.acks],
+            requestTimeoutMs: s.timeouts.requestMs,
+            connectTimeoutMs: Math.min(s.timeouts.connectMs, s.timeouts.requestMs),
+            maxInflight: Math.max(1, d.maxInflight),
+            retries: 3,
+            retryDelayMs: 250,
+            metadata: meta,
+          }),
+      );
+      try {
+        await Promise.all(this.senders.map((x) => x.connect(md)));
+      } catch (e) {
+        throw new RunError('loadgen.connect', `cannot reach the leaders of ${s.topic} on ${s.bootstrap.join(',')}: ${describeError(e)}`);
+      }
+    }
     const { perBatch, perSend } = sendShape(s.messageSize, s.batchBytes, this.partitions);
     return `connected: topic ${s.topic} has ${this.partitions} partitions; up to ${perBatch} messages a batch, ${perSend} a send, ${d.maxInflight} in flight on each of ${d.connections} connection(s) per broker`;
   }
 
-  private async waitForTopic(ctx: DriverContext): Promise<ClusterTopicMetadata> {
+  private async waitForTopic(ctx: DriverContext): Promise<ClusterMetadata> {
     const s = ctx.settings;
     const since = nowMs();
     for (let attempt = 0; ; attempt++) {
@@ -137,7 +169,7 @@ export class NativeDriver implements LoadDriver {
       try {
         const mds = await Promise.all(this.producers.map((p) => p.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: attempt > 0 || this.fresh })));
         const t = mds[0]!.topics.get(s.topic);
-        if (t && topicUsable(t)) return t;
+        if (t && topicUsable(t)) return mds[0]!;
         why = t ? 'some partition has no leader yet' : 'not listed';
       } catch (e) {
         const text = describeError(e);
@@ -164,6 +196,8 @@ export class NativeDriver implements LoadDriver {
     const { perBatch, perSend } = sendShape(s.messageSize, s.batchBytes, this.partitions);
     // Unkeyed messages of one partition are all alike: one object each, reused (the client copies what it reads).
     const unkeyed = Array.from({ length: this.partitions }, (_, p) => ({ topic: s.topic, value: payload, partition: p }));
+    const senders = this.senders;
+    const encoder = senders.length > 0 ? new RecordBatchEncoder(payload) : undefined;
     const keyPool = s.keys === 'random' ? Array.from({ length: 4096 }, () => randomBytes(8)) : [];
     const startAt = sched.startAt;
     let sticky = 0;
@@ -218,7 +252,38 @@ export class NativeDriver implements LoadDriver {
       }
     }, 250);
 
+    const onResult = (id: number, c: number, err: unknown): void => {
+      busy[c]!--;
+      const t = nowMs();
+      lastProgress = t;
+      if (err) {
+        lastError = describeError(err);
+        acc.failed(id, t, lastError);
+      } else {
+        lastAck = t;
+        acc.acked(id, t);
+      }
+      if (!ended) tick();
+    };
+
+    const leastBusy = (): number => {
+      let c = 0;
+      for (let i = 1; i < busy.length; i++) if (busy[i]! < busy[c]!) c = i;
+      busy[c]!++;
+      return c;
+    };
+
     const sendBatch = (n: number, sentAt: number): void => {
+      if (encoder) {
+        // Batches of perBatch on consecutive partitions (sticky), one per partition at most, each
+        // stamped with the send's time (as the client stamps messages without a timestamp).
+        const batches: EncodedBatch[] = [];
+        for (let k = 0; k < n; k += perBatch) batches.push(encoder.encode(sticky++ % this.partitions, Math.min(perBatch, n - k), sentAt));
+        const id = acc.sent(n, sentAt);
+        const c = leastBusy();
+        senders[c]!.send(batches, (err) => onResult(id, c, err));
+        return;
+      }
       const first = acc.next;
       const messages = new Array(n);
       if (s.keys === 'none') {
@@ -234,22 +299,8 @@ export class NativeDriver implements LoadDriver {
         for (let k = 0; k < n; k++) messages[k] = { topic: s.topic, value: payload, key: Buffer.from(String(first + k)) };
       }
       const id = acc.sent(n, sentAt);
-      let c = 0;
-      for (let i = 1; i < busy.length; i++) if (busy[i]! < busy[c]!) c = i;
-      busy[c]!++;
-      producers[c]!.send({ messages }, (err) => {
-        busy[c]!--;
-        const t = nowMs();
-        lastProgress = t;
-        if (err) {
-          lastError = describeError(err);
-          acc.failed(id, t, lastError);
-        } else {
-          lastAck = t;
-          acc.acked(id, t);
-        }
-        if (!ended) tick();
-      });
+      const c = leastBusy();
+      producers[c]!.send({ messages }, (err) => onResult(id, c, err));
     };
 
     const tick = (): void => {
@@ -334,6 +385,9 @@ export class NativeDriver implements LoadDriver {
   async close(): Promise<void> {
     const ps = this.producers;
     this.producers = [];
+    const ss = this.senders;
+    this.senders = [];
+    await Promise.all(ss.map((x) => x.close().catch(() => undefined)));
     await Promise.all(
       ps.map(
         (p) =>
