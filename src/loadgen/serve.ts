@@ -6,6 +6,9 @@
  * its connections (when they fit the next plan, else a new driver is made). Each run's summary is
  * written where its plan says, as a single generator writes it.
  *
+ * With no plan within SERVE_IDLE_MS (5 min) of its last run it ends by itself (a controller that
+ * died leaves nothing running for long).
+ *
  * Routes added to the control server (src/loadgen/control.ts):
  *   POST /plan   body `{"plan": <a plan file's JSON>, "instance": "<id>", "summary": "<file>"?}`;
  *                needs `Authorization: Bearer <the first plan's token>` (403 without); 409 while a run
@@ -27,7 +30,12 @@ import type { LoadgenStatus, LoadgenSummary } from './summary.js';
 /** Largest plan body taken by POST /plan. */
 const MAX_PLAN_BYTES = 1024 * 1024;
 
+/** A kept-up generator ends when no plan comes within this long after its last run (default). */
+export const SERVE_IDLE_MS = 300_000;
+
 export interface ServeIO extends Omit<RunIO, 'served'> {
+  /** Idle limit between runs, ms (default SERVE_IDLE_MS). */
+  idleMs?: number;
   /** Each run's summary, with the settings it ran (the app writes it where they say). */
   finished: (summary: LoadgenSummary, settings: GeneratorSettings) => void;
 }
@@ -57,6 +65,7 @@ export async function serveGenerator(first: GeneratorSettings, makeDriver: (s: G
   let next: GeneratorSettings | undefined;
   let wake: (() => void) | undefined;
   const signal = io.signal;
+  const idleMs = io.idleMs ?? SERVE_IDLE_MS;
 
   const json = (res: ServerResponse, code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
   const takePlan = (req: IncomingMessage, res: ServerResponse): void => {
@@ -86,6 +95,8 @@ export async function serveGenerator(first: GeneratorSettings, makeDriver: (s: G
         return void res.writeHead(409).end(`this generator serves ${control.address}:${control.port} and waits for POST /start: the plan must say the same\n`);
       next = s;
       run += 1;
+      // From the hand-over on, nothing of the previous run is on /metrics (the run puts its own registry).
+      options.registry = new Registry();
       json(res, 202, { run });
       wake?.();
     });
@@ -133,7 +144,13 @@ export async function serveGenerator(first: GeneratorSettings, makeDriver: (s: G
         break;
       }
       s = await new Promise<GeneratorSettings | undefined>((resolve) => {
+        // Nothing left running when the controller is gone: no plan within the idle limit, it ends.
+        const idle = setTimeout(() => {
+          log(`no plan within ${Math.round(idleMs / 1000)} s: ending`);
+          done();
+        }, idleMs);
         const done = (): void => {
+          clearTimeout(idle);
           signal?.removeEventListener('abort', onAbort);
           wake = undefined;
           resolve(signal?.aborted ? undefined : next);

@@ -14,6 +14,7 @@ import type { CampaignTag } from '../../runs/record.js';
 import type { CampaignSpec, Workload } from '../../workloads/contract.js';
 import { WORKLOADS } from '../../workloads/registry.js';
 import type { Executor } from '../../runtimes/executor.js';
+import { KeptGenerators } from '../../workloads/ingest/kept.js';
 import { createContext } from '../context.js';
 import { lockState } from '../state.js';
 
@@ -87,10 +88,19 @@ export async function settleRuns(): Promise<void> {
  */
 let shared: { key: string; executor: Executor } | undefined;
 
-/** Close the connections the campaign's runs shared (see `shared`). */
+/**
+ * The ingest generators kept up between the campaign's runs (workloads/ingest/kept.ts), started
+ * through the shared executor; stopped by releaseRunConnections() before it closes the connections.
+ */
+let kept = new KeptGenerators();
+
+/** Stop the kept-up generators and close the connections the campaign's runs shared (see `shared`). */
 export async function releaseRunConnections(): Promise<void> {
   const s = shared;
   shared = undefined;
+  const k = kept;
+  kept = new KeptGenerators();
+  await k.release();
   await s?.executor.close().catch(() => undefined);
 }
 
@@ -123,11 +133,11 @@ export async function runTagged(
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
-  let ctx = createContext(wl.workload, { deferEnergy: true }, shared ? { ...contextOptions, executor: shared.executor } : contextOptions);
+  let ctx = createContext(wl.workload, { deferEnergy: true, kept }, shared ? { ...contextOptions, executor: shared.executor } : contextOptions);
   if (shared && shared.key !== shareKey(ctx)) {
     // Another experiment or runtime: the kept connections are of no use to it.
     await releaseRunConnections();
-    ctx = createContext(wl.workload, { deferEnergy: true }, contextOptions);
+    ctx = createContext(wl.workload, { deferEnergy: true, kept }, contextOptions);
   }
   let error: unknown;
   const before = unsettled;

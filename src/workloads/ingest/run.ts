@@ -22,6 +22,7 @@ import { deadlineS, loadgenPlan, planIngest, renderManifest, validateIngest, typ
 import { energyResults, ingestResults, mergeSummaries, readSummaries, runError, windowOf, type StopReason } from './results.js';
 import type { IngestConfig } from './schema.js';
 import { watchRun } from './watch.js';
+import { controlBase, handOver, waitServed, type KeptGenerator, type KeptGenerators, type Served } from './kept.js';
 import { KAFKA_IMAGE_LIBS, startGeneratorJobs, type GeneratorJobs } from './k8s.js';
 
 export interface IngestArgs {
@@ -34,6 +35,11 @@ export interface IngestArgs {
    * window's end). Only completed runs are handed back early.
    */
   deferEnergy?: boolean;
+  /**
+   * A campaign's generators kept up between its runs (ingest/kept.ts; hosts' runtime only): a run
+   * hands its plan to the ones there are and starts the others with `--serve`; the campaign releases them.
+   */
+  kept?: KeptGenerators;
 }
 
 export interface IngestOutcome {
@@ -183,10 +189,12 @@ async function generate(
   const kafkaLibs = ctx.executor instanceof K8sExecutor ? KAFKA_IMAGE_LIBS : broker.clientLibs;
   const lg = loadgenPlan(plan, { token, files: (g) => ({ dir: hostDir(hostOf(g), plan.runId), summary: `${hostDir(hostOf(g), plan.runId)}/${g.id}.json` }), ...(kafkaLibs ? { kafkaLibs } : {}) });
   const planJson = JSON.stringify(lg, null, 2) + '\n';
-  const commands = Object.fromEntries(plan.generators.map((g) => [g.id, generatorCommand(hostDir(hostOf(g), plan.runId), g)]));
+  const serve = ctx.args.kept && !(ctx.executor instanceof K8sExecutor) ? ' --serve' : '';
+  const commands = Object.fromEntries(plan.generators.map((g) => [g.id, generatorCommand(hostDir(hostOf(g), plan.runId), g) + serve]));
   writeFileAtomic(join(run.dir, 'plan.json'), planJson.replace(token, '<per-run token, not recorded>'));
   const workers = [...new Set(plan.generators.map(hostOf))];
   const started: Started[] = [];
+  const served: Served[] = [];
   const k8s = ctx.executor instanceof K8sExecutor ? ctx.executor : undefined;
   let jobs: GeneratorJobs | undefined;
   let exited = false; // every generator ended by itself: nothing to stop
@@ -214,12 +222,29 @@ async function generate(
       if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
       done = await jobs.wait({ timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
     } else {
+      const kept = ctx.args.kept;
       const starts = await Promise.allSettled(
         plan.generators.map(async (g) => {
           const h = hostOf(g);
           const dir = hostDir(h, plan.runId);
+          const k = kept?.get(g, ctx.executor);
+          if (k) {
+            // Kept up from an earlier run of the campaign: the plan handed over, no process started.
+            const r = await handOver(k, lg, g, `${dir}/${g.id}.json`);
+            if ('run' in r) {
+              served.push({ g, kept: k, run: r.run });
+              ctx.place(run, h, `loadgen ${g.id} (kept up)`);
+              return;
+            }
+            ctx.progress(`generator ${g.id} kept up did not take the plan (${r.refused}): starting it again`);
+            await kept!.drop([k], 2);
+          }
           const s = await ctx.executor.start({ host: h, name: `loadgen-${g.id}`, command: commands[g.id]!, dir, file: { path: `${dir}/plan.json`, content: planJson, mode: '0600' } });
-          started.push(s);
+          if (kept) {
+            const nk: KeptGenerator = { started: s, base: controlBase(g), serveToken: token };
+            kept.add(g, ctx.executor, nk);
+            served.push({ g, kept: nk, run: 1 });
+          } else started.push(s);
           ctx.place(run, h, `loadgen ${g.id}`);
         }),
       );
@@ -229,13 +254,18 @@ async function generate(
       if (failedStart) throw failedStart.reason;
       await scraped;
       if (stop.signal.aborted) throw new InterruptedError('interrupted while starting the generators');
-      done = await ctx.executor.wait(started, { timeoutMs: Math.max(5000, deadlineMs - Date.now()), signal: stop.signal });
+      const timeoutMs = Math.max(5000, deadlineMs - Date.now());
+      const [a, b] = await Promise.all([
+        started.length ? ctx.executor.wait(started, { timeoutMs, signal: stop.signal }) : true,
+        served.length ? waitServed(served, { timeoutMs, signal: stop.signal }) : true,
+      ]);
+      done = a && b;
     }
     exited = done;
     if (!done && !stop.signal.aborted) throw new RunError('ingest.deadline', `generators still running at the run's deadline (${new Date(deadlineMs).toISOString()})`);
   } finally {
     watch.stop();
-    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf, topic, k8s && { ...(jobs ? { jobs } : {}), exited, executor: k8s });
+    await cleanup(ctx, run, broker, plan, exited ? [] : started, hostOf, topic, k8s && { ...(jobs ? { jobs } : {}), exited, executor: k8s }, { served, ended: exited && !stop.signal.aborted });
   }
   return watch.sharedStart;
 }
@@ -253,18 +283,24 @@ async function cleanup(
   running: Started[],
   hostOf: (g: GeneratorPlan) => WorkHost,
   topic: Promise<boolean>,
-  k8s?: { jobs?: GeneratorJobs; exited: boolean; executor: K8sExecutor },
+  k8s: { jobs?: GeneratorJobs; exited: boolean; executor: K8sExecutor } | undefined,
+  keep: { served: Served[]; ended: boolean },
 ): Promise<void> {
   const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
+  const logOf = new Map(keep.served.map((s) => [s.g.id, s.kept.started.logfile]));
   const generators = async (): Promise<void> => {
     if (running.length) await ctx.executor.stop(running, { graceSeconds: 10 }).catch(warn('stopping the generators'));
+    // Kept-up generators stay up for the next run only after a run that ended by itself; else stopped
+    // like any (a stopped one writes its partial summary).
+    if (keep.served.length && !keep.ended) await ctx.args.kept?.drop(keep.served.map((s) => s.kept)).catch(warn('stopping the generators'));
     if (k8s?.jobs && !k8s.exited) await k8s.jobs.stop(10).catch(warn('stopping the generators\' Jobs'));
     await Promise.all([
       ...plan.generators.flatMap((g) => {
         const dir = hostDir(hostOf(g), plan.runId);
         return [
           ctx.executor.fetch(hostOf(g), `${dir}/${g.id}.json`, join(run.dir, 'summaries', `${g.id}.json`)).catch(() => undefined),
-          ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
+          // A kept-up generator's log is its process's, from the campaign run that started it on.
+          ctx.executor.fetch(hostOf(g), logOf.get(g.id) ?? `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
         ];
       }),
       // Never a topic this run did not create or reuse (one with other settings stays as it was).

@@ -163,6 +163,18 @@ describe('serveGenerator: a kept-up generator', () => {
     const fixed = instanceSettings(parsePlan({ ...planJson({ topic: 't', token: FIRST, rate: 1, port }), shared: { bootstrap: '127.0.0.1:1', topic: 't', startAt: Date.now() } }, 'test'), 'g');
     await expect(serveGenerator(fixed, async () => new Counting(), { finished: () => {} })).rejects.toMatchObject({ code: 'loadgen.serve_usage' });
   });
+
+  it('ends by itself when no plan comes within its idle limit after a run (nothing left running)', async () => {
+    const port = await freePort();
+    const d = new Counting();
+    const serving = serveGenerator(settingsOf({ topic: 't', token: FIRST, rate: 3, port }), async () => d, { idleMs: 100, finished: () => {} });
+    const url = (p: string) => `http://127.0.0.1:${port}${p}`;
+    await until(async () => (await fetch(url('/ready')).catch(() => undefined))?.status === 200);
+    await fetch(url(`/start?at=${Date.now() + 20}`), { method: 'POST', headers: auth(FIRST) });
+    expect(await serving).toEqual({ runs: 1, last: 'completed', stoppedInRun: false });
+    expect(d.closed).toBe(1);
+    await expect(fetch(url('/run'))).rejects.toThrow();
+  });
 });
 
 describe('the native driver keeps its connections only for the same connection settings', () => {
