@@ -2,6 +2,8 @@
  * Use case `entrypoint loadgen`: run one generator instance from a plan (the ingest hand-off) or
  * from flags, write its summary, and say how it went.
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InterruptedError, RunError, UsageError } from '../core/errors.js';
 import { runGenerator, type RunIO } from '../loadgen/driver.js';
 import { DRIVERS } from '../loadgen/drivers.js';
@@ -47,12 +49,32 @@ export async function runLoadgenInstance(req: LoadgenRequest): Promise<LoadgenSu
 async function serve(req: LoadgenRequest, first: GeneratorSettings): Promise<LoadgenSummary> {
   if (!('file' in req.plan)) throw new UsageError('loadgen.serve_usage', '--serve takes a plan file (--plan <plan.json>)');
   let last: LoadgenSummary | undefined;
+  // The first run's lines go where the process's output goes; each later run's also to
+  // loadgen-<id>.log beside its summary (where a started generator's log would be).
+  let runLog: string | undefined;
+  const toRunLog = (text: string): void => {
+    try {
+      if (runLog) {
+        mkdirSync(dirname(runLog), { recursive: true });
+        appendFileSync(runLog, text);
+      }
+    } catch {
+      runLog = undefined; // a log that cannot be written does not stop the run
+    }
+  };
+  const err = req.io.err ?? ((t: string) => void process.stderr.write(t));
   const served = await serveGenerator(first, (s) => DRIVERS[s.driver.name].create(), {
     ...req.io,
+    onRun: (s, n) => {
+      runLog = n > 1 && s.summary ? join(dirname(s.summary), `loadgen-${s.instance}.log`) : undefined;
+    },
+    ...(req.io.log ? { log: (l: string) => (req.io.log!(l), toRunLog(`[${first.instance}] ${l}\n`)) } : {}),
     finished: (summary, s) => {
       last = summary;
       writeSummary(summary, s === first ? (req.summary ?? s.summary) : s.summary, req.io.out);
-      (req.io.err ?? ((t: string) => void process.stderr.write(t)))(`[${s.instance}] ${summaryLine(summary)}\n`);
+      const line = `[${s.instance}] ${summaryLine(summary)}\n`;
+      err(line);
+      toRunLog(line);
     },
   });
   if (served.stoppedInRun) throw new InterruptedError('load generator stopped by a signal during a run; partial summary written');

@@ -34,6 +34,8 @@ const MAX_PLAN_BYTES = 1024 * 1024;
 export const SERVE_IDLE_MS = 300_000;
 
 export interface ServeIO extends Omit<RunIO, 'served'> {
+  /** Called as each run begins (1 = the first plan's), before its first log line. */
+  onRun?: (settings: GeneratorSettings, run: number) => void;
   /** Idle limit between runs, ms (default SERVE_IDLE_MS). */
   idleMs?: number;
   /** Each run's summary, with the settings it ran (the app writes it where they say). */
@@ -53,7 +55,7 @@ export interface Served {
  * `makeDriver` makes a driver for a run's settings (when the kept one does not fit them).
  */
 export async function serveGenerator(first: GeneratorSettings, makeDriver: (s: GeneratorSettings) => Promise<LoadDriver>, io: ServeIO): Promise<Served> {
-  const log = io.log ?? (() => {});
+  const log = (l: string): void => io.log?.(l);
   const control = first.control;
   if (!control || first.startAt !== undefined || control.token === undefined)
     throw new UsageError('loadgen.serve_usage', 'a kept-up generator (--serve) needs a plan whose generator has a control port and whose shared start comes from POST /start (shared.control.token, no shared.startAt)');
@@ -126,6 +128,7 @@ export async function serveGenerator(first: GeneratorSettings, makeDriver: (s: G
       driver ??= await makeDriver(s);
       running = true;
       next = undefined;
+      io.onRun?.(s, run);
       log(`run ${run}: topic ${s.topic}, ${s.rate} msg/s`);
       const summary = await runGenerator(s, driver, { ...io, served: { options } });
       // Between runs: not ready, no start, the serve token; the last run's figures stay readable.

@@ -287,7 +287,6 @@ async function cleanup(
   keep: { served: Served[]; ended: boolean },
 ): Promise<void> {
   const warn = (what: string) => (e: unknown) => ctx.progress(`cleanup: ${what}: ${errorMessage(e)}`);
-  const logOf = new Map(keep.served.map((s) => [s.g.id, s.kept.started.logfile]));
   const generators = async (): Promise<void> => {
     if (running.length) await ctx.executor.stop(running, { graceSeconds: 10 }).catch(warn('stopping the generators'));
     // Kept-up generators stay up for the next run only after a run that ended by itself; else stopped
@@ -299,8 +298,8 @@ async function cleanup(
         const dir = hostDir(hostOf(g), plan.runId);
         return [
           ctx.executor.fetch(hostOf(g), `${dir}/${g.id}.json`, join(run.dir, 'summaries', `${g.id}.json`)).catch(() => undefined),
-          // A kept-up generator's log is its process's, from the campaign run that started it on.
-          ctx.executor.fetch(hostOf(g), logOf.get(g.id) ?? `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
+          // A kept-up generator writes each later run's log lines here too (loadgen --serve).
+          ctx.executor.fetch(hostOf(g), `${dir}/loadgen-${g.id}.log`, join(run.dir, 'logs', `${g.id}.log`)).catch(() => undefined),
         ];
       }),
       // Never a topic this run did not create or reuse (one with other settings stays as it was).
