@@ -83,10 +83,15 @@ export async function handOver(k: KeptGenerator, plan: LoadgenPlanInput, g: Gene
   }
 }
 
+const refused = (e: unknown): boolean => {
+  const cause = (e as { cause?: { code?: string } }).cause;
+  return cause?.code === 'ECONNREFUSED';
+};
+
 /**
  * Wait until every served generator's run is over and its summary written (`GET /run`: `runs` has
  * reached the run's number and nothing is running), or one is gone (its connection refused after it
- * answered once: its summary is missing, which the results say), or the timeout or the signal.
+ * answered once: its summary is missing, which the results say; a timed-out answer is not that), or the timeout or the signal.
  * True when every one has ended.
  */
 export async function waitServed(served: Served[], o: { timeoutMs: number; signal?: AbortSignal; pollMs?: number }): Promise<boolean> {
@@ -101,8 +106,9 @@ export async function waitServed(served: Served[], o: { timeoutMs: number; signa
           const st = (await r.json()) as { runs: number; running: boolean };
           s.answered = true;
           if (st.runs >= s.run && !st.running) pending.delete(s);
-        } catch {
-          if (s.answered) pending.delete(s);
+        } catch (e) {
+          // Gone only when its port refuses after it answered once; a slow answer (a busy host) is not.
+          if (s.answered && refused(e)) pending.delete(s);
         }
       }),
     );
