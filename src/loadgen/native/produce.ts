@@ -61,6 +61,12 @@ export class BatchSender {
       maxInflights: this.o.maxInflight,
     });
     this.conns.set(id, conn);
+    // A connection emits its errors (connect or socket failures) as events besides failing its
+    // requests: without a listener Node would throw them. A failed connection is dropped; the next
+    // retry opens a new one.
+    conn.on('error', () => {
+      if (this.conns.get(id) === conn) this.conns.delete(id);
+    });
     await conn.connect(b.host, b.port);
     return conn;
   }
