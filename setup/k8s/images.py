@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import stat
@@ -348,8 +349,9 @@ class Builder:
         return rec
 
     # -- apt ---------------------------------------------------------------------------------------
-    def apt_layer(self, name: str, base: dict, base_key: str, packages: list[str]) -> tuple[str, dict]:
-        key = sha256_text("apt", RECIPE_VERSION, base_key, " ".join(sorted(packages)))
+    def apt_layer(self, name: str, base: dict, base_key: str, packages: list[str], post: str = "") -> tuple[str, dict]:
+        """`post`: a shell script run in the chroot after the install (part of the layer and its key)."""
+        key = sha256_text("apt", RECIPE_VERSION, base_key, " ".join(sorted(packages)), *([post] if post else []))
         rec = self.store.layer(key)
         if rec and not self.force:
             return key, rec
@@ -373,6 +375,7 @@ mount --bind /etc/resolv.conf "$m/etc/resolv.conf"
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C {PATH_ENV}
 chroot "$m" apt-get update -qq
 chroot "$m" apt-get install -y -qq --no-install-recommends {' '.join(packages)}
+chroot "$m" /bin/sh -ec {shlex.quote(post or ':')}
 chroot "$m" apt-get clean
 rm -rf "$m"/var/lib/apt/lists/* "$m"/var/cache/apt/*.bin "$m"/var/log/apt "$m"/var/log/dpkg.log "$m"/var/log/alternatives.log
 umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
@@ -385,7 +388,7 @@ umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
             digest, size = self.store.add_blob_file(tar)
         finally:
             subprocess.run(["rm", "-rf", "--one-file-system", str(work)], check=False)
-        rec = {"digest": digest, "diff_id": diff, "size": size, "created_by": "apt-get install " + " ".join(packages)}
+        rec = {"digest": digest, "diff_id": diff, "size": size, "created_by": "apt-get install " + " ".join(packages) + (f"; {post}" if post else "")}
         self.store.save_layer(key, rec)
         log(f"    {name} apt layer {digest[7:19]}: {size >> 20} MB in {time.time() - t0:.0f} s")
         return key, rec
@@ -446,9 +449,13 @@ umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
             {"name": "coredns", "description": "CoreDNS built from its Go module", "base": False,
              "files": [(self.bin / "coredns", "/coredns", 0o755)], "entrypoint": ["/coredns"]},
             {"name": "debian", "description": f"Debian {SUITE} minbase", "base": True, "cmd": ["/bin/bash"]},
-            {"name": "tools", "description": "network benchmark tools",
+            # pcp: pmcd, pmlogger, pmrep (python3-pcp) for the network workflows' PCP recording (net.pcp)
+            {"name": "tools", "description": "network benchmark tools and Performance Co-Pilot",
              "base": True, "apt": ["iperf3", "netperf", "sockperf", "wrk", "nginx-light", "curl", "iproute2",
-                                   "iputils-ping", "procps", "netcat-openbsd", "dnsutils"],
+                                   "iputils-ping", "procps", "netcat-openbsd", "dnsutils", "pcp"],
+             # pcp's init script builds the PMNS on pmcd's first start; no init script runs in a pod
+             # (nor during the build: policy-rc.d), so build it here, as the pcp role does on hosts.
+             "post": "cd /var/lib/pcp/pmns && ./Rebuild -s -u && test -s root",
              "cmd": ["sleep", "infinity"]},
             {"name": "kafka", "description": "Apache Kafka from setup/kafka/libs on a Debian JRE",
              "base": True, "apt": ["openjdk-17-jre-headless"],
@@ -489,7 +496,7 @@ umount "$m/etc/resolv.conf" "$m/dev" "$m/proc" "$m"
             layers.append(base)
             key = sha256_text(key, base["digest"])
             if recipe.get("apt"):
-                key, rec = self.apt_layer(name, base, key, recipe["apt"])
+                key, rec = self.apt_layer(name, base, key, recipe["apt"], recipe.get("post", ""))
                 layers.append(rec)
         files = recipe.get("files")
         if callable(files):

@@ -39,6 +39,12 @@ export async function withNetem<T>(ex: Executor, hosts: WorkHost[], n: Pick<NetC
   }
 }
 
+const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
 /** PCP around `f` on `hosts` (net.pcp): started before, stopped after, archives collected and summarised into the run. */
 export async function withPcp<T>(
   ex: Executor,
@@ -61,6 +67,9 @@ export async function withPcp<T>(
   let out: T;
   try {
     out = await f();
+    // One more sample after the run's end (pmlogger samples every interval from its start): the
+    // recording then covers the whole window, and the last interval's bytes are counted.
+    await pause(n.pcp_interval * 1000 + 250, o.signal);
   } finally {
     await Promise.all(recs.map((r) => stopPcp(ex, r)));
   }

@@ -11,7 +11,8 @@
  * root and the build of `setup/install.sh --k8s`). With GREENRACE_TEST_K8S_STATE=<state folder of a
  * set-up experiment with a cluster> the tests use that cluster instead and leave it up.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workHosts } from '../../src/app/context.js';
@@ -102,8 +103,8 @@ describe('Kubernetes workloads on one cluster', () => {
     expect(await leftOf('bad-image')).toEqual([]);
   });
 
-  it('net --tool iperf3: server pod + Service and a client pod on another node, a record with throughput, pods and nodes; all deleted', async () => {
-    const out = await runNet({ exp: expName(), hosts, executor: ex, tool: 'iperf3', set: ['net.duration=2', 'net.server_role=worker', 'net.client_role=worker'] });
+  it('net --tool iperf3 --pcp: server pod + Service and a client pod on another node, a record with throughput, pods and nodes, PCP and metadata per node; all deleted', async () => {
+    const out = await runNet({ exp: expName(), hosts, executor: ex, tool: 'iperf3', set: ['net.duration=3', 'net.server_role=worker', 'net.client_role=worker', 'net.pcp=true', 'net.pcp_interval=0.5'] });
     const rec = JSON.parse(readFileSync(join(out.dir, 'run.json'), 'utf8'));
     expect(rec.status).toBe('completed');
     expect(rec.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -119,6 +120,50 @@ describe('Kubernetes workloads on one cluster', () => {
     expect(JSON.parse(readFileSync(join(out.dir, 'client.out'), 'utf8')).start.connecting_to.host).toBe(k.target);
     expect(rec.results.deleted).toEqual(expect.arrayContaining([`Service/${k.service}`, `Pod/${k.server.pod}`, `Pod/${k.client.pod}`]));
     expect(await leftOf(rec.id)).toEqual([]);
+
+    // PCP per used node, as on hosts: the same files and record fields, named by node.
+    expect(rec.results.pcpErrors).toBeUndefined();
+    expect(Object.keys(rec.results.pcp).sort()).toEqual([k.server.node, k.client.node].sort());
+    for (const node of [k.server.node, k.client.node]) {
+      expect(readdirSync(join(out.dir, node, 'pcp'))).toEqual(expect.arrayContaining([`${node}.0`, `${node}.index`, `${node}.meta`, 'rates.csv', 'counters.csv']));
+      expect(rec.files).toEqual(expect.arrayContaining([`${node}/pcp/${node}.meta`, `${node}/pcp/counters.csv`]));
+      // The archive's own label names the node (pmlogger -H), read by PCP's pmdumplog on this machine.
+      expect(execFileSync('pmdumplog', ['-l', join(out.dir, node, 'pcp', node)], { encoding: 'utf8' })).toMatch(new RegExp(`from host ${node}\\b`));
+      const s = rec.results.pcp[node];
+      // The recording covers the run's window (pmrep's times are whole seconds).
+      expect(s.start).toBeLessThanOrEqual(rec.window.start);
+      expect(s.end).toBeGreaterThanOrEqual(Math.floor(rec.window.end));
+      expect(s.cpuPercent.busy.mean).toBeGreaterThan(0);
+      expect(s.memory.physicalKiB).toBeGreaterThan(0);
+      expect(s.network.eth0).toBeDefined();
+    }
+    // The node's own interfaces (host network view), not the pod's: iperf3's bytes leave the client
+    // node's eth0 and enter the server node's eth0, and not the other way round.
+    // Every byte iperf3 sent (its own count) is in the client node's eth0 counters, plus headers and
+    // the node's other traffic (small: the cluster's own chatter).
+    const iperf = JSON.parse(readFileSync(join(out.dir, 'client.out'), 'utf8')).end;
+    const sent = iperf.sum_sent.bytes as number;
+    const c = rec.results.pcp[k.client.node].network.eth0;
+    const sv = rec.results.pcp[k.server.node].network.eth0;
+    expect(c.outBytes).toBeGreaterThanOrEqual(sent);
+    expect(c.outBytes).toBeLessThan(1.2 * sent);
+    expect(sv.inBytes).toBeGreaterThanOrEqual(iperf.sum_received.bytes);
+    expect(sv.inBytes).toBeLessThan(1.2 * sent);
+    expect(c.inBytes).toBeLessThan(0.2 * sent);
+    // Node metadata per node from the API server: kernel, CPU, memory, labels.
+    for (const h of rec.hosts) {
+      expect(h.kubernetes.name).toBe(h.name);
+      expect(h.kubernetes.kernel).toBe(execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
+      expect(h.kubernetes.cpus).toBeGreaterThan(0);
+      expect(h.kubernetes.memoryBytes).toBeGreaterThan(0);
+      expect(h.kubernetes.labels['greenrace.io/role']).toBe('worker');
+    }
+    // The PCP pods are gone, and the nodes' copies of the archives are removed once collected.
+    expect((await ex.kube.pods(ex.namespace, 'greenrace.io/part=program')).filter((p) => /^(pmcd|pmlogger)-/.test(p.metadata!.name!) && !p.metadata!.deletionTimestamp)).toEqual([]);
+    for (const node of [k.server.node, k.client.node]) {
+      const h = hosts.find((x) => x.name === node)!;
+      expect(existsSync(join(h.dataDir, 'pcp', rec.id))).toBe(false);
+    }
   });
 
   it('net --tool uperf is refused with its reason before anything is applied', async () => {

@@ -12,6 +12,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { InterruptedError, RunError, UsageError } from '../../core/errors.js';
 import { shq } from '../../core/shell.js';
 import { hostOfNode, type K8sExecutor } from '../../runtimes/k8s/executor.js';
+import { nodeFacts } from '../../runtimes/k8s/node-facts.js';
 
 export { hostOfNode };
 import { dnsName, selector } from '../../runtimes/k8s/manifests.js';
@@ -72,13 +73,21 @@ async function deployPair(ctx: RunContext<NetConfig>, ex: K8sExecutor, t: NetToo
   return { server: server!, client: client!, serverName, clientName };
 }
 
+/** Setup's (or probed) facts of each host, plus its node as the API server knows it (kernel, OS, CPU, memory, labels). */
+async function withNodeFacts(ex: K8sExecutor, facts: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+  const nodes = new Map((await ex.kube.nodes()).map((n) => [n.metadata?.name, n]));
+  return facts.map((f) => {
+    const node = nodes.get(String(f.name));
+    return node ? { ...f, kubernetes: nodeFacts(node) } : f;
+  });
+}
+
 /** One measurement on Kubernetes: records, client output and runs.csv line like the host runtime's, plus pods and nodes. */
 export async function runNetK8s(ctx: RunContext<NetConfig>, ex: K8sExecutor): Promise<NetOutcome> {
   const n = ctx.config;
   const t = tool(n.tool);
   const p = paramsOf(n, t);
   podServer(t, p);
-  if (n.pcp) throw new UsageError('net.k8s.pcp', `${ctx.where('net.pcp')}: PCP is not in the cluster's tools image; run without --pcp on runtime k3s (node metrics come from the monitoring stack)`);
   const run = ctx.startRun({ ...p, serverRole: n.server_role, clientRole: n.client_role, network: n.network, runtime: 'k3s', namespace: ex.namespace }, { label: t.name });
   const rec = run.record;
   let result: NetResult | undefined;
@@ -105,16 +114,22 @@ export async function runNetK8s(ctx: RunContext<NetConfig>, ex: K8sExecutor): Pr
       },
     };
     run.save();
-    rec.hosts = await ctx.hostFacts([server, client]);
+    rec.hosts = await withNodeFacts(ex, await ctx.hostFacts(server.name === client.name ? [server] : [server, client]));
+    if (n.pcp) await ctx.preflight([{ on: 'server', programs: [] }, { on: 'client', programs: [] }], (on) => (on === 'server' ? [server] : [client]), run, { pcp: true });
     ctx.progress(`run ${run.id}: ${t.name} ${client.name} → ${server.name} (${p.protocol}, ${p.duration} s, via ${target})`);
     const plan = { server, client, serverAddress: target, clientDir: '/tmp' };
     const limit = Math.ceil(p.duration + (p.omit ?? 0)) + 30;
     const cmd = `${waitForServer(target, p.port)}\nexec timeout -k 5 ${limit} ${t.driver!.clientCommand(p, plan)}`;
-    const out = await ctx.withNetem(run, async () => {
-      const start = Date.now() / 1000;
-      const r = await ex.exec(pods.clientName, cmd, { timeoutMs: (limit + 75) * 1000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-      return { r, start, end: Date.now() / 1000 };
-    });
+    // PCP (net.pcp) as on hosts: pmcd + pmlogger per used node, in pods on the node's network (the
+    // executor's program pods), archives and pmrep reports copied into <run>/<node>/pcp/ (tar over exec).
+    const pcpNodes = server.name === client.name ? [server] : [server, client];
+    const out = await ctx.withPcp(run, pcpNodes, limit + 300, () =>
+      ctx.withNetem(run, async () => {
+        const start = Date.now() / 1000;
+        const r = await ex.exec(pods.clientName, cmd, { timeoutMs: (limit + 75) * 1000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        return { r, start, end: Date.now() / 1000 };
+      }),
+    );
     const where = `${t.name} ${client.name} → ${server.name}`;
     if (ctx.signal?.aborted) throw new InterruptedError(`${where}: interrupted`);
     if (out.r.error) throw new RunError('net.k8s.exec_failed', `${where}: ${out.r.error}`);
@@ -122,7 +137,7 @@ export async function runNetK8s(ctx: RunContext<NetConfig>, ex: K8sExecutor): Pr
     const stderr = out.r.stderr.toString();
     writeFileSync(join(run.dir, 'client.out'), stdout);
     if (stderr) writeFileSync(join(run.dir, 'client.err'), stderr);
-    rec.files = ['client.out'];
+    rec.files = ['client.out', ...(rec.files ?? [])];
     if (out.r.code === 111) throw new RunError('net.k8s.server_unreachable', `${where}: ${stderr.trim()}`);
     if (out.r.code === 124 || out.r.timedOut) throw new RunError('net.client_timeout', `${where}: the client did not finish within ${limit} s`);
     try {

@@ -80,7 +80,8 @@ export async function startPcp(
       ...sig,
     });
     // The archive exists once pmlogger has connected and written its label.
-    const w = await ex.run(host, `for _ in $(seq 1 100); do [ -s ${shq(rec.archive + '.meta')} ] && exit 0; sleep 0.1; done; tail -n 5 ${shq(dir + '/pmlogger.log')} >&2; exit 1`, { timeoutMs: 30_000, ...sig });
+    // Up to 30 s: on a loaded machine a pmlogger in a fresh pod can take seconds to connect.
+    const w = await ex.run(host, `for _ in $(seq 1 300); do [ -s ${shq(rec.archive + '.meta')} ] && exit 0; sleep 0.1; done; tail -n 5 ${shq(dir + '/pmlogger.log')} >&2; exit 1`, { timeoutMs: 60_000, ...sig });
     if (w.code !== 0) throw new RunError('net.pcp_start', `pmlogger on ${host.name} wrote no archive`, { details: w.stderr.trim().split('\n') });
   } catch (e) {
     await stopPcp(ex, rec);
