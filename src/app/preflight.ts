@@ -76,7 +76,7 @@ export async function preflight(ex: Executor, needs: ToolNeed[], place: (on: str
     throw new RunError('net.tool_missing', `PCP is not installed: missing ${pcpMissing.join(', ')}`, {
       hint: ex.canInstall
         ? 'set up the experiment (net-tools.yml installs pcp with net.pcp: true), or run ansible/playbooks/net-tools.yml -e gr_net_pcp=true'
-        : `on runtime ${ex.runtime} programs come with the cluster's tools image: rebuild it with setup/install.sh --k8s (setup/k8s/images.py puts pcp in it), then set the experiment up again`,
+        : `on Kubernetes (runtime k3s) programs come with the cluster's tools image: rebuild it with setup/install.sh --k8s (setup/k8s/images.py puts pcp in it), then set the experiment up again`,
     });
   }
 }
