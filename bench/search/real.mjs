@@ -126,8 +126,8 @@ for (let i = 0; i < repeats && !interrupted; i++)
       load: r.load,
       retries: r.rec.trials.filter((t) => t.retryOf !== undefined).length,
       slo: JSON.stringify(r.rec.slo),
-      // Start, precision, bounds and trial lengths (the strategy's own knobs left out).
-      settings: JSON.stringify({ ...r.rec.params, strategy: undefined, ramp: undefined, probeFactor: undefined, trial: r.rec.trial }),
+      // Start, precision, bounds and trial lengths (the knee's own knobs left out: double-bisect ignores them).
+      settings: JSON.stringify({ ...r.rec.params, strategy: undefined, ramp: undefined, probeFactor: undefined, confirm: undefined, trial: r.rec.trial }),
     };
     rows.push(row);
     console.log(`${strategy.padEnd(13)} #${i + 1}: ${row.trials} trials, ${row.wall.toFixed(0)} s, capacity ${fmt(row.capacity)} msg/s, bracket ${bracket(row)}${row.within ? '' : ' NOT within precision'}${strategy === 'knee' ? `, ${row.retries} confirmation ${row.retries === 1 ? 'retry' : 'retries'}` : ''}, load avg ${row.load.toFixed(1)}, ${row.id}`);
