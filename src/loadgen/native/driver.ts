@@ -134,6 +134,10 @@ export class NativeDriver implements LoadDriver {
     const md = await this.waitForTopic(ctx);
     const t = md.topics.get(s.topic)!;
     this.partitions = t.partitionsCount;
+    // The senders are made for this run's topic and keys: a kept-up generator's earlier ones go.
+    const old = this.senders;
+    this.senders = [];
+    await Promise.all(old.map((x) => x.close().catch(() => undefined)));
     if (s.keys === 'none') {
       const meta = (force: boolean): Promise<ClusterMetadata> => this.producers[0]!.metadata({ topics: [s.topic], autocreateTopics: false, forceUpdate: force });
       this.senders = Array.from(
