@@ -13,6 +13,7 @@ import { registerBaseline } from './baseline.js';
 import { registerReport } from './report.js';
 import { registerSearch } from './search.js';
 import { registerSweep } from './sweep.js';
+import { registerK8sDiscovery } from './k8s-discovery.js';
 
 /** Every command of the CLI. Each module registers one; their actions import the app layer lazily. */
 export function registerCommands(program: Command): void {
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerSearch(program);
   registerSweep(program);
+  registerK8sDiscovery(program);
 }
