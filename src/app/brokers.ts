@@ -60,11 +60,16 @@ export function brokerAccess(c: ServiceView, kind: 'kafka' | 'redpanda'): Broker
   };
 }
 
-/** Write (or, with no groups, empty) the file_sd targets of a run-process job on Prometheus' host. */
+/**
+ * Write (or, with no groups, empty) the file_sd targets of a run-process job on Prometheus' host.
+ * On Kubernetes nothing is written: Prometheus discovers the generators' pods by their annotations
+ * (services/k8s.ts prometheusConfig); the host named is Prometheus'.
+ */
 export async function publishScrapeTargets(c: ServiceView, kind: 'loadgen', groups: Array<{ targets: string[]; labels: Record<string, string> }>): Promise<string | null> {
   const prom = prometheusHost(c.deployed, c.hosts);
   const host = prom && c.hosts.find((h) => h.name === prom.name);
   if (!host) return null;
+  if (c.executor.runtime === 'k8s') return host.name;
   const job = kind === 'loadgen' ? LOADGEN_SCRAPE_JOB : kind;
   await c.executor.put(host, fileSdPath(host, job), JSON.stringify(groups, null, 2) + '\n');
   return host.name;

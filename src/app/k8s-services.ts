@@ -74,7 +74,14 @@ export async function deployK8sServices(o: K8sServicesOptions): Promise<Record<s
       await ex.applyTemplate('kafka.yaml.njk', kafkaVars(o.experiment, o.hosts, imageOf(ex, 'kafka', o.stateDir), ex.namespace), SERVICES_RUN);
     }
     if (on.includes('scaphandre')) await ex.applyTemplate('scaphandre.yaml.njk', scaphandreVars(o.hosts, imageOf(ex, 'scaphandre', o.stateDir)), SERVICES_RUN);
-    if (on.some((s) => s !== 'kafka' && s !== 'scaphandre')) await ex.applyTemplate('monitoring.yaml.njk', monitoringVars(o.experiment, o.plan, o.hosts, imageOf(ex, 'monitoring', o.stateDir)), SERVICES_RUN);
+    if (on.some((s) => s !== 'kafka' && s !== 'scaphandre')) {
+      await ex.applyTemplate('monitoring.yaml.njk', monitoringVars(o.experiment, o.plan, o.hosts, imageOf(ex, 'monitoring', o.stateDir), {
+          image: o.plan.services.includes('prometheus') ? imageOf(ex, 'loadgen', o.stateDir) : '',
+          namespace: ex.namespace,
+        }),
+        SERVICES_RUN,
+      );
+    }
     const ready: Record<string, string[]> = {};
     await Promise.all(
       expectedPods(o.plan, o.hosts).map(async ({ service, count }) => {

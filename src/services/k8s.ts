@@ -6,8 +6,8 @@
  *
  * Every service runs on its node's network (hostNetwork): a service's address is its host's, so the
  * endpoints the registry computes (bootstrap servers, Prometheus and Pushgateway URLs), the scrape
- * targets, the file_sd files and the run window push are the same as on hosts, and the controller
- * reaches the brokers directly (topics through the admin protocol) without a port-forward to keep alive.
+ * targets' addresses and the run window push are the same as on hosts (Prometheus finds the targets
+ * through the API: prometheusConfig), and the controller reaches the brokers directly (topics through the admin protocol) without a port-forward to keep alive.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,9 +16,9 @@ import yaml from 'js-yaml';
 import { assetPath } from '../core/paths.js';
 import { hostsInRole, type ServiceName, type WorkHost } from '../core/types.js';
 import { SCAPHANDRE_MIN_SCRAPE_SECONDS } from '../metrics/energy/scaphandre.js';
-import { dnsName } from '../runtimes/k8s/manifests.js';
-import { FILE_SD_JOBS, PORTS, serviceDef, serviceHosts, type ServiceConfig, type ServicePlan } from './registry.js';
-import { fileSdPath } from './access.js';
+import { dnsName, LOADGEN_IMAGE_ENTRYPOINT, LOADGEN_IMAGE_NODE } from '../runtimes/k8s/manifests.js';
+import { DISCOVERY_FILES } from '../runtimes/k8s/discovery/watch.js';
+import { LOADGEN_SCRAPE_JOB, PORTS, serviceDef, serviceHosts, type ServiceConfig, type ServicePlan } from './registry.js';
 
 /** Services greenrace deploys as Kubernetes objects (the others have no manifests yet). */
 export const K8S_SERVICES: readonly ServiceName[] = ['node_exporter', 'scaphandre', 'pushgateway', 'kafka', 'prometheus'];
@@ -137,35 +137,108 @@ export function kafkaVars(e: ServiceConfig, hosts: WorkHost[], image: string, na
   };
 }
 
+/** Where Prometheus' pod keeps the discovery sidecar's file_sd files (an emptyDir shared by both containers). */
+export const DISCOVERY_DIR = '/var/lib/greenrace-sd';
+
+const META = '__meta_kubernetes_';
+
 /**
- * Prometheus' configuration: what the prometheus role renders from the same plan (global interval and
- * external labels, its own job, every scrape job with a `host` label per target, the run-process jobs
- * from their file_sd files). Remote write is not configured on the cluster.
+ * The relabelling a kubernetes_sd user writes for annotated pods: only pods annotated
+ * `prometheus.io/scrape: "true"` and matching `keep` (a pod label: `greenrace.io/service=<s>` or the
+ * generators' part), not init containers, not ended pods (a finished generator Job's pod leaves the
+ * targets); address = the pod's IP and its `prometheus.io/port` annotation (`prometheus.io/path`
+ * overrides the path); `host` = the pod's node (the inventory name, as on hosts) and `role` = that
+ * node's greenrace.io/role label. Every pod uses its node's network, so the address is the node's
+ * and `instance` reads `address:port` as the static targets did. A pod's other container ports give
+ * the same target again, which Prometheus keeps once.
  */
-export function prometheusConfig(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs'>, promHost: WorkHost): string {
+function podRelabel(keep: { label: string; value: string }, extra: unknown[] = []): unknown[] {
+  return [
+    { source_labels: [`${META}pod_annotation_prometheus_io_scrape`], regex: 'true', action: 'keep' },
+    { source_labels: [`${META}pod_label_${keep.label}`], regex: keep.value, action: 'keep' },
+    { source_labels: [`${META}pod_container_init`], regex: 'false', action: 'keep' },
+    { source_labels: [`${META}pod_phase`], regex: 'Succeeded|Failed', action: 'drop' },
+    { source_labels: [`${META}pod_ip`, `${META}pod_annotation_prometheus_io_port`], regex: '([^:]+);([0-9]+)', replacement: '$1:$2', target_label: '__address__' },
+    { source_labels: [`${META}pod_ip`, `${META}pod_annotation_prometheus_io_port`], regex: '(.*:.*);([0-9]+)', replacement: '[$1]:$2', target_label: '__address__' },
+    { source_labels: [`${META}pod_annotation_prometheus_io_path`], regex: '(.+)', target_label: '__metrics_path__' },
+    { source_labels: [`${META}pod_node_name`], target_label: 'host' },
+    { source_labels: [`${META}node_label_greenrace_io_role`], regex: '(.+)', target_label: 'role' },
+    ...extra,
+  ];
+}
+
+/** The service whose pods a scrape job scrapes (their `greenrace.io/service` label): the job's name, except node-exporter's job `node`. */
+export const serviceOfJob = (job: string): string => (job === 'node' ? 'node_exporter' : job);
+
+/**
+ * Prometheus' configuration on the cluster: the prometheus role's global settings and jobs, with the
+ * targets discovered through the Kubernetes API instead of listed. Debian's Prometheus has no
+ * kubernetes_sd, so the discovery sidecar (runtimes/k8s/discovery) writes what kubernetes_sd would
+ * give (the same `__meta_kubernetes_*` labels) as file_sd files in DISCOVERY_DIR, and each job's
+ * relabel_configs are those a kubernetes_sd user writes: node-exporter's job `node` over the nodes
+ * (role node: every node is a target, so a node without its exporter shows down, as before), every
+ * other service's job over its annotated pods, and the generators' job over the running generator
+ * pods (`run_id`, `generator` from their annotations), so a run publishes nothing to Prometheus.
+ * Every target carries `host` (its node's name) and `role` (its node's greenrace.io/role);
+ * `instance` is `address:port` as with static targets, so the expected targets, the energy account
+ * and `status` read the same. Remote write is not configured on the cluster.
+ */
+export function prometheusConfig(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs'>): string {
   const ms = `${Math.round(e.monitoring.scrape_interval * 1000)}ms`;
   const names = plan.scrapeJobs.map((j) => j.job_name);
+  const sd = (file: string): unknown[] => [{ files: [`${DISCOVERY_DIR}/${file}`], refresh_interval: '5s' }];
+  const service = (s: string): { label: string; value: string } => ({ label: 'greenrace_io_service', value: s });
   const jobs: unknown[] = [];
-  if (!names.includes('prometheus')) jobs.push({ job_name: 'prometheus', static_configs: [{ targets: [`${promHost.address}:${PORTS.prometheus}`] }] });
+  if (!names.includes('prometheus')) jobs.push({ job_name: 'prometheus', file_sd_configs: sd(DISCOVERY_FILES.pods), relabel_configs: podRelabel(service('prometheus')) });
   for (const j of plan.scrapeJobs) {
+    if (j.job_name === 'node') {
+      const port = PORTS.node_exporter;
+      jobs.push({
+        job_name: 'node',
+        metrics_path: j.metrics_path,
+        file_sd_configs: sd(DISCOVERY_FILES.nodes),
+        relabel_configs: [
+          { source_labels: [`${META}node_address_InternalIP`], regex: '([^:]+)', replacement: `$1:${port}`, target_label: '__address__' },
+          { source_labels: [`${META}node_address_InternalIP`], regex: '(.*:.*)', replacement: `[$1]:${port}`, target_label: '__address__' },
+          // kubernetes_sd's node role sets instance to the node's name; the static targets' instance was address:port.
+          { source_labels: ['__address__'], target_label: 'instance' },
+          { source_labels: [`${META}node_name`], target_label: 'host' },
+          { source_labels: [`${META}node_label_greenrace_io_role`], regex: '(.+)', target_label: 'role' },
+        ],
+      });
+      continue;
+    }
     jobs.push({
       job_name: j.job_name,
       // As the prometheus role (prometheus_min_job_interval): Scaphandre re-reads its counters at most every 2 s.
       ...(j.job_name === 'scaphandre' && e.monitoring.scrape_interval < SCAPHANDRE_MIN_SCRAPE_SECONDS ? { scrape_interval: `${SCAPHANDRE_MIN_SCRAPE_SECONDS * 1000}ms` } : {}),
       metrics_path: j.metrics_path,
       honor_labels: j.honor_labels,
-      static_configs: j.targets.map((t) => ({ targets: [t], ...(j.target_hosts[t] ? { labels: { host: j.target_hosts[t] } } : {}) })),
+      file_sd_configs: sd(DISCOVERY_FILES.pods),
+      relabel_configs: podRelabel(service(serviceOfJob(j.job_name))),
     });
   }
-  for (const name of FILE_SD_JOBS) {
-    if (!names.includes(name)) jobs.push({ job_name: name, file_sd_configs: [{ files: [fileSdPath(promHost, name)], refresh_interval: '5s' }] });
+  if (!names.includes(LOADGEN_SCRAPE_JOB)) {
+    jobs.push({
+      job_name: LOADGEN_SCRAPE_JOB,
+      file_sd_configs: sd(DISCOVERY_FILES.pods),
+      relabel_configs: podRelabel({ label: 'greenrace_io_part', value: 'loadgen' }, [
+        { source_labels: [`${META}pod_annotation_greenrace_io_run_id`], target_label: 'run_id' },
+        { source_labels: [`${META}pod_annotation_greenrace_io_generator`], target_label: 'generator' },
+      ]),
+    });
   }
   const labels = { experiment: e.name, deployment: e.name, ...e.monitoring.external_labels };
   return yaml.dump({ global: { scrape_interval: ms, scrape_timeout: ms, evaluation_interval: ms, external_labels: labels }, scrape_configs: jobs }, { lineWidth: -1, noRefs: true });
 }
 
-/** monitoring.yaml.njk's variables for the monitoring services among `services`. */
-export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs' | 'services'>, hosts: WorkHost[], image: string): Record<string, unknown> {
+/**
+ * monitoring.yaml.njk's variables for the monitoring services among `services`. `discovery`: the
+ * image the discovery sidecar runs from (the loadgen image: node + greenrace's build) and the
+ * namespace whose pods it lists (the run's; its Role is namespaced there, reading nodes needs a
+ * ClusterRole named after the namespace).
+ */
+export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrapeJobs' | 'services'>, hosts: WorkHost[], image: string, discovery: { image: string; namespace: string }): Record<string, unknown> {
   const has = (s: ServiceName): boolean => plan.services.includes(s);
   const first = (s: ServiceName): WorkHost | undefined => {
     const h = serviceHosts(serviceDef(s), hosts)[0];
@@ -173,7 +246,7 @@ export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrape
   };
   const pg = has('pushgateway') ? first('pushgateway') : undefined;
   const prom = has('prometheus') ? first('prometheus') : undefined;
-  const config = prom ? prometheusConfig(e, plan, prom) : '';
+  const config = prom ? prometheusConfig(e, plan) : '';
   return {
     image,
     nodeExporter: has('node_exporter') ? { port: PORTS.node_exporter } : false,
@@ -185,9 +258,15 @@ export function monitoringVars(e: ServiceConfig, plan: Pick<ServicePlan, 'scrape
           config,
           // A changed configuration rolls the pod (Prometheus reads it at start).
           digest: createHash('sha256').update(config).digest('hex').slice(0, 16),
-          fileSdDir: fileSdPath(prom, 'x').replace(/\/x\.json$/, ''),
-          fileSdJobs: [...FILE_SD_JOBS],
           retention: e.monitoring.retention,
+          discovery: {
+            image: discovery.image,
+            namespace: discovery.namespace,
+            dir: DISCOVERY_DIR,
+            node_bin: LOADGEN_IMAGE_NODE,
+            entrypoint: LOADGEN_IMAGE_ENTRYPOINT,
+            clusterRole: `greenrace-discovery-${discovery.namespace}`,
+          },
         }
       : false,
   };

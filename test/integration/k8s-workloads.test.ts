@@ -77,7 +77,7 @@ describe('Kubernetes workloads on one cluster', () => {
     const plan = planServices(exp, asBrokers);
     const rendered: Array<[string, Record<string, unknown>]> = [
       ['kafka.yaml.njk', kafkaVars(exp, asBrokers, 'greenrace.local/kafka:dry-run', ex.namespace)],
-      ['monitoring.yaml.njk', monitoringVars(exp, plan, asBrokers, 'greenrace.local/monitoring:dry-run')],
+      ['monitoring.yaml.njk', monitoringVars(exp, plan, asBrokers, 'greenrace.local/monitoring:dry-run', { image: 'greenrace.local/loadgen:dry-run', namespace: ex.namespace })],
       ['redpanda.yaml.njk', redpandaVars(exp, asBrokers, redpandaImage(exp.redpanda.version), ex.namespace)],
     ];
     for (const [n, vars] of rendered) {

@@ -12,7 +12,7 @@ export function registerK8sDiscovery(program: Command): void {
     .requiredOption('--namespace <ns>', 'the namespace whose pods are listed')
     .requiredOption('--dir <folder>', 'where pods.json and nodes.json are written')
     .action(async (raw: { namespace: string; dir: string }) => {
-      const { runDiscovery } = await import('../../runtimes/k8s/discovery/watch.js');
+      const { runDiscovery } = await import('../../app/k8s-discovery.js');
       const ac = new AbortController();
       const stop = (): void => ac.abort();
       process.once('SIGINT', stop);

@@ -44,6 +44,8 @@ export const CLEANUP_KINDS: Array<[apiVersion: string, kind: string]> = [
   ['v1', 'Secret'],
   ['v1', 'PersistentVolumeClaim'],
   ['v1', 'ServiceAccount'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'Role'],
 ];
 
 /**

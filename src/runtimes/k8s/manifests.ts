@@ -30,6 +30,10 @@ export interface KubeObject {
  */
 export const NAMESPACE_LABEL = 'greenrace.io/namespace';
 
+/** Where the loadgen image has node and greenrace's build (setup/k8s/images.py, recipe `loadgen`): the generators and the discovery sidecar run them. */
+export const LOADGEN_IMAGE_NODE = '/usr/local/bin/node';
+export const LOADGEN_IMAGE_ENTRYPOINT = '/opt/greenrace/dist/entrypoint.js';
+
 /** Kinds that live outside namespaces (the ones greenrace's templates and racefiles may use). */
 const CLUSTER_KINDS = new Set(['Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass', 'CustomResourceDefinition']);
 

@@ -10,12 +10,9 @@
 import { RunError } from '../../core/errors.js';
 import type { WorkHost } from '../../core/types.js';
 import type { K8sExecutor } from '../../runtimes/k8s/executor.js';
-import { dnsName, selector } from '../../runtimes/k8s/manifests.js';
+import { dnsName, LOADGEN_IMAGE_ENTRYPOINT, LOADGEN_IMAGE_NODE, selector } from '../../runtimes/k8s/manifests.js';
 import type { GeneratorPlan, IngestPlan } from './plan.js';
 
-/** Where the loadgen image has node and greenrace's build (setup/k8s/images.py, recipe `loadgen`). */
-export const LOADGEN_IMAGE_NODE = '/usr/local/bin/node';
-export const LOADGEN_IMAGE_ENTRYPOINT = '/opt/greenrace/dist/entrypoint.js';
 
 /** The generators' Jobs of one run, started: wait for them, stop them, say where they ran. */
 export interface GeneratorJobs {
@@ -62,6 +59,9 @@ export async function startGeneratorJobs(
       {
         name: jobName(g),
         instance: dnsName(g.id),
+        generator: g.id,
+        runId: run,
+        metricsPort: g.metricsPort,
         node: h.name,
         image: img.image,
         copyFrom: img.copyFrom,

@@ -5,7 +5,8 @@ import { GreenraceError } from '../../../src/core/errors.js';
 import type { WorkHost } from '../../../src/core/types.js';
 import { experimentSchema } from '../../../src/experiment/schema.js';
 import { fromTemplate } from '../../../src/runtimes/k8s/manifests.js';
-import { expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig, redpandaImage, redpandaVars, scaphandreVars } from '../../../src/services/k8s.js';
+import { nodeGroups, podGroups } from '../../../src/runtimes/k8s/discovery/labels.js';
+import { DISCOVERY_DIR, expectedPods, kafkaClusterId, kafkaVars, monitoringVars, prometheusConfig, redpandaImage, redpandaVars, scaphandreVars } from '../../../src/services/k8s.js';
 import { planServices } from '../../../src/services/registry.js';
 
 const hosts: WorkHost[] = [
@@ -25,15 +26,64 @@ const exp = experimentSchema.parse({
 const plan = planServices(exp, hosts);
 
 describe('services on Kubernetes', () => {
-  it("Prometheus' configuration scrapes the registry's targets with a host label, itself, and the generators' file_sd file", () => {
-    const c = yaml.load(prometheusConfig(exp, plan, hosts[0]!)) as any;
+  it("Prometheus' configuration: the registry's jobs over the discovery sidecar's files, relabelled as a kubernetes_sd user does", () => {
+    const c = yaml.load(prometheusConfig(exp, plan)) as any;
     expect(c.global).toMatchObject({ scrape_interval: '1500ms', scrape_timeout: '1500ms', external_labels: { experiment: 'k8s-svc', deployment: 'k8s-svc', site: 'lab' } });
     const job = (n: string) => c.scrape_configs.find((j: any) => j.job_name === n);
-    expect(job('node').static_configs).toEqual(hosts.map((h) => ({ targets: [`${h.address}:9100`], labels: { host: h.name } })));
-    expect(job('kafka').static_configs.map((s: any) => s.targets[0])).toEqual(['10.1.0.12:7071', '10.1.0.13:7071']);
+    expect(c.scrape_configs.map((j: any) => j.job_name).sort()).toEqual(['greenrace_loadgen', 'kafka', 'node', 'prometheus', 'pushgateway']);
+    for (const j of c.scrape_configs) {
+      expect(j.static_configs).toBeUndefined();
+      expect(j.file_sd_configs[0].files).toEqual([j.job_name === 'node' ? `${DISCOVERY_DIR}/nodes.json` : `${DISCOVERY_DIR}/pods.json`]);
+    }
     expect(job('pushgateway').honor_labels).toBe(true);
-    expect(job('prometheus').static_configs[0].targets).toEqual(['10.1.0.11:9090']);
-    expect(job('greenrace_loadgen').file_sd_configs[0].files).toEqual(['/tmp/gr/control-1/prometheus/file_sd/greenrace_loadgen.json']);
+    const keeps = (n: string) => job(n).relabel_configs.filter((r: any) => r.action === 'keep').map((r: any) => `${r.source_labels[0]}=${r.regex}`);
+    expect(keeps('kafka')).toEqual(['__meta_kubernetes_pod_annotation_prometheus_io_scrape=true', '__meta_kubernetes_pod_label_greenrace_io_service=kafka', '__meta_kubernetes_pod_container_init=false']);
+    expect(keeps('greenrace_loadgen')).toContain('__meta_kubernetes_pod_label_greenrace_io_part=loadgen');
+    expect(job('greenrace_loadgen').relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Succeeded|Failed', action: 'drop' });
+    expect(job('greenrace_loadgen').relabel_configs.map((r: any) => r.target_label)).toEqual(expect.arrayContaining(['run_id', 'generator', 'host', 'role', '__address__']));
+  });
+
+  it("the relabelling applied to the sidecar's groups gives the static targets' address, instance and host, plus role", () => {
+    // Prometheus' relabel semantics (replace/keep/drop, regex anchored, $n), enough for these rules.
+    const relabel = (rules: any[], labels: Record<string, string>): Record<string, string> | null => {
+      const l = { ...labels };
+      for (const r of rules) {
+        const v = (r.source_labels ?? []).map((s: string) => l[s] ?? '').join(r.separator ?? ';');
+        const m = new RegExp(`^(?:${r.regex ?? '(.*)'})$`).exec(v);
+        if (r.action === 'keep' && !m) return null;
+        if (r.action === 'drop' && m) return null;
+        if ((r.action ?? 'replace') === 'replace' && m) {
+          const out = (r.replacement ?? '$1').replace(/\$(\d)/g, (_: string, i: string) => m[Number(i)] ?? '');
+          if (out === '') delete l[r.target_label];
+          else l[r.target_label] = out;
+        }
+      }
+      if (!('instance' in l)) l.instance = l.__address__!;
+      // As Prometheus: the __meta_ labels are gone after relabelling.
+      for (const k of Object.keys(l)) if (k.startsWith('__meta_')) delete l[k];
+      return l;
+    };
+    const c = yaml.load(prometheusConfig(exp, plan)) as any;
+    const job = (n: string) => c.scrape_configs.find((j: any) => j.job_name === n);
+    const ctl = { metadata: { name: 'control-1', labels: { 'greenrace.io/role': 'control' } }, status: { addresses: [{ type: 'InternalIP', address: '10.1.0.11' }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } };
+    const [ng] = nodeGroups(ctl);
+    expect(relabel(job('node').relabel_configs, { __address__: ng!.targets[0]!, ...ng!.labels })).toMatchObject({ __address__: '10.1.0.11:9100', instance: '10.1.0.11:9100', host: 'control-1', role: 'control' });
+    const pod = (service: Record<string, string>, port: number, phase = 'Running'): any => ({
+      metadata: { name: 'p', namespace: 'ns', labels: service, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'greenrace.io/run-id': 'r1', 'greenrace.io/generator': 'worker-1-0' } },
+      spec: { nodeName: 'control-1', hostNetwork: true, containers: [{ name: 'c', image: 'i', ports: [{ containerPort: port }, { containerPort: port + 1 }] }] },
+      status: { podIP: '10.1.0.11', phase },
+    });
+    const targets = (j: string, p: any) => podGroups(p, ctl).map((g) => relabel(job(j).relabel_configs, { __address__: g.targets[0]!, ...g.labels })).filter((x) => x);
+    const [pg] = targets('pushgateway', pod({ 'greenrace.io/service': 'pushgateway' }, 9091));
+    expect(pg).toMatchObject({ __address__: '10.1.0.11:9091', instance: '10.1.0.11:9091', host: 'control-1', role: 'control' });
+    // Another container port of the same pod relabels to the same target (Prometheus keeps it once).
+    expect(new Set(targets('pushgateway', pod({ 'greenrace.io/service': 'pushgateway' }, 9091)).map((t) => JSON.stringify(t))).size).toBe(1);
+    expect(targets('kafka', pod({ 'greenrace.io/service': 'pushgateway' }, 9091))).toEqual([]);
+    const gen = pod({ 'greenrace.io/part': 'loadgen' }, 9400);
+    expect(targets('greenrace_loadgen', gen)[0]).toMatchObject({ __address__: '10.1.0.11:9400', run_id: 'r1', generator: 'worker-1-0', host: 'control-1' });
+    expect(targets('greenrace_loadgen', pod({ 'greenrace.io/part': 'loadgen' }, 9400, 'Succeeded'))).toEqual([]);
+    const unannotated = { ...gen, metadata: { ...gen.metadata, annotations: {} } };
+    expect(targets('greenrace_loadgen', unannotated)).toEqual([]);
   });
 
   it('Kafka: one broker per broker host in their order, the quorum capped at the broker count, internal topics within it', () => {
@@ -75,7 +125,7 @@ describe('services on Kubernetes', () => {
   });
 
   it('monitoring: node-exporter on every node, Prometheus and the Pushgateway on the first control node', () => {
-    const v = monitoringVars(exp, plan, hosts, 'greenrace.local/monitoring:x') as any;
+    const v = monitoringVars(exp, plan, hosts, 'greenrace.local/monitoring:x', { image: 'greenrace.local/loadgen:y', namespace: 'gr-ns' }) as any;
     expect(v.prometheus.node).toBe('control-1');
     expect(v.pushgateway.node).toBe('control-1');
     expect(expectedPods(plan, hosts)).toEqual(
@@ -86,8 +136,33 @@ describe('services on Kubernetes', () => {
         { service: 'pushgateway', count: 1 },
       ]),
     );
-    const kinds = fromTemplate('monitoring.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' }).map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(kinds).toEqual(['DaemonSet/node-exporter', 'Deployment/pushgateway', 'ConfigMap/prometheus', 'Deployment/prometheus']);
+    const objs = fromTemplate('monitoring.yaml.njk', v, 'gr-ns', { 'greenrace.io/run': 'services' }) as any[];
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'DaemonSet/node-exporter',
+      'Deployment/pushgateway',
+      'ServiceAccount/prometheus',
+      'Role/prometheus-discovery',
+      'RoleBinding/prometheus-discovery',
+      'ClusterRole/greenrace-discovery-gr-ns',
+      'ClusterRoleBinding/greenrace-discovery-gr-ns',
+      'ConfigMap/prometheus',
+      'Deployment/prometheus',
+    ]);
+    // Read-only: pods in the namespace, nodes cluster-wide; cluster-wide objects carry the namespace label (deleted with the run).
+    expect(objs.find((o) => o.kind === 'Role').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+    expect(objs.find((o) => o.kind === 'ClusterRole').rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(objs.find((o) => o.kind === 'ClusterRole').metadata.labels).toMatchObject({ 'greenrace.io/namespace': 'gr-ns' });
+    const prom = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus').spec.template.spec;
+    expect(prom.serviceAccountName).toBe('prometheus');
+    const side = prom.containers.find((c: any) => c.name === 'discovery');
+    expect(side.image).toBe('greenrace.local/loadgen:y');
+    expect(side.command).toEqual(['/usr/local/bin/node', '/opt/greenrace/dist/entrypoint.js', 'k8s-discovery', '--namespace', 'gr-ns', '--dir', DISCOVERY_DIR]);
+    expect(prom.volumes).toContainEqual({ name: 'discovery', emptyDir: {} });
+    // Every scraped pod is annotated with its port.
+    for (const [name, port] of [['node-exporter', '9100'], ['pushgateway', '9091'], ['prometheus', '9090']] as const) {
+      const ann = objs.find((o) => o.metadata.name === name && o.kind !== 'ServiceAccount' && o.kind !== 'ConfigMap').spec.template.metadata.annotations;
+      expect(ann, name).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': port });
+    }
   });
 
   it('services without manifests are refused on runtime k3s, naming the file and why', () => {
@@ -123,10 +198,11 @@ describe('services on Kubernetes', () => {
     expect(plain.spec.template.spec.containers[0].env.map((e: any) => e.name)).toEqual(['HOST_IP', 'NODE_NAME', 'GR_PORT']);
     // Prometheus scrapes it no more often than every 3 s (it re-reads its counters at most every 2 s).
     const withS = experimentSchema.parse({ ...exp, services: [...exp.services, 'scaphandre'] });
-    const c2 = yaml.load(prometheusConfig(withS, planServices(withS, hosts), hosts[0]!)) as any;
+    const c2 = yaml.load(prometheusConfig(withS, planServices(withS, hosts))) as any;
     const sj = c2.scrape_configs.find((j: any) => j.job_name === 'scaphandre');
     expect(sj.scrape_interval).toBe('3000ms');
-    expect(sj.static_configs).toHaveLength(4);
+    expect(sj.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_pod_label_greenrace_io_service'], regex: 'scaphandre', action: 'keep' });
+    expect(ds.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' });
     expect(c2.scrape_configs.find((j: any) => j.job_name === 'node').scrape_interval).toBeUndefined();
   });
 
