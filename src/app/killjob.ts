@@ -179,6 +179,7 @@ async function deleteClusterServices(exp: string, dir: string, services: Service
   progress(`deleting services from the cluster: ${services.join(', ')}`);
   try {
     const gone = await deleteK8sServices(dir, exp);
+    if (gone.length) progress(`deleted from the cluster: ${gone.join(', ')}`);
     outcome.destroyed = [...services];
     if (gone.length) outcome.didSomething = true;
   } catch (e) {

@@ -151,10 +151,35 @@ describe('services and ingest on Kubernetes', () => {
     const scaph = await targetsOf(url, 'scaphandre');
     expect(scaph.map((t) => t.health)).toEqual(x.state().platform.hosts.map(() => 'up'));
     expect(scaph.map((t) => t.labels.host).sort()).toEqual(x.state().platform.hosts.map((h: any) => h.name).sort());
+    // Found through the API (the discovery sidecar's kubernetes_sd labels, relabelled): each target
+    // carries its node's greenrace.io/role as `role`, and instance is the node's address:port as before.
+    const hosts: Array<{ name: string; address: string; roles: string[] }> = x.state().platform.hosts;
+    const roleOf = (n: string) => hosts.find((h) => h.name === n)!.roles[0];
+    for (const t of [...nodes, ...scaph]) expect(t.labels.role, t.labels.host).toBe(roleOf(t.labels.host!));
+    expect(nodes.map((t) => t.labels.instance).sort()).toEqual(hosts.map((h) => `${h.address}:9100`).sort());
+    const pg = (await targetsOf(url, 'pushgateway'))[0]!;
+    expect(pg.labels).toMatchObject({ role: 'control', host: hosts.find((h) => h.roles.includes('control'))!.name });
+    const r = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ discoveredLabels: Record<string, string>; labels: Record<string, string> }> } };
+    const k = r.data.activeTargets.find((t) => t.labels.job === 'kafka')!;
+    expect(k.discoveredLabels).toMatchObject({ __meta_kubernetes_namespace: 'greenrace', __meta_kubernetes_pod_label_greenrace_io_service: 'kafka', __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true' });
+    expect(k.discoveredLabels.__meta_kubernetes_pod_name).toMatch(/^kafka-0$/);
+    expect(k.discoveredLabels.__meta_filepath).toMatch(/pods\.json$/);
   }, 180_000);
 
   it('ingest at 2,000 msg/s runs its generators as Jobs on the workers and records the hosts\' figures', async () => {
-    const r = await cli(x.home, ['ingest', EXP, '--load', '2000', '--instances', '2', '--duration', '20', '--warmup', '15', '--message_size', '512'], { timeout: 900_000 });
+    // Prometheus finds the generators' pods by their annotations while they run: watched beside the run.
+    const url = x.state().endpoints.prometheus_url as string;
+    const seen = new Map<string, Record<string, string>>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const t = (await (await fetch(`${url}/api/v1/targets`)).json().catch(() => null)) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } } | null;
+        for (const a of t?.data.activeTargets ?? []) if (a.labels.job === 'greenrace_loadgen' && a.health === 'up') seen.set(a.labels.instance!, a.labels);
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    })();
+    const r = await cli(x.home, ['ingest', EXP, '--load', '2000', '--instances', '2', '--duration', '20', '--warmup', '15', '--message_size', '512'], { timeout: 900_000 }).finally(() => (watching = false));
+    await watch;
     expect(r.exitCode, r.all.slice(-4000)).toBe(0);
     expect(r.all).toMatch(/achieved rate/);
     const dir = join(x.home.dir, 'results', EXP);
@@ -185,6 +210,20 @@ describe('services and ingest on Kubernetes', () => {
     // Nothing of the run is left on the cluster.
     const left = await json(['-n', 'greenrace', 'get', 'jobs,pods', '-l', `greenrace.io/run=${rec.id}`]);
     expect(left.items).toEqual([]);
+    // Both generators were scraped (up) while they ran, found by discovery: their pod's node as
+    // host, its role, the run and generator ids from the pod's annotations.
+    expect([...seen.values()].map((l) => [l.run_id, l.generator, l.host, l.role]).sort()).toEqual(
+      (rec.results.generators as Array<{ id: string }>).map((g) => [rec.id, g.id, res.k8s.generators[g.id].split(' on ')[1], 'worker']).sort(),
+    );
+    // …and left Prometheus' targets after (file_sd changes apply within seconds).
+    let still: unknown[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } };
+      still = t.data.activeTargets.filter((a) => a.labels.job === 'greenrace_loadgen');
+      if (!still.length) break;
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+    expect(still).toEqual([]);
   }, 1_200_000);
 
   it('the perf-test driver runs as a Job from the Kafka image and records its closed-loop figures and acks', async () => {
@@ -244,6 +283,9 @@ describe('services and ingest on Kubernetes', () => {
     const tag = x.tag;
     const d = await x.down();
     expect(d.exitCode, d.all.slice(-3000)).toBe(0);
+    // The discovery sidecar's ServiceAccount and RBAC went with the services (through the API), before the cluster.
+    for (const o of ['ServiceAccount/prometheus', 'RoleBinding/prometheus-discovery', 'Role/prometheus-discovery', 'ClusterRoleBinding/greenrace-discovery-greenrace', 'ClusterRole/greenrace-discovery-greenrace'])
+      expect(d.all).toMatch(new RegExp(`deleted from the cluster: .*${o}`));
     expect(d.leftovers).toEqual({ processes: [], mounts: [], cgroups: [], folders: [], logLinks: [] });
     expect(await leftovers(tag, x.stateDir)).toEqual({ namespaces: [], links: [], netnsEtc: [], processes: [], controlSockets: [], claims: [] });
   }, 900_000);
