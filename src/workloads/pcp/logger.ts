@@ -43,6 +43,20 @@ export async function missingPcp(ex: Executor, hosts: NetHost[], signal?: AbortS
   return out.sort();
 }
 
+/** Longest Unix socket path that binds everywhere (sun_path is 108 bytes on Linux, 104 on BSDs). */
+const UNIX_SOCKET_MAX = 103;
+
+/**
+ * How pmlogger reaches its pmcd: the run folder's Unix socket when its path fits in a socket
+ * address, else pmcd's TCP port on the host's address (pmcd listens on both; a long data folder
+ * plus the run's UUID, as on Kubernetes nodes, makes the socket path too long: pmcd then fails to
+ * create it and pmlogger cannot connect).
+ */
+export function pmcdHostSpec(address: string, dir: string): string {
+  const socket = `${dir}/run/pmcd.socket`;
+  return Buffer.byteLength(socket) <= UNIX_SOCKET_MAX ? `unix:${socket}` : `${address}:${PCP_PMCD_PORT}`;
+}
+
 /**
  * Start pmcd and pmlogger on a host. `maxSeconds` bounds both; `interval` is pmlogger's sampling
  * interval in seconds.
@@ -75,7 +89,7 @@ export async function startPcp(
     rec.pmlogger = await ex.start({
       host,
       name: 'pmlogger',
-      command: `exec ${env} timeout -k 5 ${max} pmlogger -h ${shq('unix:' + dir + '/run/pmcd.socket')} -H ${shq(host.name)} -l ${shq(dir + '/pmlogger.log')} -c ${shq(dir + '/pmlogger.conf')} -t ${opts.interval} -T ${max}sec ${shq(rec.archive)}`,
+      command: `exec ${env} timeout -k 5 ${max} pmlogger -h ${shq(pmcdHostSpec(host.address, dir))} -H ${shq(host.name)} -l ${shq(dir + '/pmlogger.log')} -c ${shq(dir + '/pmlogger.conf')} -t ${opts.interval} -T ${max}sec ${shq(rec.archive)}`,
       dir,
       ...sig,
     });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PCP_LOGGED_METRICS, loggerConf, pmcdConf } from '../../../src/workloads/pcp/config.js';
 import { parsePmrepCsv, summarisePcp } from '../../../src/workloads/pcp/summary.js';
+import { pmcdHostSpec } from '../../../src/workloads/pcp/logger.js';
 
 const fx = (f: string): string => readFileSync(join(__dirname, '../../fixtures/net/pcp', f), 'utf8');
 
@@ -60,5 +61,14 @@ describe('PCP configuration for a run', () => {
     expect(loggerConf(1)).toMatch(/^log mandatory on every 1 sec \{/);
     expect(loggerConf(0.5)).toMatch(/every 500 msec/);
     for (const m of PCP_LOGGED_METRICS) expect(loggerConf(2)).toContain(`  ${m}\n`);
+  });
+});
+
+describe('pmcdHostSpec', () => {
+  it('uses the run folder\'s Unix socket when its path fits in a socket address, else pmcd\'s TCP port', () => {
+    expect(pmcdHostSpec('10.0.0.2', '/tmp/gr/h1/pcp/r1')).toBe('unix:/tmp/gr/h1/pcp/r1/run/pmcd.socket');
+    // A Kubernetes node's data folder + the run's UUID: 119 bytes of socket path, pmcd cannot bind it.
+    const long = '/tmp/gr-lead-pcp/.greenrace/k8s-shared-it/hosts/worker-1/pcp/6c24b357-b45f-420f-b488-6a32feedc7b3';
+    expect(pmcdHostSpec('10.77.168.12', long)).toBe('10.77.168.12:44322');
   });
 });
