@@ -8,6 +8,7 @@ import { runGenerator, type DriverContext, type DriverFigures, type LoadDriver }
 import { LOADGEN_PLAN_SCHEMA, instanceSettings, parsePlan, type GeneratorSettings } from '../../../src/loadgen/plan.js';
 import type { Schedule } from '../../../src/loadgen/schedule.js';
 import { LOADGEN_SUMMARY_SCHEMA } from '../../../src/loadgen/summary.js';
+import { fakeDriverFigures } from '../../support/fake-driver-figures.js';
 
 const TOKEN = 'unit-token-0123456789';
 
@@ -36,18 +37,7 @@ class Scripted implements LoadDriver {
     if (this.script.run) await this.script.run(ctx);
   }
   figures(s: Schedule | undefined): DriverFigures {
-    return {
-      window: { start: s?.measureStart ?? 0, end: s?.end ?? 0 },
-      target: { messages: 0, rate: 0 },
-      counts: { sent: 0, acked: 0, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 },
-      warmup: { sent: 0, acked: 0, failed: 0 },
-      achieved: { msgPerSec: 0, mbPerSec: 0 },
-      saturated: false,
-      latencyMs: { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
-      latency: { loop: 'open', from: 'intended', source: 'histogram' },
-      errors: [],
-      client: { name: 'scripted', version: '0' },
-    };
+    return fakeDriverFigures('scripted', { start: s?.measureStart ?? 0, end: s?.end ?? 0 }, 0);
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -11,6 +11,7 @@ import { LOADGEN_PLAN_SCHEMA, instanceSettings, parsePlan, type GeneratorSetting
 import type { Schedule } from '../../../src/loadgen/schedule.js';
 import { serveGenerator } from '../../../src/loadgen/serve.js';
 import type { LoadgenSummary } from '../../../src/loadgen/summary.js';
+import { fakeDriverFigures } from '../../support/fake-driver-figures.js';
 
 const FIRST = 'serve-token-first-0123456789';
 const auth = (t: string) => ({ Authorization: `Bearer ${t}` });
@@ -45,18 +46,7 @@ class Counting implements LoadDriver {
     if (this.opts.block) await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
   }
   figures(s: Schedule | undefined): DriverFigures {
-    return {
-      window: { start: s?.measureStart ?? 0, end: s?.end ?? 0 },
-      target: { messages: 0, rate: 0 },
-      counts: { sent: this.acked, acked: this.acked, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 },
-      warmup: { sent: 0, acked: 0, failed: 0 },
-      achieved: { msgPerSec: 0, mbPerSec: 0 },
-      saturated: false,
-      latencyMs: { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
-      latency: { loop: 'open', from: 'intended', source: 'histogram' },
-      errors: [],
-      client: { name: 'counting', version: '0' },
-    };
+    return fakeDriverFigures('counting', { start: s?.measureStart ?? 0, end: s?.end ?? 0 }, this.acked);
   }
   async close(): Promise<void> {
     this.closed++;

@@ -11,6 +11,7 @@ import { serveGenerator } from '../../../../src/loadgen/serve.js';
 import type { LoadgenSummary } from '../../../../src/loadgen/summary.js';
 import { controlBase, handOver, waitServed, type KeptGenerator } from '../../../../src/workloads/ingest/kept.js';
 import type { GeneratorPlan } from '../../../../src/workloads/ingest/plan.js';
+import { fakeDriverFigures } from '../../../support/fake-driver-figures.js';
 
 const FIRST = 'kept-token-first-0123456789';
 const SECOND = 'kept-token-second-0123456789';
@@ -31,18 +32,7 @@ class Timed implements LoadDriver {
     await new Promise((r) => setTimeout(r, 150));
   }
   figures(): DriverFigures {
-    return {
-      window: { start: 0, end: 0 },
-      target: { messages: 0, rate: 0 },
-      counts: { sent: this.acked, acked: this.acked, failed: 0, unsent: 0, unacked: 0, bytesAcked: 0 },
-      warmup: { sent: 0, acked: 0, failed: 0 },
-      achieved: { msgPerSec: 0, mbPerSec: 0 },
-      saturated: false,
-      latencyMs: { p50: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, samples: 0, censored: 0 },
-      latency: { loop: 'open', from: 'intended', source: 'histogram' },
-      errors: [],
-      client: { name: 'timed', version: '0' },
-    };
+    return fakeDriverFigures('timed', undefined, this.acked);
   }
   async close(): Promise<void> {}
 }
