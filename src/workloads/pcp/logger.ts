@@ -123,13 +123,17 @@ export interface PcpCollected {
  */
 export async function collectPcp(ex: Executor, rec: PcpRecording, runDir: string, signal?: AbortSignal): Promise<PcpCollected> {
   const { host, dir } = rec;
-  const pmrep = `/usr/bin/python3 /usr/bin/pmrep -a ${shq(rec.archive)} -o csv -f %s -t ${rec.interval}`;
+  // Times with microseconds (`%s.%f`): whole seconds would put two samples of a sub-second interval
+  // in the same second and halve their rate. Rates are interpolated every interval; the byte counters
+  // are the archive's own samples (`-u`, no interpolation): an interpolated last point lies up to one
+  // interval before the last sample and loses that interval's bytes.
+  const pmrep = `/usr/bin/python3 /usr/bin/pmrep -a ${shq(rec.archive)} -o csv -f %s.%f`;
   const r = await ex.run(
     host,
     [
       `cd ${shq(dir)} || exit 1`,
-      `${pmrep} ${PCP_RATE_METRICS.join(' ')} > rates.csv 2> pmrep.err || { cat pmrep.err >&2; exit 1; }`,
-      `${pmrep} -r ${PCP_COUNTER_METRICS.join(' ')} > counters.csv 2>> pmrep.err || { cat pmrep.err >&2; exit 1; }`,
+      `${pmrep} -t ${rec.interval} ${PCP_RATE_METRICS.join(' ')} > rates.csv 2> pmrep.err || { cat pmrep.err >&2; exit 1; }`,
+      `${pmrep} -u -r ${PCP_COUNTER_METRICS.join(' ')} > counters.csv 2>> pmrep.err || { cat pmrep.err >&2; exit 1; }`,
       `ls archive`,
     ].join('\n'),
     { timeoutMs: 120_000, ...(signal ? { signal } : {}) },

@@ -1,5 +1,5 @@
 /**
- * The run record's PCP summary, from pmrep's CSV reports of the archive (`-o csv -f %s`):
+ * The run record's PCP summary, from pmrep's CSV reports of the archive (`-o csv -f %s.%f`, epoch seconds with microseconds):
  * CPU utilisation (mean/max of user, sys, busy), memory used, and bytes in/out per interface.
  */
 import { RunError } from '../../core/errors.js';
@@ -37,7 +37,7 @@ function splitCsvLine(line: string): string[] {
   return out;
 }
 
-/** Parse `pmrep -o csv -f %s` output. */
+/** Parse `pmrep -o csv -f %s.%f` output (whole seconds, `-f %s`, parse too). */
 export function parsePmrepCsv(text: string, where: string): PmrepTable {
   const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
   const head = lines[0] ? splitCsvLine(lines[0]) : [];
@@ -48,7 +48,7 @@ export function parsePmrepCsv(text: string, where: string): PmrepTable {
   for (const l of lines.slice(1)) {
     const f = splitCsvLine(l);
     const t = Number(f[0]);
-    if (!Number.isFinite(t)) throw new RunError('net.pcp_parse', `${where}: bad time "${f[0]}" (run pmrep with -f %s)`);
+    if (!Number.isFinite(t)) throw new RunError('net.pcp_parse', `${where}: bad time "${f[0]}" (run pmrep with -f %s.%f)`);
     times.push(t);
     rows.push(columns.map((_, j) => {
       const v = f[j + 1];

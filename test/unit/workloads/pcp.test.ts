@@ -51,6 +51,34 @@ describe('PCP summary from recorded pmrep reports (iperf3 into net2, 321 MBytes)
   });
 });
 
+describe('PCP summary at a sub-second interval (iperf3 between two k8s nodes, pmlogger every 0.5 s)', () => {
+  // pmrep -f %s.%f; rates interpolated every 0.5 s, counters the archive's own samples (-u -r).
+  const sub = (f: string): string => fx(join('k8s-subsecond', f));
+  const counters = parsePmrepCsv(sub('counters.csv'), 'counters');
+  const s = summarisePcp(parsePmrepCsv(sub('rates.csv'), 'rates'), counters);
+  const eth0 = s.network.eth0!;
+
+  it('keeps the samples\' microseconds', () => {
+    expect(counters.times[0]).toBe(1796321915.26386);
+    expect(counters.times[1]! - counters.times[0]!).toBeCloseTo(0.497, 3);
+    expect(s.start).toBe(1796321915.26386);
+    expect(s.end).toBe(1796321923.760849);
+  });
+
+  it('counts every byte between the first and the last sample: at least what the iperf3 server received', () => {
+    expect(eth0.inBytes).toBe(8172969854 - 4640721544);
+    // iperf3's own count (end.sum_received.bytes of that run's client.out).
+    expect(eth0.inBytes).toBeGreaterThanOrEqual(3527147520);
+  });
+
+  it('rates divide by the samples\' real spacing, not by whole seconds', () => {
+    // Busiest half second: 7087187186 - 6354152686 bytes in 0.499807 s.
+    expect(eth0.inPeakBytesPerSecond).toBe(Math.round((7087187186 - 6354152686) / (1796321922.260809 - 1796321921.761002)));
+    expect(eth0.inPeakBytesPerSecond / 1e9).toBeCloseTo(1.467, 3);
+    expect(eth0.inBytesPerSecond).toBe(Math.round(eth0.inBytes / (1796321923.760849 - 1796321915.26386)));
+  });
+});
+
 describe('PCP configuration for a run', () => {
   it('pmcd runs only the pmcd and linux agents, in-process, and refuses stores', () => {
     const c = pmcdConf();
