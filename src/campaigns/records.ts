@@ -42,6 +42,12 @@ export interface SearchRecord {
     stopReason: string;
     trials: number;
     seconds: number;
+    /**
+     * The brokers' page cache in the trial that passed at the capacity (its run's
+     * results.page_cache): absorbed = its writes stayed under the brokers' background writeback
+     * threshold for less than the dirty expiry, so the capacity holds for trials that long only.
+     */
+    pageCache?: { absorbed: boolean; bytesPerBroker: number; thresholdBytes: number; seconds: number; expireSeconds: number; trial: number };
   };
   error?: { code: string; message: string };
 }

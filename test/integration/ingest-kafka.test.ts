@@ -118,10 +118,34 @@ describe('ingest on a local Kafka cluster (3 brokers, 2 workers)', () => {
     expect(await loadgenTargets()).toEqual([]);
     const lines1 = csvLines().length;
     expect(lines1).toBe(2);
+    // Before the generators started, each broker host's dirty pages were written back (ingest.sync_brokers).
+    const brokerHosts = rec.hosts!.filter((h) => h.roles.includes('broker')).map((h) => h.name).sort();
+    expect(brokerHosts).toHaveLength(3);
+    expect(Object.keys(res.broker_sync).sort()).toEqual(brokerHosts);
+    for (const b of brokerHosts) {
+      expect(r1.stderr).toMatch(new RegExp(`sync on ${b}: .* of dirty pages written back in [0-9.]+ s`));
+      expect(res.broker_sync[b].seconds).toBeGreaterThanOrEqual(0);
+    }
+    // 35 s of writes (5 s warm-up + 30 s) outlast the kernel's dirty expiry (vm.dirty_expire_centisecs,
+    // 30 s by default): not absorbed by the page cache alone. Every acked byte is counted, replicas too.
+    const expire = Number(readFileSync('/proc/sys/vm/dirty_expire_centisecs', 'utf8')) / 100;
+    const pc1 = res.page_cache;
+    expect(pc1.expireSeconds).toBe(expire);
+    expect(pc1.seconds).toBeGreaterThan(34);
+    expect(pc1.absorbed).toBe(pc1.seconds >= expire ? false : pc1.bytesPerBroker < pc1.thresholdBytes);
+    const rf = rec.parameters.replication_factor as number;
+    expect(pc1.bytesPerBroker).toBeGreaterThanOrEqual(Math.floor((res.messages_acked * 1024 * rf) / 3));
+    expect(pc1.bytesPerBroker).toBeLessThan(((res.messages_acked * 1024 * rf) / 3) * 1.25);
     const r2 = await cli(['ingest', EXP, '--duration', '10s', '--warmup', '2s']);
     expect(r2.exitCode, r2.stderr.slice(-3000)).toBe(0);
     expect(csvLines().length).toBe(3);
     expect(await loadgenProcs()).toEqual([]);
+    // 12 s of 5,000 msg/s of 1 KiB, about 61 MB per broker with replicas, fits in the page cache: the run says so.
+    const rec2 = records().find((r) => r.status === 'completed' && r.parameters.duration === 10)!;
+    const pc2 = (rec2.results as Record<string, any>).page_cache;
+    expect(pc2.bytesPerBroker).toBeLessThan(100e6);
+    expect(pc2.absorbed).toBe(true);
+    expect(r2.stderr).toMatch(/note: about \d+ MB per broker in [0-9.]+ s, under its background writeback threshold/);
   });
 
   it('the perf-test driver runs on the same cluster into the same record shape', async () => {

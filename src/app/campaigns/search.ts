@@ -171,6 +171,14 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
   };
   const path = saveSearch(rec);
   opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %${params.strategy === 'knee' && params.confirm ? `, a failure within ${Math.round(params.confirm * 1000) / 10} % of a pass retried` : ''}, trials ${trial.warmupS} s warm-up + ${trial.durationS} s, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
+  // Each trial's page-cache verdict (its run's results.page_cache, ingest/pagecache.ts).
+  const pageCache = new Map<number, NonNullable<NonNullable<SearchRecord['result']>['pageCache']>>();
+  const notePageCache = (n: number, results: Record<string, unknown> | undefined): void => {
+    const v = results?.page_cache as { absorbed?: unknown; bytesPerBroker?: unknown; thresholdBytes?: unknown; seconds?: unknown; expireSeconds?: unknown } | undefined;
+    if (v && typeof v.absorbed === 'boolean' && typeof v.bytesPerBroker === 'number' && typeof v.thresholdBytes === 'number' && typeof v.seconds === 'number' && typeof v.expireSeconds === 'number') {
+      pageCache.set(n, { absorbed: v.absorbed, bytesPerBroker: v.bytesPerBroker, thresholdBytes: v.thresholdBytes, seconds: v.seconds, expireSeconds: v.expireSeconds, trial: n });
+    }
+  };
   const exec = {
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();
@@ -181,6 +189,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
       });
       const f = figuresOf(r.record);
       if (r.error && f.throughput === null) throw r.error;
+      notePageCache(n, r.record.results);
       return { figures: { target: rate, achieved: f.throughput, p99Ms: f.p99Ms, backlog: f.backlog, senders: f.senders, saturated: f.saturated }, runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
     },
     ...(params.ramp && wl.rampPath
@@ -195,6 +204,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
             });
             const got = (r.record.results?.steps ?? []) as Array<{ achieved_rate?: number; backlog_grew?: boolean; p99_ms?: number | null }>;
             if (got.length !== rates.length) throw r.error ?? new RunError('search.ramp_no_steps', `ramp trial ${n} (run ${r.record.id}) reported ${got.length} steps of ${rates.length}`);
+            notePageCache(n, r.record.results);
             for (const [k, x] of got.entries()) opts.progress?.(`  step ${k + 1}: target ${Math.round(rates[k]!)}, achieved ${x.achieved_rate ?? '—'} ${wl.unit}, p99 ${x.p99_ms ?? '—'} ms${x.backlog_grew ? ', backlog grew' : ''}`);
             return { steps: got.map((x, k) => ({ target: rates[k]!, achieved: x.achieved_rate ?? null, backlogGrew: x.backlog_grew ?? true })), runId: r.record.id, seconds: (Date.now() - t0) / 1000 };
           },
@@ -213,7 +223,10 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     await settleRuns();
     rec.status = 'completed';
     rec.endedAt = new Date().toISOString();
-    rec.result = { capacity: outcome.capacity, bracket: outcome.bracket, withinPrecision: outcome.withinPrecision, stopReason: outcome.stopReason, trials: outcome.trials.length, seconds: Math.round(outcome.seconds) };
+    // The trial that passed at the capacity (the last one; a ramp's step counts as its trial).
+    const at = [...outcome.trials].reverse().find((t) => (t.kind === 'fixed' ? t.pass && t.target === outcome.capacity : (t.steps ?? []).some((x) => x.pass && x.target === outcome.capacity)));
+    const pc = at ? pageCache.get(at.n) : undefined;
+    rec.result = { capacity: outcome.capacity, bracket: outcome.bracket, withinPrecision: outcome.withinPrecision, stopReason: outcome.stopReason, trials: outcome.trials.length, seconds: Math.round(outcome.seconds), ...(pc ? { pageCache: pc } : {}) };
     saveSearch(rec);
     return { record: rec, path, outcome };
   } catch (e) {

@@ -108,6 +108,14 @@ export function registerSearch(program: Command): void {
             (b.inconsistent ? yellow(` — ${b.inconsistent} trial(s) passed above a failure (noise)`) : '') +
             '\n',
         );
+        if (res.pageCache?.absorbed) {
+          const pc = res.pageCache;
+          process.stdout.write(
+            yellow(
+              `note: trial ${pc.trial}, which passed at the capacity, sent about ${(pc.bytesPerBroker / 1e9).toFixed(2)} GB per broker in ${pc.seconds} s, under the brokers' background writeback threshold (about ${(pc.thresholdBytes / 1e9).toFixed(2)} GB) and their ${pc.expireSeconds} s dirty expiry: the page cache took it all. The capacity holds for trials this long; longer trials (search.trial_duration) show what the disks sustain.`,
+            ) + '\n',
+          );
+        }
         process.stdout.write(dim(`search ${r.record.id}: ${r.path}`) + '\n');
         if (f.json) process.stdout.write(JSON.stringify(r.record, null, 2) + '\n');
       } finally {

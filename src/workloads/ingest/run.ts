@@ -24,6 +24,7 @@ import type { IngestConfig } from './schema.js';
 import { watchRun } from './watch.js';
 import { controlBase, handOver, waitServed, type KeptGenerator, type KeptGenerators, type Served } from './kept.js';
 import { KAFKA_IMAGE_LIBS, startGeneratorJobs, type GeneratorJobs } from './k8s.js';
+import { absorbedNote, pageCacheVerdict, parseSync, syncLine, syncScript, type BrokerSync } from './pagecache.js';
 
 export interface IngestArgs {
   /** Seconds the generators wait for the shared start (default: the plan's). */
@@ -120,7 +121,8 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   // The topic is created while the generators start (they wait for it; the shared start waits for
   // it too). It is deleted afterwards only when this run created or reused it.
   let topicError: unknown;
-  const topic: Promise<boolean> = prepare(ctx, broker, plan, stop.signal).then(
+  const syncs: Record<string, BrokerSync> = {};
+  const topic: Promise<boolean> = prepare(ctx, broker, plan, stop.signal, syncs).then(
     () => true,
     (e: unknown) => {
       topicError = e;
@@ -149,13 +151,24 @@ export async function runIngest(ctx: RunContext<IngestConfig, IngestArgs>): Prom
   } finally {
     ctx.signal?.removeEventListener('abort', onUser);
   }
-  return conclude(ctx, run, plan, { reason, failure, sharedStart, broker, ...(k8s.pods ? { k8sPods: k8s.pods } : {}) });
+  return conclude(ctx, run, plan, { reason, failure, sharedStart, broker, syncs, ...(k8s.pods ? { k8sPods: k8s.pods } : {}) });
 }
 
-/** The topic, while the generators start (a topic created is the run's even when it is stopped meanwhile: the cleanup deletes it). */
-async function prepare(ctx: RunContext<IngestConfig, IngestArgs>, broker: BrokerAccess, plan: IngestPlan, signal: AbortSignal): Promise<void> {
+/**
+ * The topic, while the generators start (a topic created is the run's even when it is stopped
+ * meanwhile: the cleanup deletes it); beside it, the broker hosts' dirty pages written back
+ * (`ingest.sync_brokers`). The shared start waits for both.
+ */
+async function prepare(ctx: RunContext<IngestConfig, IngestArgs>, broker: BrokerAccess, plan: IngestPlan, signal: AbortSignal, syncs: Record<string, BrokerSync>): Promise<void> {
   ctx.progress(`preparing: topic ${plan.topic} (${plan.partitions} partitions, replication ${plan.replicationFactor}, min ISR ${plan.minInsyncReplicas})`);
-  const said = await broker.createTopic(topicOf(plan), signal);
+  const sync = async (h: WorkHost): Promise<void> => {
+    const r = await ctx.executor.run(h, syncScript(), { timeoutMs: 300_000, signal });
+    if (r.code !== 0) throw new RunError('ingest.sync_brokers', `sync on broker host ${h.name} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}; set ingest.sync_brokers: false to skip it`);
+    const s = parseSync(r.stdout, h.name);
+    syncs[h.name] = s;
+    ctx.progress(syncLine(h.name, s));
+  };
+  const [said] = await Promise.all([broker.createTopic(topicOf(plan), signal), ...(ctx.config.sync_brokers ? hostsInRole({ hosts: ctx.hosts }, 'broker').map(sync) : [])]);
   if (said) ctx.progress(`topic: ${said.split('\n').pop()}`);
 }
 
@@ -324,7 +337,7 @@ async function conclude(
   ctx: RunContext<IngestConfig, IngestArgs>,
   run: RunHandle,
   plan: IngestPlan,
-  o: { reason: StopReason; failure: unknown; sharedStart: number | undefined; broker: BrokerAccess; k8sPods?: Record<string, string> },
+  o: { reason: StopReason; failure: unknown; sharedStart: number | undefined; broker: BrokerAccess; syncs: Record<string, BrokerSync>; k8sPods?: Record<string, string> },
 ): Promise<IngestOutcome> {
   const rec = run.record;
   const summaries = readSummaries(run.dir);
@@ -338,6 +351,15 @@ async function conclude(
     const window = windowOf(measured, o.sharedStart!);
     rec.window = window;
     Object.assign(rec.results, ingestResults(plan, summaries, measured, error === undefined, window));
+  }
+  if (Object.keys(o.syncs).length) {
+    rec.results.broker_sync = o.syncs;
+    const brokers = hostsInRole({ hosts: ctx.hosts }, 'broker').length;
+    const v = measured && rec.window ? pageCacheVerdict({ messages: measured.counts.acked + measured.warmup.acked, messageSize: plan.messageSize, replication: plan.replicationFactor, brokers, seconds: rec.window.end - o.sharedStart! / 1000, syncs: Object.values(o.syncs) }) : undefined;
+    if (v) {
+      rec.results.page_cache = v;
+      if (v.absorbed) ctx.progress(absorbedNote(v));
+    }
   }
   rec.files = ['manifest.yaml', 'plan.json', ...summaries.map((s) => `summaries/${s.instance}.json`), ...plan.generators.map((g) => `logs/${g.id}.log`)];
   rec.hosts = ctx.hosts.map((h) => ({ name: h.name, address: h.address, roles: h.roles }));

@@ -18,6 +18,12 @@ export const ingestSchema = z
     linger_ms: count(0, 60000).default(5),
     batch_size: count(0, 64 * 1024 * 1024).default(65536),
     keys: z.enum(['none', 'random', 'sequential']).default('none'),
+    /**
+     * Before the generators start, write back the broker hosts' dirty pages (`sync` on each), so a
+     * run does not start while the kernel writes back what the runs before it left in the page
+     * cache; the record gets what was written back and how long it took (ingest/pagecache.ts).
+     */
+    sync_brokers: z.boolean().default(true),
     /** Delete the topic after the run. */
     delete_topic: z.boolean().default(true),
     /**
