@@ -125,12 +125,14 @@ for (let i = 0; i < repeats && !interrupted; i++)
       within: res.withinPrecision,
       load: r.load,
       retries: r.rec.trials.filter((t) => t.retryOf !== undefined).length,
+      // The trial that passed at the capacity: did its writes stay in the broker's page cache (ingest/pagecache.ts)?
+      pageCache: res.pageCache ? `${res.pageCache.absorbed ? 'absorbed by' : 'beyond'} the page cache (${(res.pageCache.bytesPerBroker / 1e9).toFixed(2)} GB per broker in ${res.pageCache.seconds} s)` : 'page cache: not recorded',
       slo: JSON.stringify(r.rec.slo),
       // Start, precision, bounds and trial lengths (the knee's own knobs left out: double-bisect ignores them).
       settings: JSON.stringify({ ...r.rec.params, strategy: undefined, ramp: undefined, probeFactor: undefined, confirm: undefined, trial: r.rec.trial }),
     };
     rows.push(row);
-    console.log(`${strategy.padEnd(13)} #${i + 1}: ${row.trials} trials, ${row.wall.toFixed(0)} s, capacity ${fmt(row.capacity)} msg/s, bracket ${bracket(row)}${row.within ? '' : ' NOT within precision'}${strategy === 'knee' ? `, ${row.retries} confirmation ${row.retries === 1 ? 'retry' : 'retries'}` : ''}, load avg ${row.load.toFixed(1)}, ${row.id}`);
+    console.log(`${strategy.padEnd(13)} #${i + 1}: ${row.trials} trials, ${row.wall.toFixed(0)} s, capacity ${fmt(row.capacity)} msg/s, bracket ${bracket(row)}${row.within ? '' : ' NOT within precision'}${strategy === 'knee' ? `, ${row.retries} confirmation ${row.retries === 1 ? 'retry' : 'retries'}` : ''}, capacity trial ${row.pageCache}, load avg ${row.load.toFixed(1)}, ${row.id}`);
   }
 
 function fmt(v) {
