@@ -143,7 +143,7 @@ describe('campaigns on a local Kafka cluster (1 broker, 1 worker)', () => {
     const s = JSON.parse(readFileSync(join(resultsDir, id, 'search.json'), 'utf8')) as {
       status: string;
       trials: Array<{ n: number; kind: 'fixed' | 'ramp'; target: number; achieved: number | null; pass: boolean; runId: string; run: string; steps?: Array<{ target: number; achieved: number | null }> }>;
-      result?: { capacity: number | null; bracket: { low: number | null; high: number | null } };
+      result?: { capacity: number | null; bracket: { low: number | null; high: number | null }; pageCache?: { trial: number; absorbed: boolean; bytesPerBroker: number } };
     };
     expect(s.status).toBe('completed');
     expect(s.trials).toHaveLength(trialLines.length);
@@ -151,6 +151,11 @@ describe('campaigns on a local Kafka cluster (1 broker, 1 worker)', () => {
       const rec = JSON.parse(readFileSync(join(resultsDir, id, t.run), 'utf8')) as RunRecord;
       expect(rec.campaign).toEqual({ kind: 'search', id, trial: t.n });
       expect(t.achieved).not.toBeNull();
+      // Every trial starts with the broker's dirty pages written back, and says whether its writes stayed in the page cache.
+      const res = rec.results as { broker_sync: Record<string, { seconds: number }>; page_cache: { absorbed: boolean; bytesPerBroker: number } };
+      expect(Object.keys(res.broker_sync)).toEqual(rec.hosts!.filter((h) => h.roles.includes('broker')).map((h) => h.name));
+      expect(typeof res.page_cache.absorbed).toBe('boolean');
+      if (s.result?.pageCache?.trial === t.n) expect(s.result.pageCache).toMatchObject({ absorbed: res.page_cache.absorbed, bytesPerBroker: res.page_cache.bytesPerBroker });
       if (t.kind === 'fixed') {
         expect(rec.parameters.load).toBeCloseTo(t.target, 0);
         continue;
@@ -169,6 +174,11 @@ describe('campaigns on a local Kafka cluster (1 broker, 1 worker)', () => {
     // The capacity is a load that was measured to pass, and the bracket is consistent with the trials.
     const cap = s.result?.capacity ?? null;
     if (cap !== null) expect(s.trials.some((t) => t.pass && t.target === cap)).toBe(true);
+    // The page-cache verdict of the trial that passed at the capacity is in the search's result.
+    if (cap !== null) {
+      const pt = s.trials.find((t) => t.n === s.result!.pageCache!.trial)!;
+      expect(pt.kind === 'fixed' ? pt.pass && pt.target === cap : pt.steps!.some((x) => x.target === cap)).toBe(true);
+    }
     const high = s.result?.bracket.high ?? null;
     if (high !== null) expect(s.trials.some((t) => !t.pass && t.target === high)).toBe(true);
   }, 1_200_000);
