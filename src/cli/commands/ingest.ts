@@ -33,6 +33,15 @@ export function registerIngest(program: Command): void {
       if (f.json) process.stdout.write(JSON.stringify(outcome.record, null, 2) + '\n');
       else process.stdout.write(render(outcome) + '\n');
 
+      /** Whether the run's writes stayed in the brokers' page cache (results.page_cache, ingest/pagecache.ts). */
+      function pageCacheText(v: unknown): string {
+        const pc = v as { absorbed?: boolean; bytesPerBroker?: number; thresholdBytes?: number; seconds?: number; expireSeconds?: number } | undefined;
+        if (!pc || typeof pc.bytesPerBroker !== 'number' || typeof pc.thresholdBytes !== 'number') return '— (ingest.sync_brokers off)';
+        const mb = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`);
+        const what = `${mb(pc.bytesPerBroker)} per broker in ${pc.seconds} s; writeback at about ${mb(pc.thresholdBytes)} or after ${pc.expireSeconds} s`;
+        return pc.absorbed ? `absorbed: the disks were not waited for (${what})` : `exceeded: the disks took part (${what})`;
+      }
+
       function render(o: Awaited<ReturnType<typeof runIngest>>): string {
         const r = (o.record.results ?? {}) as Record<string, unknown>;
         const lat = r.latency_ms as { p50: number | null; p95: number | null; p99: number | null; p999: number | null; max: number } | undefined;
@@ -64,6 +73,7 @@ export function registerIngest(program: Command): void {
             ...(typeof r.messages_acked === 'number' ? { messages: r.messages_acked } : {}),
           }),
           ['J/MB', fmt(r.j_per_mb)],
+          ['brokers\' page cache', pageCacheText(r.page_cache)],
           ['window', o.record.window ? `${new Date(o.record.window.start * 1000).toISOString()} + ${fmt(r.window_seconds, ' s')}` : '—'],
           ['time: prepare / warm-up / measure / collect', ph ? `${ph.prepare_s.toFixed(1)} / ${ph.warmup_s.toFixed(1)} / ${ph.measure_s.toFixed(1)} / ${ph.collect_s.toFixed(1)} s (overhead ${ph.overhead_s.toFixed(1)} s of ${ph.total_s.toFixed(1)} s)` : '—'],
           ['record', o.recordPath],
