@@ -267,7 +267,9 @@ function knee(trials: Trial[], p: SearchParams): NextTrial {
     // instead of one step a trial; a failure then bisects the bracket. (On the real Kafka 4 of 5
     // ramps read 40–85 % of the capacity full trials then passed: galloping from the first such
     // pass saves a trial against the second, bench/search simulate.ts.)
-    const above = est === null ? 0 : fixed.filter((t) => t.pass && t.target >= est).length;
+    // Distinct loads: the retries of a confirmation are one load, not more passes (counting them
+    // made one gallop jump 1.05^64 ×, to the maximum load, on the real Kafka).
+    const above = est === null ? 0 : new Set(fixed.filter((t) => t.pass && t.target >= est).map((t) => t.target)).size;
     if (above > 0) {
       const up = low * (1 + p.precision) ** 2 ** Math.min(above, 6);
       return { kind: 'fixed', rate: Math.min(up, p.maxLoad), why: 'passes above the estimated knee: gallop up' };

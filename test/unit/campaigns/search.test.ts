@@ -227,6 +227,32 @@ describe('confirmation (knee): one unlucky failure near the capacity does not bo
     expect(bracketOf([t(1, 1000, true), t(2, 1050, false)], 0)).toEqual({ low: 1000, high: 1050, inconsistent: 0 });
     expect(nextTrial([t(1, 1000, true), t(2, 1050, false)], { ...knee, confirm: 0 })).toEqual({ kind: 'done', reason: 'converged' });
   });
+  it('the gallop counts distinct passing loads: a confirmed load\'s retries are not more passes', () => {
+    // The real Kafka search of 2026-12-03 21:51 UTC: a ramp read the knee at 161,952 msg/s, then
+    // passes at 157,903, 165,798, 174,088 (after a failure and two retries) and 182,793 (one
+    // failure, two passes). Counting the 5 passing trials at or above the estimate made the next
+    // gallop 1.05^32 × (870,000, capped at the 800,000 maximum, as in that search's trial 10); the
+    // 3 passing loads above it make it 1.05^8 × (270,068).
+    const ramp: Trial = {
+      n: 1,
+      kind: 'ramp',
+      target: 256_000,
+      achieved: 161_952,
+      pass: false,
+      reasons: [],
+      steps: [
+        { target: 64_000, achieved: 64_000, pass: true },
+        { target: 128_000, achieved: 128_000, pass: true },
+        { target: 256_000, achieved: 161_952, pass: false },
+      ],
+    };
+    const h = [ramp, t(2, 157_903, true), t(3, 165_798, true), t(4, 182_793, false), t(5, 174_088, false), t(6, 174_088, true, { retryOf: 5 }), t(7, 174_088, true, { retryOf: 5 }), t(8, 182_793, true, { retryOf: 4 }), t(9, 182_793, true, { retryOf: 4 })];
+    const p = { ...knee, ramp: { steps: 3, factor: 2 }, maxLoad: 800_000 };
+    expect(bracketOf(h, 0.1)).toMatchObject({ low: 182_793, high: null });
+    const next = nextTrial(h, p);
+    expect(next).toMatchObject({ kind: 'fixed', why: 'passes above the estimated knee: gallop up' });
+    expect((next as { rate: number }).rate).toBeCloseTo(182_793 * 1.05 ** 8, 0);
+  });
   it('double-bisect ignores it: GreenFlow\'s one trial, one verdict', () => {
     const db = params('double-bisect', 1000, { confirm: 0.1 });
     expect(nextTrial([t(1, 1000, true), t(2, 2000, false)], db)).toMatchObject({ rate: 1500, why: 'bisect' });
