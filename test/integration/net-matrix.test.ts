@@ -71,6 +71,27 @@ function directNetperfP50(origin: string, destination: NetHost): number {
   }
 }
 
+const matrixCsv = (id: string): string => readFileSync(join(home, 'results', 'matrix', id, 'latency.csv'), 'utf8');
+
+/**
+ * Two latency measurements taken seconds apart on this shared 2-core machine can differ by a burst
+ * of background load (one CI run read sockperf 3x netperf while a Kubernetes control plane ran
+ * beside the tests). A conversion error (a half round trip left undoubled, or doubled twice) is
+ * systematic and shows in every attempt; a burst does not. So up to 3 attempts, each measuring both
+ * sides back to back, stopping at the first that agrees within 25 %; the caller asserts one did.
+ */
+async function agreeing(measure: (attempt: number) => Promise<[number, number]>): Promise<Array<[number, number]>> {
+  const seen: Array<[number, number]> = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [a, b] = await measure(attempt);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    seen.push([a, b]);
+    if (Math.abs(a - b) / b < 0.25) break;
+  }
+  return seen;
+}
+
 const p50Of = (csvText: string, origin: string, destination: string): number => {
   const line = csvText.split('\n').find((l) => l.startsWith(`${origin},${destination},`));
   if (!line) throw new Error(`no row ${origin} → ${destination}`);
@@ -111,25 +132,30 @@ describe('latency matrix on 4 hosts: netperf TCP_RR by default', () => {
     for (const x of hosts) expect(nsProcesses(x.name)).toEqual(['sshd']);
   });
 
-  it("its p50 equals a direct netperf -t TCP_RR -r 32,1024 between one pair within 25 %", () => {
-    const direct = directNetperfP50(h(1), hosts[1]!);
-    const matrix = p50Of(netperfCsv, h(1), h(2));
-    console.log(`${h(1)} → ${h(2)}: matrix p50 ${matrix} µs, direct netperf TCP_RR p50 ${direct} µs`);
-    expect(Math.abs(matrix - direct) / direct).toBeLessThan(0.25);
+  it("its p50 equals a direct netperf -t TCP_RR -r 32,1024 between one pair within 25 %", async () => {
+    const seen = await agreeing(async (attempt) => {
+      const csv = attempt === 0 ? netperfCsv : matrixCsv((await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}`, mode: 'ring' }))[0]!.id);
+      return [p50Of(csv, h(1), h(2)), directNetperfP50(h(1), hosts[1]!)];
+    });
+    console.log(`${h(1)} → ${h(2)}: matrix p50 / direct netperf TCP_RR p50 (µs): ${seen.map(([a, b]) => `${a} / ${b}`).join('; ')}`);
+    expect(seen.some(([a, b]) => Math.abs(a - b) / b < 0.25)).toBe(true);
   });
 
   it("sockperf's values, converted to round trips, are within 25 % of netperf's", async () => {
-    const [rec] = await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}`, mode: 'ring', overrides: [{ path: 'net.matrix.tool', value: 'sockperf', flag: '--tool' }] });
-    expect(rec!.parameters).toMatchObject({ tool: 'sockperf', latency: 'round_trip_2x_half' });
-    const csv = readFileSync(join(home, 'results', 'matrix', rec!.id, 'latency.csv'), 'utf8');
-    expect(csv.split('\n')[1]).toMatch(/,sockperf,round_trip_2x_half$/);
-    const raw = JSON.parse(readFileSync(join(home, 'results', 'matrix', rec!.id, 'raw.json'), 'utf8')) as Record<string, string>;
-    const half = Number(/percentile 50\.000 =\s+([\d.]+)/.exec(raw[`${h(1)}→${h(2)}`]!)![1]);
-    const sock = p50Of(csv, h(1), h(2));
-    expect(sock).toBeCloseTo(2 * half, 2);
-    const net = directNetperfP50(h(1), hosts[1]!);
-    console.log(`${h(1)} → ${h(2)}: sockperf half round trip p50 ${half} µs → ${sock} µs round trip; netperf TCP_RR p50 ${net} µs`);
-    expect(Math.abs(sock - net) / net).toBeLessThan(0.25);
+    const seen = await agreeing(async () => {
+      const [rec] = await runMatrix({ exp: 'matrix', hosts, pushgatewayUrl: `http://${PG}`, mode: 'ring', overrides: [{ path: 'net.matrix.tool', value: 'sockperf', flag: '--tool' }] });
+      expect(rec!.parameters).toMatchObject({ tool: 'sockperf', latency: 'round_trip_2x_half' });
+      const csv = matrixCsv(rec!.id);
+      expect(csv.split('\n')[1]).toMatch(/,sockperf,round_trip_2x_half$/);
+      const raw = JSON.parse(readFileSync(join(home, 'results', 'matrix', rec!.id, 'raw.json'), 'utf8')) as Record<string, string>;
+      const half = Number(/percentile 50\.000 =\s+([\d.]+)/.exec(raw[`${h(1)}→${h(2)}`]!)![1]);
+      const sock = p50Of(csv, h(1), h(2));
+      // The conversion itself is exact: the CSV holds twice sockperf's own half round trip.
+      expect(sock).toBeCloseTo(2 * half, 2);
+      return [sock, directNetperfP50(h(1), hosts[1]!)];
+    });
+    console.log(`${h(1)} → ${h(2)}: sockperf round trip p50 / netperf TCP_RR p50 (µs): ${seen.map(([a, b]) => `${a} / ${b}`).join('; ')}`);
+    expect(seen.some(([a, b]) => Math.abs(a - b) / b < 0.25)).toBe(true);
   });
 
   it('random: each host to a random other host, one measurement per origin', async () => {

@@ -14,6 +14,7 @@ export function registerIngest(program: Command): void {
     .action(async (exp: string, f: Record<string, unknown> & { set: string[]; json?: boolean }) => {
       const { runIngest } = await import('../../app/ingest.js');
       const { table, bold, dim } = await import('../output.js');
+      const { decimalBytes } = await import('../../core/bytes.js');
       const { describeLatency } = await import('../../app/loadgen.js');
       const { energySummaryRows } = await import('../../app/energy-summary.js');
       const flags = flagValues(FLAGS.ingest, f);
@@ -37,8 +38,7 @@ export function registerIngest(program: Command): void {
       function pageCacheText(v: unknown): string {
         const pc = v as { absorbed?: boolean; bytesPerBroker?: number; thresholdBytes?: number; seconds?: number; expireSeconds?: number } | undefined;
         if (!pc || typeof pc.bytesPerBroker !== 'number' || typeof pc.thresholdBytes !== 'number') return '— (ingest.sync_brokers off)';
-        const mb = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`);
-        const what = `${mb(pc.bytesPerBroker)} per broker in ${pc.seconds} s; writeback at about ${mb(pc.thresholdBytes)} or after ${pc.expireSeconds} s`;
+        const what = `${decimalBytes(pc.bytesPerBroker)} per broker in ${pc.seconds} s; writeback at about ${decimalBytes(pc.thresholdBytes)} or after ${pc.expireSeconds} s`;
         return pc.absorbed ? `absorbed: the disks were not waited for (${what})` : `exceeded: the disks took part (${what})`;
       }
 

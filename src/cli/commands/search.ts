@@ -51,6 +51,7 @@ export function registerSearch(program: Command): void {
       const { searchCampaign } = await import('../../app/campaigns/search.js');
       const { fmtRate, verdictText } = await import('../../app/campaigns/arguments.js');
       const { bold, dim, green, red, yellow } = await import('../output.js');
+      const { decimalBytes } = await import('../../core/bytes.js');
       if (f.strategy !== undefined && f.strategy !== 'knee' && f.strategy !== 'double-bisect') {
         const { UsageError } = await import('../../core/errors.js');
         throw new UsageError('usage.bad_option', `--strategy ${f.strategy}: expected knee or double-bisect`);
@@ -112,7 +113,7 @@ export function registerSearch(program: Command): void {
           const pc = res.pageCache;
           process.stdout.write(
             yellow(
-              `note: trial ${pc.trial}, which passed at the capacity, sent about ${(pc.bytesPerBroker / 1e9).toFixed(2)} GB per broker in ${pc.seconds} s, under the brokers' background writeback threshold (about ${(pc.thresholdBytes / 1e9).toFixed(2)} GB) and their ${pc.expireSeconds} s dirty expiry: the page cache took it all. The capacity holds for trials this long; longer trials (search.trial_duration) show what the disks sustain.`,
+              `note: trial ${pc.trial}, which passed at the capacity, sent about ${decimalBytes(pc.bytesPerBroker)} per broker in ${pc.seconds} s, under the brokers' background writeback threshold (about ${decimalBytes(pc.thresholdBytes)}) and their ${pc.expireSeconds} s dirty expiry: the page cache took it all. The capacity holds for trials this long; longer trials (search.trial_duration) show what the disks sustain.`,
             ) + '\n',
           );
         }

@@ -10,6 +10,7 @@
  *   for the disk: its rate is what the page cache absorbs for that long, not what the disk
  *   sustains. The record says so (`results.page_cache`) rather than leave it to be guessed.
  */
+import { decimalBytes } from '../../core/bytes.js';
 
 /** One broker host's page cache, read around its `sync`. */
 export interface BrokerSync {
@@ -99,14 +100,12 @@ export function pageCacheVerdict(o: { messages: number; messageSize: number; rep
   return { bytesPerBroker, thresholdBytes, seconds: Math.round(o.seconds * 10) / 10, expireSeconds, absorbed: bytesPerBroker < thresholdBytes && o.seconds < expireSeconds };
 }
 
-const gb = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`);
-
 /** The line a run prints when its writes stayed in the page cache. */
 export function absorbedNote(v: PageCacheVerdict): string {
-  return `note: about ${gb(v.bytesPerBroker)} per broker in ${v.seconds} s, under its background writeback threshold (about ${gb(v.thresholdBytes)}) and its ${v.expireSeconds} s dirty expiry: the page cache took it all and the disk was never waited for; a longer run shows what the disk sustains`;
+  return `note: about ${decimalBytes(v.bytesPerBroker)} per broker in ${v.seconds} s, under its background writeback threshold (about ${decimalBytes(v.thresholdBytes)}) and its ${v.expireSeconds} s dirty expiry: the page cache took it all and the disk was never waited for; a longer run shows what the disk sustains`;
 }
 
 /** The progress line of a sync. */
 export function syncLine(host: string, s: BrokerSync): string {
-  return `sync on ${host}: ${gb(s.dirtyBytes + s.writebackBytes)} of dirty pages written back in ${s.seconds} s`;
+  return `sync on ${host}: ${decimalBytes(s.dirtyBytes + s.writebackBytes)} of dirty pages written back in ${s.seconds} s`;
 }
