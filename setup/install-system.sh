@@ -26,7 +26,7 @@ else
   echo "system packages: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  if printf '%s\n' "${missing[@]}" | grep -qx netperf; then
+  if [[ " ${missing[*]} " == *" netperf "* ]]; then
     # netperf 2.7 is in Debian's non-free component: enabled for this one package (pinned), the
     # same step the net_tools role runs on hosts.
     here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -140,8 +140,11 @@ for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-prox
   got="$("$tmpbin/$c" --version 2>&1 | tail -n1)"
   [[ "$got" == *"$version" ]] || fail "$c --version says '$got', not $version"
 done
-"$tmpbin/kubectl" version --client 2>&1 | grep -q "Client Version: $version" || fail "kubectl version --client does not say $version"
-"$tmpbin/coredns" -version 2>&1 | grep -q "CoreDNS-${coredns#v}" || fail "coredns -version does not say ${coredns#v}"
+# Whole outputs first: `cmd | grep -q` under pipefail fails when grep exits before cmd's last write (SIGPIPE).
+got="$("$tmpbin/kubectl" version --client 2>&1)" || fail "kubectl version --client failed: $got"
+[[ "$got" == *"Client Version: $version"* ]] || fail "kubectl version --client does not say $version"
+got="$("$tmpbin/coredns" -version 2>&1)" || fail "coredns -version failed: $got"
+[[ "$got" == *"CoreDNS-${coredns#v}"* ]] || fail "coredns -version does not say ${coredns#v}"
 
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}')
 printf '%s\n' "$secs" >"$tmpbin/.build-seconds"
