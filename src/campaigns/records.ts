@@ -30,8 +30,8 @@ export interface SearchRecord {
   params: SearchParams;
   /** The SLO every trial is judged by (the backlog grace resolved). */
   slo: Slo;
-  /** Every trial's warm-up and measured seconds, and a ramp step's seconds. */
-  trial?: { warmupS: number; durationS: number; rampStepS: number };
+  /** Every trial's warm-up and measured seconds, a ramp step's seconds, and the wait after a failing trial. */
+  trial?: { warmupS: number; durationS: number; rampStepS: number; coolDownS?: number };
   seededFrom?: { id: string; capacity: number };
   /** Every trial, each a run record: `run` is the path of its run.json relative to this file. */
   trials: Array<Trial & { run?: string }>;

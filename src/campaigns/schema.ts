@@ -20,6 +20,9 @@ import { z } from 'zod';
 import { count, duration } from '../config/schema/common.js';
 import { STRATEGIES } from './search/strategy.js';
 
+/** The default wait after a failing trial, seconds (bench/search/carryover.mjs: what recovery took here). */
+export const COOLDOWN_DEFAULT_S = 60;
+
 const factorValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export const sweepSchema = z
@@ -85,6 +88,12 @@ export const searchSchema = z
      * double-bisect ignores it (GreenFlow's rule: every trial's verdict counts once).
      */
     confirm_within: z.number().min(0).max(1).default(0.1),
+    /**
+     * Wait this long after a failing trial (a ramp always ends past the knee) before the next one:
+     * an overloaded broker carries less for a while afterwards (docs/campaigns.md, "Cool-down").
+     * Both strategies wait the same. 0: no waiting.
+     */
+    cooldown: duration({ min: 0, max: 3600 }).default(COOLDOWN_DEFAULT_S),
     slo: sloSchema,
   })
   .prefault({});

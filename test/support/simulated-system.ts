@@ -35,11 +35,21 @@ export interface SimulatedOptions {
   band?: number;
   /** The capacity grows by this fraction of `capacity` per trial (negative: shrinks). */
   drift?: number;
+  /**
+   * Memory of overload: after a trial loaded beyond its capacity, the next trial's capacity is this
+   * fraction of what it would be, unless a cool-down of at least `recoveryS` came between (on this
+   * machine's Kafka: 0.66, and a 70 s rest restored it; bench/search/carryover.mjs).
+   */
+  afterOverload?: { factor: number; recoveryS: number };
 }
 
 export class SimulatedSystem implements TrialExecutor {
   readonly trialCapacities: number[] = [];
+  /** The cool-downs the search asked for, in order (seconds, the trial they came before). */
+  readonly coolDowns: Array<{ seconds: number; n: number }> = [];
   private readonly rnd: () => number;
+  private overloaded = false;
+  private restedS = 0;
   ramp?: (rates: number[]) => Promise<RampResult>;
 
   constructor(private readonly o: SimulatedOptions) {
@@ -61,15 +71,25 @@ export class SimulatedSystem implements TrialExecutor {
   private capacityNow(): number {
     const base = this.o.capacity * (1 + (this.o.drift ?? 0) * this.trialCapacities.length);
     const band = this.o.band ?? 0;
-    const c = base * (1 + (this.o.noise ?? 0) * this.normal()) * (band ? 1 + band * (2 * this.rnd() - 1) : 1);
+    const mem = this.o.afterOverload;
+    const penalty = mem && this.overloaded && this.restedS < mem.recoveryS ? mem.factor : 1;
+    const c = base * (1 + (this.o.noise ?? 0) * this.normal()) * (band ? 1 + band * (2 * this.rnd() - 1) : 1) * penalty;
     this.trialCapacities.push(c);
+    this.restedS = 0;
     return c;
+  }
+
+  coolDown(seconds: number, n: number): Promise<void> {
+    this.coolDowns.push({ seconds, n });
+    this.restedS += seconds;
+    return Promise.resolve();
   }
 
   fixed(rate: number): Promise<FixedResult> {
     const c = this.capacityNow();
     const d = this.o.durationS ?? 20;
     const achieved = Math.min(rate, c);
+    this.overloaded = rate > c;
     const rho = rate / c;
     const p99 = rho < 1 ? (this.o.p99BaseMs ?? 5) / (1 - rho) : 60_000;
     const backlog = rate > c ? Math.round((rate - c) * d) : 0;
@@ -93,6 +113,7 @@ export class SimulatedSystem implements TrialExecutor {
       backlogged = backlogged || r > c;
       return { target: r, achieved: Math.min(r, c), backlogGrew: backlogged };
     });
+    this.overloaded = backlogged;
     return { steps, seconds: (this.o.overheadS ?? 10) + (this.o.warmupS ?? 5) + rates.length * (this.o.stepS ?? 5) };
   }
 }

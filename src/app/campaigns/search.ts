@@ -15,6 +15,8 @@ import type { Bracket, SearchParams, StrategyName, Trial } from '../../campaigns
 import { campaignWorkload, checkOverrides, runTagged, settleRuns, type CampaignWorkload } from './workload.js';
 import { parseSet } from '../../config/loader.js';
 import { requireReady } from '../context.js';
+import { parseDuration } from '../../core/duration.js';
+import { sleep } from '../../core/sleep.js';
 
 export interface SearchOptions {
   experiment: string;
@@ -40,6 +42,8 @@ export interface SearchOptions {
   /** Trial warm-up and measured duration (default: the experiment's). */
   trialWarmup?: string | number;
   trialDuration?: string | number;
+  /** Wait after a failing trial before the next (default: search.cooldown). */
+  coolDown?: string | number;
   onTrial?: (t: Trial, b: Bracket, unit: string) => void;
   progress?: (l: string) => void;
   signal?: AbortSignal;
@@ -81,7 +85,7 @@ export function prepareSearch(opts: SearchOptions): {
   wl: CampaignWorkload;
   name: string;
   rampStepS: number;
-  trial: { warmupS: number; durationS: number; rampStepS: number };
+  trial: { warmupS: number; durationS: number; rampStepS: number; coolDownS: number };
   seeded?: { id: string; capacity: number };
 } {
   const set = [...(opts.set ?? [])];
@@ -144,7 +148,13 @@ export function prepareSearch(opts: SearchOptions): {
   // A ramp step lasts ramp_step, else half the trial's measured duration (at least 2 s).
   const rampStepS = sec.ramp_step ?? Math.max(2, Math.round(trialS / 2));
   const warmupS = Number((experiment as unknown as Record<string, { warmup: number }>)[wl.section]!.warmup);
-  const trial = { warmupS, durationS: trialS, rampStepS };
+  let coolDownS = sec.cooldown;
+  if (opts.coolDown !== undefined) {
+    const d = parseDuration(opts.coolDown);
+    if (d === undefined || !(d >= 0 && d <= 3600)) return bad('--cooldown', `expected a duration from 0 to 1h such as 60s, or 0 for none (got ${String(opts.coolDown)})`);
+    coolDownS = d;
+  }
+  const trial = { warmupS, durationS: trialS, rampStepS, coolDownS };
   return { params, slo: slo.noBacklog ? { ...slo, backlogGraceMs: backlogGraceOf(slo) } : slo, set, wl, name: experiment.name, rampStepS, trial, ...(seeded ? { seeded } : {}) };
 }
 
@@ -170,7 +180,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     trials: [],
   };
   const path = saveSearch(rec);
-  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %${params.strategy === 'knee' && params.confirm ? `, a failure within ${Math.round(params.confirm * 1000) / 10} % of a pass retried` : ''}, trials ${trial.warmupS} s warm-up + ${trial.durationS} s, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
+  opts.progress?.(`search ${id}: ${params.strategy}, start ${params.start} ${wl.unit}, bracket within ${params.precision * 100} %${params.strategy === 'knee' && params.confirm ? `, a failure within ${Math.round(params.confirm * 1000) / 10} % of a pass retried` : ''}, trials ${trial.warmupS} s warm-up + ${trial.durationS} s${trial.coolDownS ? `, ${trial.coolDownS} s cool-down after a failing trial` : ''}, SLO achieved ≥ ${slo.minRatio * 100} % of target${slo.p99Ms !== undefined ? `, p99 ≤ ${slo.p99Ms} ms` : ''}${slo.noBacklog ? `, no backlog (unsent messages due in the last ${backlogGraceOf(slo)} ms are the tail${slo.maxBacklog ? `; ≤ ${slo.maxBacklog} overdue tolerated` : ''})` : ''}; record ${relative(process.cwd(), path)}`);
   // Each trial's page-cache verdict (its run's results.page_cache, ingest/pagecache.ts).
   const pageCache = new Map<number, NonNullable<NonNullable<SearchRecord['result']>['pageCache']>>();
   const notePageCache = (n: number, results: Record<string, unknown> | undefined): void => {
@@ -180,6 +190,10 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
     }
   };
   const exec = {
+    coolDown: async (seconds: number, n: number, after: Trial) => {
+      opts.progress?.(`cooling down ${seconds} s before trial ${n}: trial ${after.n} failed, and an overloaded system carries less for a while afterwards (search.cooldown)`);
+      await sleep(seconds * 1000, opts.signal, () => new InterruptedError('search interrupted during a cool-down'));
+    },
     fixed: async (rate: number, n: number, why: string) => {
       const t0 = Date.now();
       opts.progress?.(`trial ${n}: ${Math.round(rate)} ${wl.unit} (${why})`);
@@ -219,6 +233,7 @@ export async function searchCampaign(opts: SearchOptions): Promise<SearchCampaig
         opts.onTrial?.(t, b, wl.unit);
       },
       ...(opts.signal ? { signal: opts.signal } : {}),
+      coolDownS: trial.coolDownS,
     });
     await settleRuns();
     rec.status = 'completed';

@@ -23,6 +23,11 @@ export interface TrialExecutor {
   fixed(rate: number, n: number, why: string): Promise<FixedResult>;
   /** Absent when the workload cannot raise its rate in steps inside one run. */
   ramp?(rates: number[], n: number, why: string): Promise<RampResult>;
+  /**
+   * Wait `seconds` before trial `n` because trial `after` failed (the cool-down). Absent: no
+   * waiting (a simulated system has no memory of its load).
+   */
+  coolDown?(seconds: number, n: number, after: Trial): Promise<void>;
 }
 
 export interface SearchOutcome {
@@ -32,7 +37,7 @@ export interface SearchOutcome {
   capacity: number | null;
   withinPrecision: boolean;
   stopReason: 'converged' | 'max_trials' | 'max_load' | 'min_load';
-  /** Sum of the trials' wall-clock seconds (when the executor measured them). */
+  /** Sum of the trials' wall-clock seconds (when the executor measured them) and of the cool-downs before them. */
   seconds: number;
 }
 
@@ -40,7 +45,17 @@ export async function runSearch(
   params: SearchParams,
   slo: Slo,
   exec: TrialExecutor,
-  opts: { onTrial?: (t: Trial, b: Bracket) => void; initial?: Trial[]; signal?: AbortSignal } = {},
+  opts: {
+    onTrial?: (t: Trial, b: Bracket) => void;
+    initial?: Trial[];
+    signal?: AbortSignal;
+    /**
+     * Seconds to wait after a failing trial (a ramp fails when it passes the knee) before the next
+     * one: an overloaded system can carry less for a while afterwards (on this machine's Kafka a
+     * trial right after an overload read 34 % lower than after a rest; bench/search/carryover.mjs).
+     */
+    coolDownS?: number;
+  } = {},
 ): Promise<SearchOutcome> {
   const trials: Trial[] = [...(opts.initial ?? [])];
   const p: SearchParams = exec.ramp ? params : { ...params, ramp: undefined };
@@ -55,10 +70,17 @@ export async function runSearch(
         capacity: bracket.low,
         withinPrecision: converged(bracket, p.precision),
         stopReason: next.reason,
-        seconds: trials.reduce((a, t) => a + (t.seconds ?? 0), 0),
+        seconds: trials.reduce((a, t) => a + (t.seconds ?? 0) + (t.cooledS ?? 0), 0),
       };
     }
     const n = trials.length + 1;
+    const prev = trials[trials.length - 1];
+    let cooled = 0;
+    if (prev && !prev.pass && (opts.coolDownS ?? 0) > 0 && exec.coolDown) {
+      await exec.coolDown(opts.coolDownS!, n, prev);
+      cooled = opts.coolDownS!;
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    }
     let trial: Trial;
     if (next.kind === 'fixed') {
       const r = await exec.fixed(next.rate, n, next.why);
@@ -74,6 +96,7 @@ export async function runSearch(
         ...(r.runId ? { runId: r.runId } : {}),
         ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
         ...(next.retryOf !== undefined ? { retryOf: next.retryOf } : {}),
+        ...(cooled ? { cooledS: cooled } : {}),
       };
     } else {
       const r = await exec.ramp!(next.rates, n, next.why);
@@ -98,6 +121,7 @@ export async function runSearch(
         steps,
         ...(r.runId ? { runId: r.runId } : {}),
         ...(r.seconds !== undefined ? { seconds: r.seconds } : {}),
+        ...(cooled ? { cooledS: cooled } : {}),
       };
     }
     trials.push(trial);

@@ -46,6 +46,8 @@ export interface Trial {
   runId?: string;
   /** Wall-clock seconds the trial took (overhead included). */
   seconds?: number;
+  /** Seconds waited before this trial because the one before it failed (search.cooldown). */
+  cooledS?: number;
   /** This trial repeats the load of trial `retryOf` (confirmation, knee). */
   retryOf?: number;
   /** The load's verdict after this trial, with confirmation (knee): pending = another trial decides. */

@@ -19,6 +19,7 @@ interface Flags {
   seedFrom?: string;
   trialWarmup?: string;
   trialDuration?: string;
+  cooldown?: string;
   set: string[];
   json?: boolean;
 }
@@ -45,6 +46,7 @@ export function registerSearch(program: Command): void {
     .option('--seed-from <search-id>', 'start from the capacity an earlier search found (e.g. the previous message size)')
     .option('--trial-warmup <d>', 'warm-up of each trial (default: search.trial_warmup, else the workload\'s)')
     .option('--trial-duration <d>', 'measured duration of each trial (default: search.trial_duration, else the workload\'s)')
+    .option('--cooldown <d>', 'wait this long after a failing trial before the next: an overloaded broker carries less for a while (default: search.cooldown, 60s; 0: none)')
     .option('--set <key.path=value>', 'override a configuration key for every trial (repeatable)', collect, [])
     .option('--json', 'print search.json at the end')
     .action(async (exp: string, f: Flags, cmd: Command) => {
@@ -89,6 +91,7 @@ export function registerSearch(program: Command): void {
           ...(f.seedFrom ? { seedFrom: f.seedFrom } : {}),
           ...(f.trialWarmup ? { trialWarmup: f.trialWarmup } : {}),
           ...(f.trialDuration ? { trialDuration: f.trialDuration } : {}),
+          ...(f.cooldown !== undefined ? { coolDown: f.cooldown } : {}),
           slo,
           signal: ac.signal,
           progress: (l) => process.stderr.write(dim(l) + '\n'),

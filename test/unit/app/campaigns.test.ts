@@ -29,6 +29,8 @@ beforeAll(() => {
   writeFileSync(join(home, 'experiments', 'badsearch.yaml'), base + 'search:\n  min_load: 5000\n  max_load: 4000\n');
   writeFileSync(join(home, 'experiments', 'badconfirm.yaml'), base + 'search:\n  confirm_within: 1.5\n');
   writeFileSync(join(home, 'experiments', 'confirm.yaml'), base + 'search:\n  confirm_within: 0.2\n');
+  writeFileSync(join(home, 'experiments', 'cool.yaml'), base + 'search:\n  cooldown: 45s\n');
+  writeFileSync(join(home, 'experiments', 'badcool.yaml'), base + 'search:\n  cooldown: -5\n');
   process.env.GREENRACE_HOME = home;
   process.env.GREENRACE_RESULTS_DIR = join(home, 'results');
   process.env.GREENRACE_STATE_DIR = join(home, '.greenrace');
@@ -159,7 +161,7 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
     expect(s.params).toMatchObject({ strategy: 'double-bisect', start: 3000, precision: 0.1, minRatio: 0.9 });
     // With a p99 bound the grace is that bound: a message not even sent within its latency budget is late.
     expect(s.slo).toEqual({ minRatio: 0.9, noBacklog: true, maxBacklog: 0, p99Ms: 50, backlogGraceMs: 50 });
-    expect(s.trial).toEqual({ warmupS: 2, durationS: 8, rampStepS: 4 });
+    expect(s.trial).toEqual({ warmupS: 2, durationS: 8, rampStepS: 4, coolDownS: 60 });
     expect(s.set).toEqual(['ingest.warmup=2', 'ingest.duration=8']);
     const f = prepareSearch({ experiment: 'declared', strategy: 'knee', start: 2500, trialDuration: '4s', slo: { p99Ms: 80 } });
     expect(f.params).toMatchObject({ strategy: 'knee', start: 2500, precision: 0.1 });
@@ -168,6 +170,15 @@ describe('campaigns declared in the experiment file (sweep: and search: sections
   });
   it('bad search: values name the file and key', () => {
     expect(() => prepareSearch({ experiment: 'badsearch' })).toThrow(/badsearch\.yaml: search\.max_load: must be above/);
+  });
+  it('search.cooldown: 60 s by default, from the file, a flag over it (0: none), a bad value named by its file and key or its flag', () => {
+    expect(prepareSearch({ experiment: 'camp' }).trial.coolDownS).toBe(60);
+    expect(prepareSearch({ experiment: 'cool' }).trial.coolDownS).toBe(45);
+    expect(prepareSearch({ experiment: 'cool', coolDown: '0' }).trial.coolDownS).toBe(0);
+    expect(prepareSearch({ experiment: 'cool', coolDown: '1m30s' }).trial.coolDownS).toBe(90);
+    expect(() => prepareSearch({ experiment: 'badcool' })).toThrow(/badcool\.yaml.*search\.cooldown/);
+    expect(() => prepareSearch({ experiment: 'camp', coolDown: 'soon' })).toThrow(/^--cooldown: expected a duration/);
+    expect(() => prepareSearch({ experiment: 'camp', coolDown: '2h' })).toThrow(/^--cooldown: expected a duration from 0 to 1h/);
   });
   it('search.confirm_within: from the file, a flag over it, a bad value named by its file and key or its flag', () => {
     expect(prepareSearch({ experiment: 'confirm' }).params.confirm).toBe(0.2);

@@ -333,3 +333,37 @@ describe('confirmation (knee): one unlucky failure near the capacity does not bo
     expect(kneeOn).toBeLessThan(db);
   });
 });
+
+describe('cool-down after a failing trial (search.cooldown)', () => {
+  // A broker that carries 66 % of its capacity in the trial after an overload unless 60 s of rest
+  // came between (what bench/search/carryover.mjs measured on this machine's Kafka).
+  const memory = { factor: 0.66, recoveryS: 60 };
+  it('the loop waits only after failing trials, records the wait on the next trial and counts it in the wall time', async () => {
+    const sys = new SimulatedSystem({ capacity: 50_000, canRamp: true, afterOverload: memory });
+    const o = await runSearch(params('knee', 2000, { ramp: { steps: 8, factor: 2 } }), slo, sys, { coolDownS: 60 });
+    const afterFailure = o.trials.slice(1).filter((t, i) => !o.trials[i]!.pass);
+    expect(afterFailure.length).toBeGreaterThan(0);
+    expect(sys.coolDowns).toEqual(afterFailure.map((t) => ({ seconds: 60, n: t.n })));
+    for (const t of o.trials) expect(t.cooledS).toBe(afterFailure.includes(t) ? 60 : undefined);
+    expect(o.seconds).toBeCloseTo(o.trials.reduce((a, t) => a + t.seconds!, 0) + 60 * afterFailure.length, 6);
+  });
+  it('without it both strategies read a broker with a memory of overload low; with it the bracket holds the capacity', async () => {
+    for (const strategy of ['knee', 'double-bisect'] as const) {
+      const p = params(strategy, 2000, { maxLoad: 400_000, ...(strategy === 'knee' ? { ramp: { steps: 8, factor: 2 } } : {}) });
+      const hot = await runSearch(p, slo, new SimulatedSystem({ capacity: 200_000, canRamp: true, afterOverload: memory }));
+      const cooled = await runSearch(p, slo, new SimulatedSystem({ capacity: 200_000, canRamp: true, afterOverload: memory }), { coolDownS: 60 });
+      expect(hot.capacity!).toBeLessThan(0.9 * 200_000);
+      expect(cooled.withinPrecision).toBe(true);
+      expect(cooled.bracket.low!).toBeLessThanOrEqual(200_000);
+      expect(cooled.bracket.high!).toBeGreaterThan(200_000);
+      // A shorter wait than the recovery does not help.
+      const short = await runSearch(p, slo, new SimulatedSystem({ capacity: 200_000, canRamp: true, afterOverload: memory }), { coolDownS: 30 });
+      expect(short.capacity!).toBeLessThan(0.9 * 200_000);
+    }
+  });
+  it('no cool-down when none is asked for (simulated systems have no memory by default)', async () => {
+    const sys = new SimulatedSystem({ capacity: 50_000, canRamp: true });
+    await runSearch(params('knee', 2000, { ramp: { steps: 8, factor: 2 } }), slo, sys);
+    expect(sys.coolDowns).toEqual([]);
+  });
+});
