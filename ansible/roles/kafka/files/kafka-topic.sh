@@ -21,7 +21,9 @@ tc() {
 }
 desc=""
 describe() {
-  desc=$(tc --describe --topic "$topic" 2>&1) && printf '%s' "$desc" | grep -q 'PartitionCount:'
+  # A pattern match, not `printf | grep -q`: under pipefail grep's early exit on a describe larger
+  # than a pipe buffer (thousands of partitions) would SIGPIPE printf and fail the pipeline.
+  desc=$(tc --describe --topic "$topic" 2>&1) && [[ "$desc" == *PartitionCount:* ]]
 }
 field() { printf '%s' "$head" | sed -n "s/.*$1: *\\([0-9]*\\).*/\\1/p"; }
 deadline=$((SECONDS + timeout_s))
