@@ -6,6 +6,33 @@ export const KAFKA_DEFAULT_VERSION = '4.3.1';
 /** Redpanda release; the role pins redpanda, redpanda-rpk and redpanda-tuner to it. */
 export const REDPANDA_DEFAULT_VERSION = '24.3.1';
 
+/** server.properties entries that have a key of their own in the kafka section. */
+const KAFKA_PROPERTY_KEYS: Readonly<Record<string, string>> = {
+  'num.partitions': 'kafka.partitions',
+  'default.replication.factor': 'kafka.replication_factor',
+  'min.insync.replicas': 'kafka.min_insync_replicas',
+  'num.network.threads': 'kafka.num_network_threads',
+  'num.io.threads': 'kafka.num_io_threads',
+  'num.replica.fetchers': 'kafka.num_replica_fetchers',
+  'log.dirs': 'kafka.log_dirs',
+  'log.dir': 'kafka.log_dirs',
+};
+/** server.properties entries greenrace derives from the cluster (roles, ports, addresses) or relies on. */
+const KAFKA_OWNED_PROPERTIES = new Set([
+  'process.roles', 'node.id', 'broker.id', 'controller.quorum.voters', 'controller.quorum.bootstrap.servers',
+  'listeners', 'advertised.listeners', 'inter.broker.listener.name', 'controller.listener.names',
+  'listener.security.protocol.map', 'delete.topic.enable', 'auto.create.topics.enable',
+]);
+
+/** Why an extra server.properties entry is refused, or undefined when it may be set. */
+export function kafkaPropertyOwner(name: string): string | undefined {
+  const key = KAFKA_PROPERTY_KEYS[name];
+  if (key) return `set ${key} instead (greenrace writes ${name} from it)`;
+  if (KAFKA_OWNED_PROPERTIES.has(name))
+    return `greenrace sets ${name} itself (from the roles, ports and addresses, or because runs create and delete their topics); it cannot be overridden`;
+  return undefined;
+}
+
 export const kafkaSchema = z
   .strictObject({
     version: z.string().regex(/^4\.\d+\.\d+$/, 'a Kafka 4.x release such as "4.3.1"').default(KAFKA_DEFAULT_VERSION),
@@ -35,6 +62,20 @@ export const kafkaSchema = z
     port: count(1024, 65535).default(9092),
     controller_port: count(1024, 65535).default(9093),
     jmx_exporter_port: count(1024, 65535).default(7071),
+    /**
+     * More `server.properties` entries, e.g. `log.segment.bytes: 268435456` or `file.delete.delay.ms: 1000`;
+     * written after greenrace's own lines, so they win over its fixed ones (log.segment.bytes, retention…).
+     * Entries greenrace derives from the cluster, or that have a key of their own here, are refused.
+     */
+    properties: z
+      .record(z.string().regex(/^[a-z][a-z0-9]*([._-][a-z0-9]+)*$/, 'a Kafka property name such as "log.segment.bytes"'), z.union([z.string(), z.number(), z.boolean()]))
+      .default({}),
+  })
+  .superRefine((k, ctx) => {
+    for (const name of Object.keys(k.properties)) {
+      const why = kafkaPropertyOwner(name);
+      if (why) ctx.addIssue({ code: 'custom', path: ['properties', name], message: why });
+    }
   })
   .refine((k) => !(k.tarball_url && k.tarball_file), {
     message: 'set tarball_url or tarball_file, not both',

@@ -88,6 +88,10 @@ export function kafkaProperties(e: ServiceConfig, brokers: number): string {
     'log.retention.check.interval.ms=300000',
     'auto.create.topics.enable=false',
     'delete.topic.enable=true',
+    // kafka.properties after the fixed lines: the last occurrence of a key wins (java.util.Properties).
+    ...Object.entries(k.properties)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => `${name}=${String(value)}`),
     '',
   ].join('\n');
 }

@@ -51,7 +51,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('kafka role: server.properties and JMX exporter rules for 5 brokers, 3 controllers', () => {
   beforeAll(async () => {
     await render('kafka', 5, {
-      kafka: { replication_factor: 3, min_insync_replicas: 2, partitions: 12, num_io_threads: 4, num_network_threads: 2, controllers: 3 },
+      kafka: {
+        replication_factor: 3, min_insync_replicas: 2, partitions: 12, num_io_threads: 4, num_network_threads: 2, controllers: 3,
+        properties: { 'log.segment.bytes': 268435456, 'log.segment.delete.delay.ms': 1000, 'log.preallocate': true },
+      },
     });
   }, 60_000);
 
@@ -83,6 +86,16 @@ describe('kafka role: server.properties and JMX exporter rules for 5 brokers, 3 
     expect(p.get('num.io.threads')).toBe('4');
     expect(p.get('num.network.threads')).toBe('2');
     expect(p.get('auto.create.topics.enable')).toBe('false');
+  });
+
+  it('adds kafka.properties after its own lines, so a fixed one such as log.segment.bytes is overridden', () => {
+    const text = readFileSync(join(dir, 'out/b2/server.properties'), 'utf8');
+    const p = properties(join(dir, 'out/b2/server.properties'));
+    expect(p.get('log.segment.delete.delay.ms')).toBe('1000');
+    expect(p.get('log.preallocate')).toBe('true');
+    // Kafka reads the file with java.util.Properties: the last occurrence of a key is the one in force.
+    expect(text.lastIndexOf('log.segment.bytes=268435456')).toBeGreaterThan(text.indexOf('log.segment.bytes=1073741824'));
+    expect(p.get('log.segment.bytes')).toBe('268435456');
   });
 
   it('writes JMX exporter rules for bytes in/out, messages in, request latency and under-replicated partitions', () => {

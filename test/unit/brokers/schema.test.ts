@@ -27,6 +27,32 @@ describe('kafka section', () => {
   });
 });
 
+describe('kafka.properties', () => {
+  it('takes more server.properties entries as strings, numbers or booleans', () => {
+    const k = kafkaSchema.parse({ properties: { 'log.segment.delete.delay.ms': 1000, 'log.preallocate': true, 'compression.type': 'lz4' } });
+    expect(k.properties).toEqual({ 'log.segment.delete.delay.ms': 1000, 'log.preallocate': true, 'compression.type': 'lz4' });
+    expect(kafkaSchema.parse({}).properties).toEqual({});
+  });
+
+  it('refuses an entry with a key of its own, naming that key, and the entries greenrace derives', () => {
+    const own = kafkaSchema.safeParse({ properties: { 'num.io.threads': 16 } });
+    expect(own.success).toBe(false);
+    expect(own.error?.issues[0]?.path).toEqual(['properties', 'num.io.threads']);
+    expect(own.error?.issues[0]?.message).toContain('kafka.num_io_threads');
+    for (const name of ['log.dirs', 'log.dir', 'min.insync.replicas']) expect(kafkaSchema.safeParse({ properties: { [name]: 'x' } }).success).toBe(false);
+    for (const name of ['node.id', 'listeners', 'advertised.listeners', 'process.roles', 'controller.quorum.voters', 'delete.topic.enable']) {
+      const r = kafkaSchema.safeParse({ properties: { [name]: 'x' } });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.message).toContain('cannot be overridden');
+    }
+  });
+
+  it('refuses names that are not property names and values that are not scalars', () => {
+    expect(kafkaSchema.safeParse({ properties: { 'Log Segment': 1 } }).success).toBe(false);
+    expect(kafkaSchema.safeParse({ properties: { 'log.segment.bytes': [1] } }).success).toBe(false);
+  });
+});
+
 describe('redpanda section', () => {
   it('refuses developer mode, which bypasses fsync', () => {
     expect(redpandaSchema.safeParse({ mode: 'dev' }).success).toBe(false);

@@ -96,6 +96,11 @@ describe('services on Kubernetes', () => {
     expect(v.properties).toMatch(/^num\.partitions=8$/m);
     expect(v.properties).toMatch(/^offsets\.topic\.replication\.factor=2$/m);
     expect(v.jmxConfig).not.toMatch(/\{\{/);
+    // kafka.properties after the fixed lines, as the role writes them: the last occurrence wins.
+    const withProps = { ...exp, kafka: { ...exp.kafka, properties: { 'log.segment.bytes': 268435456, 'log.preallocate': true } } };
+    const props = (kafkaVars(withProps, hosts, 'greenrace.local/kafka:x', 'greenrace') as any).properties as string;
+    expect(props.lastIndexOf('log.segment.bytes=268435456')).toBeGreaterThan(props.indexOf('log.segment.bytes=1073741824'));
+    expect(props).toMatch(/^log\.preallocate=true$/m);
     const objs = fromTemplate('kafka.yaml.njk', v, 'greenrace', { 'greenrace.io/run': 'services' });
     const sts = objs.find((o) => o.kind === 'StatefulSet') as any;
     expect(sts.spec.template.spec.nodeSelector).toEqual({ 'greenrace.io/role': 'broker' });
