@@ -25,7 +25,7 @@ const KAFKA_OWNED_PROPERTIES = new Set([
 ]);
 
 /** Why an extra server.properties entry is refused, or undefined when it may be set. */
-export function kafkaPropertyOwner(name: string): string | undefined {
+function kafkaPropertyOwner(name: string): string | undefined {
   const key = KAFKA_PROPERTY_KEYS[name];
   if (key) return `set ${key} instead (greenrace writes ${name} from it)`;
   if (KAFKA_OWNED_PROPERTIES.has(name))
@@ -63,7 +63,7 @@ export const kafkaSchema = z
     controller_port: count(1024, 65535).default(9093),
     jmx_exporter_port: count(1024, 65535).default(7071),
     /**
-     * More `server.properties` entries, e.g. `log.segment.bytes: 268435456` or `file.delete.delay.ms: 1000`;
+     * More `server.properties` entries, e.g. `log.segment.bytes: 268435456` or `log.segment.delete.delay.ms: 1000`;
      * written after greenrace's own lines, so they win over its fixed ones (log.segment.bytes, retention…).
      * Entries greenrace derives from the cluster, or that have a key of their own here, are refused.
      */
